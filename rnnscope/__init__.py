@@ -1,0 +1,3 @@
+"""rnnscope: a visual debugger for recurrent networks written in NumPy."""
+
+__version__ = "0.1.0"

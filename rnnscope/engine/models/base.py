@@ -1,0 +1,338 @@
+"""What every recurrent model in the engine is: config, forward, backward, trace.
+
+A model is a recurrent *core* (RNN, LSTM, GRU, DNC) followed by a shared
+linear read-out and loss (:mod:`rnnscope.engine.heads`). Subclasses implement
+the core; this module implements the rest once:
+
+* :meth:`RecurrentModel.forward` checks the arrays, runs the core over the
+  whole ``(T, B, D)`` input, applies the head and records the trace;
+* :meth:`RecurrentModel.backward` runs exact BPTT from the head back through
+  the core and returns a :class:`Gradients` for every parameter, the inputs
+  and the initial state.
+
+State is a ``dict`` of arrays, e.g. ``{"h": (B, H), "c": (B, H)}``; passing the
+``final_state`` of one call as the ``state`` of the next continues a sequence.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from rnnscope.engine.heads import (
+    LOSSES,
+    HeadResult,
+    head_forward,
+    linear_backward,
+    linear_forward,
+    make_mask,
+    validate_targets,
+)
+from rnnscope.engine.params import Params
+from rnnscope.engine.trace import ProbeKind, Trace
+
+State = dict[str, np.ndarray]
+
+MODEL_KINDS = ("rnn", "lstm", "gru", "dnc")
+
+
+@dataclass
+class ModelConfig:
+    """Everything needed to rebuild a model (and to save it in a checkpoint)."""
+
+    kind: str  # "rnn" | "lstm" | "gru" | "dnc"
+    input_size: int  # D: width of one input vector (vocabulary size for one-hot text)
+    hidden_size: int  # H: recurrent units (the DNC controller's LSTM size)
+    output_size: int  # O: width of the read-out (vocabulary size for text)
+    loss: str = "softmax_ce"  # "softmax_ce" | "sigmoid_bce" | "mse" (see heads.py)
+    many_to_one: bool = False  # score only the last timestep (sequence classification)
+    dtype: str = "float64"  # "float64" (default; gradcheck requires it) or "float32"
+    seed: int = 0  # seeds the parameter initialisation
+    forget_bias: float = 1.0  # LSTM / DNC controller: initial forget-gate bias
+    reset_after: bool = False  # GRU: False = Cho et al. (reset before Wh), True = PyTorch/Keras
+    memory_slots: int = 16  # DNC: N, rows of the memory matrix
+    memory_width: int = 16  # DNC: W, width of each memory row
+    read_heads: int = 4  # DNC: R
+
+    def __post_init__(self) -> None:
+        if self.kind not in MODEL_KINDS:
+            raise ValueError(f"unknown model kind {self.kind!r}; choose one of {MODEL_KINDS}")
+        if self.loss not in LOSSES:
+            raise ValueError(f"unknown loss {self.loss!r}; choose one of {LOSSES}")
+        if self.dtype not in ("float64", "float32"):
+            raise ValueError(f"dtype must be 'float64' or 'float32', got {self.dtype!r}")
+        for name in (
+            "input_size",
+            "hidden_size",
+            "output_size",
+            "memory_slots",
+            "memory_width",
+            "read_heads",
+        ):
+            value = getattr(self, name)
+            if int(value) != value or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown model config fields: {sorted(unknown)}")
+        return cls(**data)
+
+
+@dataclass
+class Gradients:
+    """Exact gradients of the loss from one :meth:`RecurrentModel.backward`.
+
+    ``params`` has an array for every parameter name (same shapes);
+    ``inputs`` is ``(T, B, D)``; ``initial_state`` matches the state dict;
+    ``hidden`` ``(T, B, H)`` is the total ``dLoss/dh_t`` at every step.
+    """
+
+    params: dict[str, np.ndarray]
+    inputs: np.ndarray
+    initial_state: State
+    hidden: np.ndarray
+
+
+@dataclass
+class CoreOutput:
+    """What a recurrent core returns from its forward pass.
+
+    ``features`` ``(T, B, F)`` feed the read-out; ``hidden`` ``(T, B, H)`` are the
+    hidden states whose gradient norms the views plot; ``cache`` is whatever the
+    core's backward needs.
+    """
+
+    features: np.ndarray
+    hidden: np.ndarray
+    final_state: State
+    cache: Any
+
+
+@dataclass
+class ForwardResult:
+    """Loss, trace and final state of one forward pass, plus the backward's cache."""
+
+    loss: float
+    trace: Trace | None
+    final_state: State
+    mask: np.ndarray
+    head: HeadResult
+    core: CoreOutput
+    inputs: np.ndarray
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class RecurrentModel(ABC):
+    """Base of every engine model. Subclasses implement the recurrent core."""
+
+    kind: ClassVar[str]
+
+    def __init__(self, config: ModelConfig, params: Params | None = None) -> None:
+        if config.kind != self.kind:
+            raise ValueError(f"{type(self).__name__} needs kind {self.kind!r}, got {config.kind!r}")
+        self.config = config
+        self.dtype = np.dtype(config.dtype)
+        if params is None:
+            params = self.init_params(np.random.default_rng(config.seed))
+        else:
+            expected = self.init_params(np.random.default_rng(0))
+            for name, array in expected.items():
+                if name not in params:
+                    raise ValueError(f"parameter {name!r} is missing")
+                if params[name].shape != array.shape:
+                    raise ValueError(
+                        f"parameter {name!r} has shape {params[name].shape}, expected {array.shape}"
+                    )
+            extra = set(params) - set(expected)
+            if extra:
+                raise ValueError(f"unexpected parameters {sorted(extra)}")
+            params = Params(
+                {k: np.asarray(params[k], dtype=self.dtype) for k in expected},
+                expected.all_gate_slices,
+            )
+        self.params = params
+
+    # ----------------------------------------------------------------- subclass API
+    @abstractmethod
+    def init_params(self, rng: np.random.Generator) -> Params:
+        """Fresh parameters (including the read-out ``Wy`` ``(F, O)`` and ``by`` ``(O,)``)."""
+
+    @abstractmethod
+    def initial_state(self, batch: int) -> State:
+        """The zero state for a batch of ``batch`` sequences."""
+
+    @abstractmethod
+    def forward_core(self, inputs: np.ndarray, state: State, trace: Trace | None) -> CoreOutput:
+        """Run the recurrence over ``inputs`` ``(T, B, D)``; add probes to ``trace`` if given."""
+
+    @abstractmethod
+    def backward_core(
+        self, dfeatures: np.ndarray, core: CoreOutput, inputs: np.ndarray
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, State, np.ndarray]:
+        """BPTT through the core from ``dfeatures`` ``(T, B, F)``.
+
+        Returns ``(param_grads, dinputs (T, B, D), dinitial_state, dhidden (T, B, H))``;
+        ``param_grads`` covers every parameter except ``Wy`` and ``by``.
+        """
+
+    # ----------------------------------------------------------------- shared
+    @property
+    def feature_size(self) -> int:
+        """Width ``F`` of the features the read-out sees."""
+        return int(self.params["Wy"].shape[0])
+
+    def check_inputs(self, inputs: np.ndarray) -> np.ndarray:
+        """``inputs`` as a ``(T, B, D)`` array of the model's dtype, or a clear error."""
+        inputs = np.asarray(inputs)
+        if inputs.ndim != 3:
+            raise ValueError(f"inputs must be time-major (T, B, D), got shape {inputs.shape}")
+        if inputs.shape[2] != self.config.input_size:
+            raise ValueError(
+                f"inputs have width {inputs.shape[2]}, but the model expects "
+                f"input_size={self.config.input_size}"
+            )
+        if inputs.shape[0] < 1 or inputs.shape[1] < 1:
+            raise ValueError(f"inputs must have at least one step and one sequence, got {inputs.shape}")
+        return np.asarray(inputs, dtype=self.dtype)
+
+    def check_state(self, state: State, batch: int) -> State:
+        """Validate a carried-over state against :meth:`initial_state`."""
+        expected = self.initial_state(batch)
+        out: State = {}
+        for name, zero in expected.items():
+            if name not in state:
+                raise ValueError(f"state is missing {name!r}; expected keys {sorted(expected)}")
+            value = np.asarray(state[name], dtype=self.dtype)
+            if value.shape != zero.shape:
+                raise ValueError(f"state {name!r} has shape {value.shape}, expected {zero.shape}")
+            out[name] = value
+        return out
+
+    def forward(
+        self,
+        inputs: np.ndarray,
+        targets: np.ndarray,
+        mask: np.ndarray | None = None,
+        state: State | None = None,
+        record: bool = True,
+    ) -> ForwardResult:
+        """Loss and (if ``record``) the full trace for ``inputs`` ``(T, B, D)``.
+
+        ``targets``: ``(T, B)`` ints for ``softmax_ce``, ``(T, B, O)`` otherwise.
+        ``mask``: optional ``(T, B)`` loss weights. ``state``: carried state or
+        ``None`` for zeros.
+        """
+        inputs = self.check_inputs(inputs)
+        steps, batch, _ = inputs.shape
+        targets = validate_targets(self.config.loss, targets, steps, batch, self.config.output_size)
+        if self.config.loss != "softmax_ce":
+            targets = np.asarray(targets, dtype=self.dtype)
+        mask_array = make_mask(steps, batch, mask, self.config.many_to_one, self.dtype)
+        state = self.initial_state(batch) if state is None else self.check_state(state, batch)
+        trace = Trace(model_kind=self.kind) if record else None
+        if trace is not None:
+            trace.add("data/input", inputs, ProbeKind.SIGNED, ("input",), description="input vector")
+        core = self.forward_core(inputs, state, trace)
+        logits = linear_forward(core.features, self.params["Wy"], self.params["by"])
+        head = head_forward(self.config.loss, logits, targets, mask_array)
+        if trace is not None:
+            if self.config.loss == "softmax_ce":
+                trace.add("data/target", targets, ProbeKind.INDEX, description="target class")
+                probs_kind = ProbeKind.PROBABILITY
+            else:
+                trace.add("data/target", targets, ProbeKind.SIGNED, ("output",), description="target")
+                probs_kind = ProbeKind.GATE if self.config.loss == "sigmoid_bce" else ProbeKind.SIGNED
+            trace.add("data/mask", mask_array, ProbeKind.SCALAR, description="loss weight of the step")
+            trace.add("output/logits", logits, ProbeKind.SIGNED, ("output",), description="logits")
+            trace.add("output/probs", head.probs, probs_kind, ("output",), description="prediction")
+            trace.add("loss/step", head.step_loss, ProbeKind.SCALAR, description="loss of the step")
+        return ForwardResult(
+            loss=head.loss,
+            trace=trace,
+            final_state=core.final_state,
+            mask=mask_array,
+            head=head,
+            core=core,
+            inputs=inputs,
+        )
+
+    def backward(self, result: ForwardResult) -> Gradients:
+        """Exact BPTT gradients of ``result.loss`` for every parameter."""
+        dfeatures, dWy, dby = linear_backward(result.head.dlogits, result.core.features, self.params["Wy"])
+        grads, dinputs, dstate, dhidden = self.backward_core(dfeatures, result.core, result.inputs)
+        grads["Wy"] = dWy
+        grads["by"] = dby
+        ordered = {name: grads[name] for name in self.params}
+        return Gradients(params=ordered, inputs=dinputs, initial_state=dstate, hidden=dhidden)
+
+    def loss(
+        self,
+        inputs: np.ndarray,
+        targets: np.ndarray,
+        mask: np.ndarray | None = None,
+        state: State | None = None,
+    ) -> float:
+        """The loss alone (no trace recorded)."""
+        return self.forward(inputs, targets, mask, state, record=False).loss
+
+    def loss_and_gradients(
+        self,
+        inputs: np.ndarray,
+        targets: np.ndarray,
+        mask: np.ndarray | None = None,
+        state: State | None = None,
+        record: bool = False,
+    ) -> tuple[float, Gradients, ForwardResult]:
+        result = self.forward(inputs, targets, mask, state, record=record)
+        return result.loss, self.backward(result), result
+
+
+def trace_with_gradients(
+    model: RecurrentModel,
+    inputs: np.ndarray,
+    targets: np.ndarray,
+    mask: np.ndarray | None = None,
+    state: State | None = None,
+) -> tuple[Trace, ForwardResult, Gradients]:
+    """Forward with the trace, backward, and the ``grad/hidden_norm`` probe ``(T, B)`` added."""
+    result = model.forward(inputs, targets, mask, state, record=True)
+    grads = model.backward(result)
+    assert result.trace is not None
+    norm = np.sqrt((grads.hidden * grads.hidden).sum(axis=-1))
+    result.trace.add(
+        "grad/hidden_norm", norm, ProbeKind.SCALAR, description="|dLoss/dh_t|, the gradient reaching h_t"
+    )
+    return result.trace, result, grads
+
+
+def build_model(config: ModelConfig, params: Params | None = None) -> RecurrentModel:
+    """The model class for ``config.kind``, constructed."""
+    if config.kind == "rnn":
+        from rnnscope.engine.models.rnn import RNN as cls
+    elif config.kind == "lstm":
+        from rnnscope.engine.models.lstm import LSTM as cls
+    elif config.kind == "gru":
+        from rnnscope.engine.models.gru import GRU as cls
+    elif config.kind == "dnc":
+        from rnnscope.engine.models.dnc import DNC as cls
+    else:  # pragma: no cover - ModelConfig already refuses unknown kinds
+        raise ValueError(f"unknown model kind {config.kind!r}")
+    return cls(config, params)
+
+
+def init_uniform(
+    rng: np.random.Generator, shape: tuple[int, ...], fan_in: int, dtype: np.dtype
+) -> np.ndarray:
+    """Uniform in ``+-1/sqrt(fan_in)``, the default initialisation of the engine's matrices."""
+    bound = 1.0 / np.sqrt(max(fan_in, 1))
+    return rng.uniform(-bound, bound, size=shape).astype(dtype)

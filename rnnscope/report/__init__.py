@@ -1,0 +1,1 @@
+"""Exports of gradient-check results and traces (CSV, JSON, Markdown, HTML). No Qt."""
