@@ -34,3 +34,14 @@ def test_rnn_trace_probes():
     assert trace["rnn/hidden"].data.shape == (5, 3, 6)
     assert np.allclose(trace["output/probs"].data.sum(axis=-1), 1.0)
     assert np.isclose(trace["loss/step"].data.sum() / 3, result.loss)
+
+
+def test_predict_matches_forward_probabilities_and_continues_state():
+    rng = np.random.default_rng(2)
+    model = build_model(ModelConfig("rnn", 4, 6, 5))
+    x, y = _data(rng, T=6)
+    whole = model.forward(x, y)
+    first, state = model.predict(x[:3])
+    second, final = model.predict(x[3:], state)
+    assert np.allclose(np.concatenate([first, second]), whole.trace["output/probs"].data)
+    assert np.allclose(final["h"], whole.final_state["h"])

@@ -29,6 +29,8 @@ from rnnscope.engine.heads import (
     linear_backward,
     linear_forward,
     make_mask,
+    sigmoid,
+    softmax,
     validate_targets,
 )
 from rnnscope.engine.params import Params
@@ -274,6 +276,24 @@ class RecurrentModel(ABC):
         grads["by"] = dby
         ordered = {name: grads[name] for name in self.params}
         return Gradients(params=ordered, inputs=dinputs, initial_state=dstate, hidden=dhidden)
+
+    def predict(self, inputs: np.ndarray, state: State | None = None) -> tuple[np.ndarray, State]:
+        """Outputs ``(T, B, O)`` and the final state, with no targets and no trace.
+
+        Outputs are softmax probabilities (``softmax_ce``), sigmoid probabilities
+        (``sigmoid_bce``) or the predictions themselves (``mse``). Used for sampling
+        text one step at a time with carried state.
+        """
+        inputs = self.check_inputs(inputs)
+        batch = inputs.shape[1]
+        state = self.initial_state(batch) if state is None else self.check_state(state, batch)
+        core = self.forward_core(inputs, state, None)
+        logits = linear_forward(core.features, self.params["Wy"], self.params["by"])
+        if self.config.loss == "softmax_ce":
+            return softmax(logits), core.final_state
+        if self.config.loss == "sigmoid_bce":
+            return sigmoid(logits), core.final_state
+        return logits, core.final_state
 
     def loss(
         self,

@@ -1,0 +1,3 @@
+from rnnscope.cli import main
+
+raise SystemExit(main())

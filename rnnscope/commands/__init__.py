@@ -1,0 +1,1 @@
+"""Command-line subcommands of ``rnnscope``: each module has ``add_arguments`` and ``run``."""
