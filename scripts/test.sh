@@ -4,5 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export QT_QPA_PLATFORM=offscreen
 export OPENBLAS_NUM_THREADS=1
-python3 -m ruff check rnnscope tests benchmarks
+python3 -m ruff check .
 python3 -m pytest -q "$@"
