@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from rnnscope.engine.gradcheck.evaluators import LossEvaluator, NaiveEvaluator
-from rnnscope.engine.gradcheck.relerr import classify, tensor_floor
+from rnnscope.engine.gradcheck.relerr import classify, noise_level, tensor_floor
 from rnnscope.engine.gradcheck.result import (
     STATUS_BY_CODE,
     GradcheckCancelled,
@@ -366,8 +366,11 @@ def _check_elements(
     backward = (base_loss - minus) / h_down
     analytic_values = grad.reshape(-1)[plan.indices]
     scale = max(float(np.abs(grad).max(initial=0.0)), float(np.abs(numeric).max(initial=0.0)))
+    noise = noise_level(base_loss, 0.5 * (h_up + h_down), thresholds)
     floor = tensor_floor(scale, thresholds)
-    rel, codes = classify(analytic_values, numeric, forward, backward, floor, thresholds)
+    rel, codes = classify(
+        analytic_values, numeric, forward, backward, np.maximum(floor, noise), thresholds, noise
+    )
     return TensorCheck(
         name=name,
         shape=tuple(array.shape),
@@ -414,8 +417,11 @@ def _check_directions(
     # the largest directional derivative possible is |grad| (per slice); tie the floor to it
     norms = [float(np.linalg.norm(grad[d != 0])) for d in plan.directions]
     scale = max(norms + [float(np.abs(numeric).max(initial=0.0))])
+    noise = noise_level(base_loss, step, thresholds)
     floor = tensor_floor(scale, thresholds)
-    rel, codes = classify(analytic_values, numeric, forward, backward, floor, thresholds)
+    rel, codes = classify(
+        analytic_values, numeric, forward, backward, max(floor, float(noise)), thresholds, noise
+    )
     return TensorCheck(
         name=name,
         shape=tuple(array.shape),

@@ -98,7 +98,9 @@ class Thresholds:
     ``absolute``; an element whose analytic and numeric gradients are both below
     the floor is "too small". ``kink``: a mismatching element whose one-sided
     differences disagree by more than this (relative) and whose analytic value
-    matches one side is a kink.
+    matches one side is a kink. ``noise``: the rounding allowance of a central
+    difference, in units of ``eps * |loss| / h`` (``eps`` of float64): a mismatch
+    no larger than that cannot be told apart from rounding of the two losses.
     """
 
     ok: float = 1e-7
@@ -106,9 +108,10 @@ class Thresholds:
     floor: float = 1e-4
     absolute: float = 1e-12
     kink: float = 1e-3
+    noise: float = 2.0
 
     def __post_init__(self) -> None:
-        for name in ("ok", "fail", "floor", "absolute", "kink"):
+        for name in ("ok", "fail", "floor", "absolute", "kink", "noise"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
                 raise ValueError(f"threshold {name} must be a finite number >= 0, got {value!r}")
