@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import importlib.util
+import math
+
 import numpy as np
 import pytest
 
+from rnnscope.engine.models.base import build_model
 from rnnscope.engine.tasks import (
+    CORPORA,
+    TASK_NAMES,
     TaskError,
     Vocabulary,
     VocabularyError,
+    bits_per_character,
     build_task,
+    sample_text,
+    uniform_bits_per_character,
 )
+from rnnscope.engine.tasks.text import data_dir
 
 TEXT = "the quick brown fox jumps over the lazy dog.\nthe end.\n"
 
@@ -187,3 +197,271 @@ def test_copy_layout():
         assert np.array_equal(batch.targets[length + 1 : 2 * length + 1, row], batch.inputs[:length, row, :4])
         assert not batch.inputs[length + 1 :, row].any()
         assert not batch.targets[2 * length + 1 :, row].any()
+
+
+def test_repeat_copy_layout():
+    task = build_task("repeat_copy", bits=3, min_length=1, max_length=3, min_repeats=1, max_repeats=3)
+    batch = task.sample(10, np.random.default_rng(5))
+    assert batch.inputs.shape[1:] == (10, 5) and batch.targets.shape[1:] == (10, 4)
+    for row in range(10):
+        length = int(np.flatnonzero(batch.inputs[:, row, 3])[0])
+        repeats = round(batch.inputs[length, row, 4] * 3)
+        assert 1 <= length <= 3 and 1 <= repeats <= 3
+        pattern = batch.inputs[:length, row, :3]
+        out_start, end = length + 1, length + 1 + length * repeats
+        assert np.array_equal(batch.targets[out_start:end, row, :3], np.tile(pattern, (repeats, 1)))
+        assert np.flatnonzero(batch.targets[:, row, 3]).tolist() == [end]
+        assert np.flatnonzero(batch.mask[:, row]).tolist() == list(range(out_start, end + 1))
+        assert not batch.inputs[length + 1 :, row].any()
+
+
+def test_recall_layout():
+    task = build_task("recall", bits=4, item_length=2, min_items=2, max_items=5)
+    batch = task.sample(10, np.random.default_rng(6))
+    width = 2
+    for row in range(10):
+        inputs = batch.inputs[:, row]
+        item_starts = np.flatnonzero(inputs[:, 4])
+        query_marks = np.flatnonzero(inputs[:, 5])
+        count = item_starts.size
+        assert 2 <= count <= 5
+        assert np.array_equal(item_starts, np.arange(count) * (width + 1))
+        first_query = count * (width + 1)
+        assert query_marks.tolist() == [first_query, first_query + width + 1]
+        items = [inputs[s + 1 : s + 1 + width, :4] for s in item_starts]
+        query = inputs[first_query + 1 : first_query + 1 + width, :4]
+        matches = [k for k in range(count - 1) if np.array_equal(items[k], query)]
+        assert matches, "the query must be one of the items (not the last)"
+        answer_steps = np.arange(first_query + width + 2, first_query + 2 * width + 2)
+        assert np.flatnonzero(batch.mask[:, row]).tolist() == answer_steps.tolist()
+        # Random items could repeat; the answer follows one of the matching items.
+        answer = batch.targets[answer_steps, row]
+        assert any(np.array_equal(items[k + 1], answer) for k in matches)
+
+
+def test_sine_targets_are_the_clean_next_values():
+    task = build_task("sine", length=30, noise=0.0)
+    batch = task.sample(4, np.random.default_rng(2))
+    assert batch.inputs.shape == (30, 4, 2) and batch.targets.shape == (30, 4, 2)
+    assert np.allclose(batch.inputs[1:], batch.targets[:-1])
+    assert np.allclose((batch.targets**2).sum(-1), 1.0)
+    noisy = build_task("sine", length=30, noise=0.5).sample(4, np.random.default_rng(2))
+    assert np.allclose(noisy.targets, batch.targets)  # same draws for periods and phases
+    assert not np.allclose(noisy.inputs, batch.inputs)
+    assert np.array_equal(batch.mask, np.ones((30, 4)))
+
+
+# ---------------------------------------------------------------- sentiment
+def test_sentiment_batches_are_left_padded_and_score_the_last_step():
+    task = build_task("sentiment")
+    assert task.many_to_one and task.output_size == 2 and task.loss == "softmax_ce"
+    batch = task.sample(6, np.random.default_rng(0))
+    for row in range(6):
+        real = np.flatnonzero(batch.mask[:, row])
+        assert real[-1] == batch.steps - 1 and np.array_equal(real, np.arange(real[0], batch.steps))
+        assert not batch.inputs[: real[0], row].any()
+        assert np.array_equal(batch.inputs[real, row].sum(-1), np.ones(real.size))
+        sentence = task.vocab.decode(batch.inputs[real, row].argmax(-1))
+        assert (sentence, int(batch.targets[-1, row])) in task.examples
+    assert batch.mask[:, :].sum(0).max() == batch.steps  # the longest row fills the batch
+    fixed = task.sample(3, 0, length=8)
+    assert fixed.steps == 8 and np.array_equal(fixed.mask, np.ones((8, 3)))
+
+
+def test_sentiment_splits_are_disjoint_balanced_and_share_the_vocabulary():
+    train, test, every = (build_task("sentiment", split=s) for s in ("train", "test", "all"))
+    assert len(train) + len(test) == len(every) and 150 <= len(every) <= 300
+    assert not {s for s, _ in train.examples} & {s for s, _ in test.examples}
+    assert train.vocab == test.vocab == every.vocab
+    for task in (train, test):
+        labels = [label for _, label in task.examples]
+        assert labels.count(0) == labels.count(1)
+
+
+def test_sentiment_encode_text_and_labels():
+    task = build_task("sentiment")
+    batch = task.encode_text("a lovely day.", label="positive")
+    assert batch.inputs.shape == (13, 1, task.vocab.size)
+    inputs, targets = task.step_labels(batch)
+    assert "".join(inputs) == "a␣lovely␣day."
+    assert targets[-1] == "positive" and set(targets[:-1]) == {""}
+    assert task.encode_text("bad.", label=0).targets[-1, 0] == 0
+    with pytest.raises(VocabularyError, match="'!'"):
+        task.encode_text("great!")
+    with pytest.raises(TaskError, match="unknown label"):
+        task.encode_text("fine.", label="neutral")
+
+
+def test_sentiment_bad_files(tmp_path):
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("label\tsentence\npositive\tgood.\nnegative no tab here\n", encoding="utf-8")
+    with pytest.raises(TaskError, match="line 3 has no tab"):
+        build_task("sentiment", path=bad)
+    bad.write_text("positive\tgood.\nmeh\tbad.\n", encoding="utf-8")
+    with pytest.raises(TaskError, match="line 2 has label 'meh'"):
+        build_task("sentiment", path=bad)
+    bad.write_text("positive\tgood.\npositive\tfine.\n", encoding="utf-8")
+    with pytest.raises(TaskError, match="both classes"):
+        build_task("sentiment", path=bad)
+    with pytest.raises(TaskError, match="unknown split"):
+        build_task("sentiment", split="dev")
+
+
+# ---------------------------------------------------------------- every task
+SMALL_OPTIONS = {
+    "chars": {"text": TEXT},
+    "copy": {"bits": 3, "max_length": 4},
+    "repeat_copy": {"bits": 3, "max_length": 3, "max_repeats": 2},
+    "recall": {"bits": 3, "item_length": 2, "max_items": 4},
+    "sine": {"length": 12},
+    "sentiment": {},
+}
+
+
+@pytest.mark.parametrize("name", TASK_NAMES)
+def test_every_task_is_reproducible_and_consistent(name):
+    task = build_task(name, **SMALL_OPTIONS[name])
+    first = task.sample(5, np.random.default_rng(11))
+    again = task.sample(5, np.random.default_rng(11))
+    other = task.sample(5, np.random.default_rng(12))
+    for a, b in ((first.inputs, again.inputs), (first.targets, again.targets), (first.mask, again.mask)):
+        assert np.array_equal(a, b)
+    assert not (
+        first.inputs.shape == other.inputs.shape
+        and np.array_equal(first.inputs, other.inputs)
+        and np.array_equal(first.targets, other.targets)
+    )
+    steps = first.steps
+    assert first.inputs.shape == (steps, 5, task.input_size) and first.inputs.dtype == np.float64
+    assert first.mask.shape == (steps, 5) and first.mask.dtype == np.float64
+    assert set(np.unique(first.mask)) <= {0.0, 1.0} and first.mask[:, :].sum(0).min() >= 1
+    if task.loss == "softmax_ce":
+        assert first.targets.shape == (steps, 5) and first.targets.dtype == np.int64
+        assert 0 <= first.targets.min() and first.targets.max() < task.output_size
+    else:
+        assert first.targets.shape == (steps, 5, task.output_size) and first.targets.dtype == np.float64
+    if task.many_to_one:
+        assert np.array_equal(first.mask[-1], np.ones(5))
+    assert len(task.input_names) == task.input_size and len(task.output_names) == task.output_size
+    inputs, targets = task.step_labels(first, row=2)
+    assert len(inputs) == len(targets) == steps and all(isinstance(s, str) for s in inputs + targets)
+    # The task's own generator (seeded by ``seed``) is reproducible too.
+    rebuilt = build_task(name, **task.options)
+    assert np.array_equal(build_task(name, **task.options).sample(3).inputs, rebuilt.sample(3).inputs)
+    # The model config fits: a model runs forward on the batch and gives a finite loss.
+    model = build_model(task.model_config("rnn", 4, seed=3))
+    assert model.config.input_size == task.input_size and model.config.loss == task.loss
+    assert model.config.many_to_one == task.many_to_one and model.config.seed == 3
+    assert np.isfinite(model.loss(first.inputs, first.targets, first.mask))
+
+
+@pytest.mark.parametrize("name", ["copy", "sine", "sentiment"])
+def test_streams_of_fresh_samples_are_reproducible(name):
+    task = build_task(name, **SMALL_OPTIONS[name])
+    assert not task.carries_state
+    a, b = task.stream(2, None, np.random.default_rng(4)), task.stream(2, None, np.random.default_rng(4))
+    for _ in range(3):
+        x, y = next(a), next(b)
+        assert np.array_equal(x.inputs, y.inputs) and np.array_equal(x.targets, y.targets)
+
+
+def test_build_task_errors_name_the_problem():
+    with pytest.raises(TaskError, match="unknown task 'cpoy'"):
+        build_task("cpoy")
+    with pytest.raises(TaskError, match=r"no option\(s\) \['width'\]"):
+        build_task("copy", width=3)
+    with pytest.raises(TaskError, match="min_length .* must not exceed max_length"):
+        build_task("copy", min_length=5, max_length=2)
+    with pytest.raises(TaskError, match="bits must be an integer >= 1"):
+        build_task("recall", bits=0)
+    with pytest.raises(TaskError, match="batch_size"):
+        build_task("copy").sample(0)
+    with pytest.raises(TaskError, match="does not take typed text"):
+        build_task("copy").encode_text("hello")
+
+
+# ---------------------------------------------------------------- sampling and bits per char
+def _char_model(task, seed=0):
+    return build_model(task.model_config("rnn", 8, seed=seed))
+
+
+def test_sample_text_is_reproducible_and_only_emits_vocabulary_symbols():
+    task = build_task("chars", text=TEXT)
+    model = _char_model(task)
+    first = sample_text(model, task.vocab, "the ", 60, 1.0, np.random.default_rng(7))
+    again = sample_text(model, task.vocab, "the ", 60, 1.0, np.random.default_rng(7))
+    other = sample_text(model, task.vocab, "the ", 60, 1.0, np.random.default_rng(8))
+    assert first == again and first != other
+    assert len(first) == 60 and set(first) <= set(task.vocab.symbols)
+    assert len(sample_text(model, task.vocab, "", 5, 1.0, 0)) == 5
+    assert sample_text(model, task.vocab, "the", 0, 1.0, 0) == ""
+
+
+def test_sample_text_carries_state_like_one_long_sequence():
+    task = build_task("chars", text=TEXT)
+    model = _char_model(task, seed=1)
+    prime = "the lazy "
+    # Near-zero temperature is greedy: each step takes the most likely character.
+    greedy = sample_text(model, task.vocab, prime, 12, 1e-9, 0)
+    text = prime
+    for _ in range(12):
+        probs, _ = model.predict(task.vocab.one_hot(task.vocab.encode(text))[:, None, :])
+        text += task.vocab.symbols[int(probs[-1, 0].argmax())]
+    assert greedy == text[len(prime) :]
+    # Any generator gives the greedy text at a tiny temperature.
+    assert sample_text(model, task.vocab, prime, 12, 1e-300, 99) == greedy
+
+
+def test_sample_text_temperature_and_argument_errors():
+    task = build_task("chars", text=TEXT)
+    model = _char_model(task)
+    for bad in (0, 0.0, -1.0, float("nan"), float("inf"), "hot", True):
+        with pytest.raises(TaskError, match="temperature"):
+            sample_text(model, task.vocab, "the", 5, bad, 0)
+    hot = sample_text(model, task.vocab, "the", 40, 1e6, 0)  # nearly uniform, still valid symbols
+    assert set(hot) <= set(task.vocab.symbols)
+    with pytest.raises(VocabularyError, match="'Q'"):
+        sample_text(model, task.vocab, "Quick", 5, 1.0, 0)
+    with pytest.raises(TaskError, match="length"):
+        sample_text(model, task.vocab, "the", -1, 1.0, 0)
+    other = build_model(build_task("copy").model_config("rnn", 4))
+    with pytest.raises(TaskError, match="character model"):
+        sample_text(other, task.vocab, "the", 5, 1.0, 0)
+    smaller = build_model(build_task("chars", text="abc").model_config("rnn", 4))
+    with pytest.raises(TaskError, match="do not match"):
+        sample_text(smaller, task.vocab, "the", 5, 1.0, 0)
+
+
+def test_bits_per_character_of_a_uniform_model_is_log2_v():
+    task = build_task("chars", text=TEXT)
+    model = _char_model(task)
+    model.params["Wy"][...] = 0.0
+    model.params["by"][...] = 0.0
+    batch = task.sample(3, 0, length=9)
+    loss = model.loss(batch.inputs, batch.targets, batch.mask)
+    assert bits_per_character(loss, batch.mask) == pytest.approx(uniform_bits_per_character(task.vocab.size))
+    assert uniform_bits_per_character(task.vocab.size) == pytest.approx(math.log2(task.vocab.size))
+    half = batch.mask.copy()
+    half[::2] = 0.0
+    loss_half = model.loss(batch.inputs, batch.targets, half)
+    assert bits_per_character(loss_half, half) == pytest.approx(math.log2(task.vocab.size))
+
+
+# ---------------------------------------------------------------- shipped data
+@pytest.mark.parametrize("corpus", sorted(CORPORA))
+def test_shipped_corpora_load(corpus):
+    task = build_task("chars", corpus=corpus)
+    assert 18_000 <= len(task.text.encode("utf-8")) <= 60_000
+    assert task.vocab.size <= 100
+    batch = next(task.stream(2, 30, 0))
+    assert batch.inputs.shape == (30, 2, task.vocab.size)
+
+
+@pytest.mark.parametrize("generator", ["arithmetic", "toycode"])
+def test_generated_corpora_match_their_generator(generator):
+    path = data_dir() / "generators" / f"{generator}.py"
+    spec = importlib.util.spec_from_file_location(f"corpus_generator_{generator}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    shipped = (data_dir() / f"{generator}.txt").read_text(encoding="utf-8")
+    assert module.generate() == shipped

@@ -69,7 +69,9 @@ class SentimentTask(Task):
     loss = "softmax_ce"
     many_to_one = True
 
-    def __init__(self, split: str = "train", path: str | os.PathLike[str] | None = None, seed: int = 0) -> None:
+    def __init__(
+        self, split: str = "train", path: str | os.PathLike[str] | None = None, seed: int = 0
+    ) -> None:
         super().__init__(seed)
         if split not in SPLITS:
             raise TaskError(f"unknown split {split!r}; choose one of {SPLITS}")
@@ -97,7 +99,8 @@ class SentimentTask(Task):
         if path is not None:
             self.options["path"] = str(path)
         self.description = (
-            f"sentiment of short sentences ({split} split: {len(chosen)} sentences, {self.vocab.size} symbols)"
+            f"sentiment of short sentences ({split} split: {len(chosen)} sentences, "
+            f"{self.vocab.size} symbols)"
         )
 
     def __len__(self) -> int:
