@@ -465,3 +465,55 @@ def test_generated_corpora_match_their_generator(generator):
     spec.loader.exec_module(module)
     shipped = (data_dir() / f"{generator}.txt").read_text(encoding="utf-8")
     assert module.generate() == shipped
+
+
+# ---------------------------------------------------------------- splits, specs, evaluation
+def test_char_splits_share_the_vocabulary_and_partition_the_text():
+    text = "abcdefghij" * 10 + "xyz"
+    train = build_task("chars", text=text, split="train", valid_fraction=0.2)
+    valid = build_task("chars", text=text, split="valid", valid_fraction=0.2)
+    assert train.text + valid.text == text and len(valid.text) == round(len(text) * 0.2)
+    assert train.vocab == valid.vocab == Vocabulary(text)
+    assert "x" not in train.text and train.vocab.size == 13
+    with pytest.raises(TaskError, match="unknown split"):
+        build_task("chars", text=text, split="test")
+    with pytest.raises(TaskError, match="valid_fraction"):
+        build_task("chars", text=text, split="train", valid_fraction=1.0)
+    with pytest.raises(TaskError, match="at least 2"):
+        build_task("chars", text="abcde", split="valid", valid_fraction=0.1)
+
+
+@pytest.mark.parametrize("name", TASK_NAMES)
+def test_spec_rebuilds_the_same_task(name):
+    task = build_task(name, **SMALL_OPTIONS[name], seed=5)
+    spec = task.spec()
+    assert spec["name"] == name and spec["seed"] == 5
+    rebuilt = build_task(**spec)
+    assert (rebuilt.input_size, rebuilt.output_size, rebuilt.loss) == (
+        task.input_size,
+        task.output_size,
+        task.loss,
+    )
+    a, b = task.sample(2, 3), rebuilt.sample(2, 3)
+    assert np.array_equal(a.inputs, b.inputs) and np.array_equal(a.targets, b.targets)
+
+
+def test_char_spec_pins_the_vocabulary():
+    task = build_task("chars", text="abc abc")
+    with pytest.raises(VocabularyError, match="'d'"):
+        build_task(**{**task.spec(), "text": "abcd"})
+
+
+def test_evaluation_stream_reads_each_segment_once_in_order():
+    text = "".join(chr(ord("a") + i % 26) for i in range(103))
+    task = build_task("chars", text=text)
+    chunks = list(task.evaluation_stream(4, 7))
+    segment = (len(text) - 1) // 4  # 25 predictions per row
+    assert [c.steps for c in chunks] == [7, 7, 7, 4]
+    targets = np.concatenate([c.targets for c in chunks])  # (25, 4)
+    inputs = np.concatenate([c.inputs.argmax(-1) for c in chunks])
+    for row in range(4):
+        assert np.array_equal(inputs[:, row], task.data[row * segment : (row + 1) * segment])
+        assert np.array_equal(targets[:, row], task.data[row * segment + 1 : (row + 1) * segment + 1])
+    with pytest.raises(TaskError, match="segments"):
+        list(build_task("chars", text="abc").evaluation_stream(5))

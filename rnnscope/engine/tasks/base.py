@@ -160,6 +160,10 @@ class Task:
         fields.update(overrides)
         return ModelConfig(**fields)
 
+    def spec(self) -> dict[str, Any]:
+        """``{"name": ..., **options}`` (plain JSON data): ``build_task(**task.spec())`` rebuilds the task."""
+        return {"name": self.name, **self.options}
+
     def check_batch_size(self, batch_size: Any) -> int:
         return check_positive_int("batch_size", batch_size)
 

@@ -35,6 +35,7 @@ CORPORA: dict[str, str] = {
     "toycode": "toycode.txt",
 }
 DEFAULT_CORPUS = "lighthouse"
+CHAR_SPLITS = ("all", "train", "valid")
 
 #: Characters that would be invisible or break a one-line label, shown as these instead.
 _VISIBLE = {" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"}
@@ -220,6 +221,11 @@ class CharTask(Task):
     picks another shipped one, ``path=`` any UTF-8 file, ``text=`` a string.
     ``vocab`` is the text's vocabulary unless one is given (a checkpoint's),
     in which case every character of the text must be in it.
+
+    ``split`` holds out the end of the text for validation: ``"train"`` is the
+    first ``1 - valid_fraction`` of it, ``"valid"`` the rest, ``"all"`` (the
+    default) the whole text. The vocabulary always comes from the whole text,
+    so models trained on one split can be scored on the other.
     """
 
     name = "chars"
@@ -234,12 +240,20 @@ class CharTask(Task):
         text: str | None = None,
         corpus: str | None = None,
         vocab: Vocabulary | Sequence[str] | None = None,
+        split: str = "all",
+        valid_fraction: float = 0.1,
         seed: int = 0,
     ) -> None:
         super().__init__(seed)
         given = [k for k, v in (("path", path), ("text", text), ("corpus", corpus)) if v is not None]
         if len(given) > 1:
             raise TaskError(f"give at most one of path, text and corpus, got {given}")
+        if split not in CHAR_SPLITS:
+            raise TaskError(f"unknown split {split!r}; choose one of {CHAR_SPLITS}")
+        if isinstance(valid_fraction, bool) or not isinstance(valid_fraction, int | float):
+            raise TaskError(f"valid_fraction must be a number, got {valid_fraction!r}")
+        if not 0 < valid_fraction < 1:
+            raise TaskError(f"valid_fraction must lie strictly between 0 and 1, got {valid_fraction}")
         if text is not None:
             source = "the given text"
             self.options = {"text": text}
@@ -252,22 +266,40 @@ class CharTask(Task):
             source = f"shipped corpus {corpus!r}"
             text = read_corpus(corpus_path(corpus))
             self.options = {"corpus": corpus}
-        self.text = check_corpus_text(text, source)
-        self.source = source
+        full_text = check_corpus_text(text, source)
         if vocab is None:
-            self.vocab = Vocabulary(self.text)
+            self.vocab = Vocabulary(full_text)
         else:
             self.vocab = vocab if isinstance(vocab, Vocabulary) else Vocabulary.from_symbols(vocab)
             self.options["vocab"] = list(self.vocab.symbols)
         if self.vocab.size < 2:
             raise TaskError(f"a vocabulary needs at least 2 symbols, got {self.vocab.size}")
+        full_data = self.vocab.encode(full_text)  # (N,) int64
+        if split != "all":
+            cut = int(round(len(full_text) * (1 - valid_fraction)))
+            window = slice(0, cut) if split == "train" else slice(cut, None)
+            if len(full_text[window]) < 2:
+                raise TaskError(
+                    f"the {split!r} split of {source} would have {len(full_text[window])} character(s); "
+                    "it needs at least 2 (use a longer text or another valid_fraction)"
+                )
+            full_text, full_data = full_text[window], full_data[window]
+            source = f"{source} ({split} split)"
+            self.options.update(split=split, valid_fraction=float(valid_fraction))
+        self.split = split
+        self.text = full_text
+        self.data = full_data
+        self.source = source
         self.options["seed"] = self.seed
-        self.data = self.vocab.encode(self.text)  # (N,) int64
         self.input_size = self.output_size = self.vocab.size
         self.input_names = self.output_names = self.vocab.labels()
         self.description = (
             f"next-character prediction on {source} ({len(self.text)} characters, {self.vocab.size} symbols)"
         )
+
+    def spec(self) -> dict[str, Any]:
+        """Like :meth:`Task.spec`, always with the vocabulary, so a rebuilt task encodes identically."""
+        return {**super().spec(), "vocab": list(self.vocab.symbols)}
 
     @property
     def length(self) -> int:
@@ -327,6 +359,25 @@ class CharTask(Task):
             windows = self.data[(positions[:, None] + steps) % self.length]
             yield self._batch_from_windows(windows)
             positions = (positions + length) % self.length
+
+    def evaluation_stream(self, batch_size: int, length: int | None = None) -> Iterator[Batch]:
+        """One pass over the text in consecutive chunks, for scoring (finite; no randomness).
+
+        The ``N - 1`` predictions of the text are cut into ``batch_size`` equal
+        contiguous segments (the last ``(N - 1) % batch_size`` are left out) and
+        every row reads its segment from the start in chunks of ``length``
+        steps; the last chunk is shorter if ``length`` does not divide the
+        segment. Carry the state from chunk to chunk, as in training.
+        """
+        batch_size = self.check_batch_size(batch_size)
+        length = self._check_length(length)
+        segment = (self.length - 1) // batch_size
+        if segment < 1:
+            raise TaskError(f"a text of {self.length} characters cannot be split into {batch_size} segments")
+        starts = np.arange(batch_size) * segment
+        for begin in range(0, segment, length):
+            steps = np.arange(begin, min(begin + length, segment) + 1)
+            yield self._batch_from_windows(self.data[starts[:, None] + steps])
 
     def encode_text(self, text: str) -> Batch:
         """A sequence of one (``B = 1``) from typed ``text``.
