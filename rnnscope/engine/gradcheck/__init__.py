@@ -5,8 +5,8 @@
 :mod:`rnnscope.engine.gradcheck.relerr` for the relative error and statuses.
 """
 
-from rnnscope.engine.gradcheck.checker import MODES, check_gradients
-from rnnscope.engine.gradcheck.relerr import classify, relative_error, tensor_floor
+from rnnscope.engine.gradcheck.checker import MODES, build_row, check_function, check_gradients
+from rnnscope.engine.gradcheck.relerr import classify, noise_level, relative_error, tensor_floor
 from rnnscope.engine.gradcheck.result import (
     STATUS_BY_CODE,
     GradcheckCancelled,
@@ -29,8 +29,11 @@ __all__ = [
     "Status",
     "TensorCheck",
     "Thresholds",
+    "build_row",
+    "check_function",
     "check_gradients",
     "classify",
+    "noise_level",
     "relative_error",
     "summarise_statuses",
     "tensor_floor",

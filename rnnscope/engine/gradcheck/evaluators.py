@@ -80,3 +80,43 @@ class NaiveEvaluator:
         finally:
             array[...] = saved
         return out
+
+
+class FunctionEvaluator:
+    """Evaluates a scalar function ``f()`` of one array that is perturbed in place (for tests and tools)."""
+
+    name = "naive"
+    chunk = 64
+
+    def __init__(self, f: Callable[[], float], name: str, array: np.ndarray) -> None:
+        self.f = f
+        self.array = array
+        self.array_name = name
+
+    def base_loss(self) -> float:
+        return float(self.f())
+
+    def element_losses(self, name: str, indices: np.ndarray, values: np.ndarray) -> np.ndarray:
+        flat = self.array.reshape(-1)
+        if not np.shares_memory(flat, self.array):
+            raise ValueError(f"{name!r} is not contiguous; cannot perturb it in place")
+        out = np.empty(len(indices), dtype=np.float64)
+        for k, (index, value) in enumerate(zip(indices.tolist(), values.tolist(), strict=True)):
+            old = flat[index]
+            flat[index] = value
+            try:
+                out[k] = self.f()
+            finally:
+                flat[index] = old
+        return out
+
+    def dense_losses(self, name: str, tensors: np.ndarray) -> np.ndarray:
+        saved = self.array.copy()
+        out = np.empty(len(tensors), dtype=np.float64)
+        try:
+            for k, tensor in enumerate(tensors):
+                self.array[...] = tensor
+                out[k] = self.f()
+        finally:
+            self.array[...] = saved
+        return out

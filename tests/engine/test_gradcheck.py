@@ -1,0 +1,257 @@
+"""The gradient checker: relative error, statuses, kinks, modes, restoration, progress, cancel."""
+
+import numpy as np
+import pytest
+
+from rnnscope.engine.gradcheck import (
+    GradcheckCancelled,
+    PrecisionError,
+    Status,
+    Thresholds,
+    check_function,
+    check_gradients,
+    classify,
+    relative_error,
+)
+from rnnscope.engine.models import ModelConfig, build_model
+
+
+def _rnn_problem(seed=0, T=5, B=3, D=4, H=5, O=4):
+    rng = np.random.default_rng(seed)
+    model = build_model(ModelConfig("rnn", D, H, O, seed=seed))
+    x = np.eye(D)[rng.integers(0, D, (T, B))]
+    y = rng.integers(0, O, (T, B))
+    return model, x, y
+
+
+# ----------------------------------------------------------------------------- relative error
+def test_relative_error_both_zero_is_zero_even_without_floor():
+    assert relative_error(np.array([0.0]), np.array([0.0]), floor=0.0)[0] == 0.0
+
+
+def test_relative_error_opposite_signs_is_two():
+    rel = relative_error(np.array([0.5, -3.0]), np.array([-0.5, 3.0]), floor=1e-8)
+    assert np.allclose(rel, 2.0)
+
+
+def test_relative_error_uses_the_floor_for_tiny_values():
+    # 1e-12 against 2e-12 is a 50% difference, but small against a floor of 1e-6
+    rel = relative_error(np.array([1e-12]), np.array([2e-12]), floor=1e-6)
+    assert rel[0] == pytest.approx(1e-6)
+
+
+def test_relative_error_subtracts_the_rounding_allowance():
+    rel = relative_error(np.array([1.0, 1.0]), np.array([1.0 + 1e-9, 1.0 + 1e-6]), floor=0.0, noise=1e-8)
+    assert rel[0] == 0.0
+    assert rel[1] == pytest.approx(1e-6 - 1e-8, rel=1e-6)
+
+
+def test_relative_error_of_non_finite_values_is_infinite():
+    assert np.isinf(relative_error(np.array([np.nan]), np.array([1.0]), floor=1e-8)[0])
+
+
+def test_classify_statuses():
+    t = Thresholds()
+    analytic = np.array([1.0, 1.0, 1.0, 1e-12, 0.0, -1.0])
+    numeric = np.array([1.0 + 1e-9, 1.0 + 1e-6, 1.1, 2e-12, 0.0, 1.0])
+    _, codes = classify(analytic, numeric, numeric, numeric, floor=1e-6, thresholds=t)
+    assert [Status.OK.code, Status.WARN.code, Status.FAIL.code, Status.TOO_SMALL.code] == list(codes[:4])
+    assert codes[4] == Status.TOO_SMALL.code  # both zero: nothing to judge
+    assert codes[5] == Status.FAIL.code  # opposite signs
+
+
+def test_thresholds_are_validated():
+    with pytest.raises(ValueError, match="must not exceed"):
+        Thresholds(ok=1e-3, fail=1e-5)
+    with pytest.raises(ValueError, match="finite"):
+        Thresholds(fail=float("nan"))
+
+
+def test_status_colours_and_order():
+    assert Status.OK.colour != Status.FAIL.colour
+    assert {s.colour for s in Status} == {"#2e9e44", "#e69b00", "#d62728", "#8c8c8c", "#1f6fc4"}
+    assert Status.TOO_SMALL.label == "too small"
+    assert Status.FAIL.severity > Status.WARN.severity > Status.KINK.severity > Status.OK.severity
+
+
+# ----------------------------------------------------------------------------- kinks
+def test_kink_of_abs_at_zero():
+    x = np.array([3e-6, 0.5, -0.7, 2.0])
+    row, check = check_function(lambda: float(np.abs(x).sum()), x, np.sign(x))
+    assert check.statuses == [Status.KINK, Status.OK, Status.OK, Status.OK]
+    assert row.status is Status.KINK
+    assert np.array_equal(x, [3e-6, 0.5, -0.7, 2.0])
+
+
+def test_kink_of_max_when_two_entries_tie_within_the_step():
+    x = np.array([1.0, 1.000003, 0.2, 0.7])
+    row, check = check_function(lambda: float(x.max() * 3.0 + x.sum()), x, 1.0 + 3.0 * (x == x.max()))
+    assert check.statuses[:2] == [Status.KINK, Status.KINK]
+    assert check.statuses[2:] == [Status.OK, Status.OK]
+    assert not row.failed
+
+
+def test_kink_of_a_sort_whose_order_switches():
+    weights = np.array([1.0, 2.0, 3.0, 4.0])
+    x = np.array([0.3, 0.300004, -1.0, 2.0])
+    grad = weights[np.argsort(np.argsort(x))]
+    _, check = check_function(lambda: float(np.sort(x) @ weights), x, grad)
+    assert check.statuses == [Status.KINK, Status.KINK, Status.OK, Status.OK]
+
+
+def test_a_wrong_derivative_at_a_smooth_point_is_a_failure_not_a_kink():
+    x = np.array([0.4, -1.2, 2.0])
+    wrong = 3 * x**2
+    wrong[1] *= -1
+    _, check = check_function(lambda: float((x**3).sum()), x, wrong)
+    assert check.statuses == [Status.OK, Status.FAIL, Status.OK]
+
+
+def test_a_wrong_derivative_next_to_a_kink_still_fails():
+    x = np.array([3e-6, 1.0])
+    _, check = check_function(lambda: float(np.abs(x).sum()), x, np.array([5.0, 1.0]))
+    assert check.statuses[0] is Status.FAIL
+
+
+# ----------------------------------------------------------------------------- model checks
+@pytest.mark.parametrize("mode", ["full", "sampled", "directional"])
+def test_rnn_passes_every_mode(mode):
+    model, x, y = _rnn_problem()
+    result = check_gradients(model, x, y, mode=mode, samples=4, engine="naive")
+    assert [row.name for row in result.rows] == list(model.params)
+    assert not result.failed
+    for row in result.rows:
+        assert row.status in (Status.OK, Status.TOO_SMALL), row
+        assert row.rel_err_max < 1e-7 or np.isnan(row.rel_err_max)
+    assert result.mode == mode
+    assert result.numpy_version == np.__version__
+    assert result.model_config["kind"] == "rnn"
+
+
+def test_full_mode_checks_every_element_and_has_whole_tensors():
+    model, x, y = _rnn_problem()
+    result = check_gradients(model, x, y, mode="full", engine="naive")
+    for name, array in model.params.items():
+        row = result.row(name)
+        assert row.checked == row.total == array.size
+        check = result.tensors[name]
+        assert check.numeric_full().shape == array.shape
+        assert not np.isnan(check.numeric_full()).any()
+        assert np.allclose(check.numeric_full(), check.analytic, atol=1e-8)
+
+
+def test_sampled_mode_is_reproducible_and_includes_the_largest_gradient():
+    model, x, y = _rnn_problem(T=6, D=6, H=8)
+    first = check_gradients(model, x, y, mode="sampled", samples=5, seed=3)
+    again = check_gradients(model, x, y, mode="sampled", samples=5, seed=3)
+    other = check_gradients(model, x, y, mode="sampled", samples=5, seed=4)
+    check = first.tensors["Wh"]
+    assert np.array_equal(check.indices, again.tensors["Wh"].indices)
+    assert not np.array_equal(check.indices, other.tensors["Wh"].indices)
+    assert len(check.indices) == 5 == len(set(check.indices.tolist()))
+    assert int(np.argmax(np.abs(check.analytic))) in check.indices
+    mask = check.checked_mask()
+    assert mask.sum() == 5 and np.isnan(check.numeric_full()[~mask]).all()
+
+
+def test_directional_mode_stores_unit_directions():
+    model, x, y = _rnn_problem()
+    result = check_gradients(model, x, y, mode="directional", directions=2)
+    check = result.tensors["Wh"]
+    assert check.directions.shape == (2, *model.params["Wh"].shape)
+    assert np.allclose(np.linalg.norm(check.directions.reshape(2, -1), axis=1), 1.0)
+    assert np.allclose(check.analytic_values, (check.directions * check.analytic).sum(axis=(1, 2)))
+    assert result.row("Wh").worst_index is None
+
+
+def test_parameters_are_restored_bit_exactly():
+    model, x, y = _rnn_problem()
+    arrays = {name: model.params[name] for name in model.params}
+    before = {name: array.tobytes() for name, array in arrays.items()}
+    for mode in ("full", "sampled", "directional"):
+        for engine in ("naive", "auto"):
+            check_gradients(model, x, y, mode=mode, engine=engine)
+            for name in arrays:
+                assert model.params[name] is arrays[name]
+                assert model.params[name].tobytes() == before[name]
+
+
+def test_parameters_are_restored_when_the_loss_raises():
+    model, x, y = _rnn_problem()
+    before = {name: model.params[name].copy() for name in model.params}
+    calls = {"n": 0}
+    original = model.loss
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 7:
+            raise RuntimeError("boom")
+        return original(*args, **kwargs)
+
+    model.loss = flaky
+    with pytest.raises(RuntimeError, match="boom"):
+        check_gradients(model, x, y, mode="full", engine="naive")
+    for name, values in before.items():
+        assert np.array_equal(model.params[name], values)
+
+
+def test_float32_is_refused_unless_upcast():
+    rng = np.random.default_rng(0)
+    model = build_model(ModelConfig("rnn", 3, 4, 3, dtype="float32"))
+    x = rng.standard_normal((4, 2, 3)).astype(np.float32)
+    y = rng.integers(0, 3, (4, 2))
+    with pytest.raises(PrecisionError, match="float32.*upcast"):
+        check_gradients(model, x, y)
+    result = check_gradients(model, x, y, upcast=True, mode="full")
+    assert result.upcast and not result.failed
+    assert model.params["Wh"].dtype == np.float32
+
+
+def test_progress_counts_every_element_and_names_the_parameter():
+    model, x, y = _rnn_problem()
+    calls = []
+    check_gradients(model, x, y, mode="full", engine="naive", progress=lambda d, t, n: calls.append((d, t, n)))
+    total = model.params.size
+    assert calls[-1] == (total, total, "by")
+    done = [d for d, _, _ in calls]
+    assert done == sorted(done) and all(t == total for _, t, _ in calls)
+    assert {n for _, _, n in calls} == set(model.params)
+
+
+def test_cancel_raises_with_a_partial_result_and_restores_parameters():
+    model, x, y = _rnn_problem()
+    before = {name: model.params[name].copy() for name in model.params}
+    seen = []
+
+    def cancel():
+        return bool(seen) and seen[-1][2] == "Wh"
+
+    with pytest.raises(GradcheckCancelled) as info:
+        check_gradients(
+            model, x, y, mode="full", engine="naive", progress=lambda *a: seen.append(a), cancel=cancel
+        )
+    partial = info.value.partial
+    assert partial.cancelled
+    assert [row.name for row in partial.rows] == ["Wx"]
+    for name, values in before.items():
+        assert np.array_equal(model.params[name], values)
+
+
+def test_bad_arguments_are_clear_errors():
+    model, x, y = _rnn_problem()
+    with pytest.raises(ValueError, match="unknown mode"):
+        check_gradients(model, x, y, mode="everything")
+    with pytest.raises(ValueError, match="no parameter 'W'"):
+        check_gradients(model, x, y, parameters=["W"])
+    with pytest.raises(ValueError, match="step"):
+        check_gradients(model, x, y, step=0.0)
+
+
+def test_result_to_dict_has_rows_and_metadata():
+    model, x, y = _rnn_problem()
+    result = check_gradients(model, x, y, mode="sampled", samples=3)
+    data = result.to_dict()
+    assert data["mode"] == "sampled" and data["seed"] == 0
+    assert data["thresholds"]["ok"] == 1e-7
+    assert [row["name"] for row in data["rows"]] == list(model.params)
+    assert data["tensors"]["Wh"]["status"][0] in {s.value for s in Status}
