@@ -210,7 +210,9 @@ def test_float32_is_refused_unless_upcast():
 def test_progress_counts_every_element_and_names_the_parameter():
     model, x, y = _rnn_problem()
     calls = []
-    check_gradients(model, x, y, mode="full", engine="naive", progress=lambda d, t, n: calls.append((d, t, n)))
+    check_gradients(
+        model, x, y, mode="full", engine="naive", progress=lambda d, t, n: calls.append((d, t, n))
+    )
     total = model.params.size
     assert calls[-1] == (total, total, "by")
     done = [d for d, _, _ in calls]
