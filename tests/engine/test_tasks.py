@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rnnscope.engine.models.base import build_model
 from rnnscope.engine.tasks import (
@@ -517,3 +519,28 @@ def test_evaluation_stream_reads_each_segment_once_in_order():
         assert np.array_equal(targets[:, row], task.data[row * segment + 1 : (row + 1) * segment + 1])
     with pytest.raises(TaskError, match="segments"):
         list(build_task("chars", text="abc").evaluation_stream(5))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(min_size=1, max_size=40), st.text(max_size=20))
+def test_vocabulary_round_trips_any_text_and_finds_the_first_unknown(text, extra):
+    vocab = Vocabulary(text)
+    ids = vocab.encode(text)
+    assert vocab.decode(ids) == text
+    assert np.array_equal(vocab.one_hot(ids).argmax(-1), ids)
+    probe = text + extra
+    unknown = [i for i, ch in enumerate(probe) if ch not in vocab]
+    if unknown:
+        with pytest.raises(VocabularyError) as info:
+            vocab.encode(probe)
+        assert info.value.position == unknown[0] and info.value.character == probe[unknown[0]]
+    else:
+        assert vocab.decode(vocab.encode(probe)) == probe
+
+
+def test_vocabulary_handles_characters_outside_the_basic_plane():
+    text = "rain 🌧 then sun ☀ and 𝄞"
+    task = build_task("chars", text=text)
+    assert "🌧" in task.vocab.symbols and "𝄞" in task.vocab.symbols
+    assert task.vocab.decode(task.vocab.encode(text)) == text
+    assert task.vocab.decode(task.encode_text("sun 𝄞").targets[:, 0]) == "un 𝄞"
