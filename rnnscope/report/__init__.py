@@ -1,1 +1,31 @@
 """Exports of gradient-check results and traces (CSV, JSON, Markdown, HTML). No Qt."""
+
+from rnnscope.report.files import ReportError, atomic_write_bytes, atomic_write_text
+from rnnscope.report.gradcheck import (
+    FORMATS,
+    format_for,
+    read_csv,
+    render,
+    to_csv,
+    to_html,
+    to_json,
+    to_markdown,
+    to_text,
+    write_report,
+)
+
+__all__ = [
+    "FORMATS",
+    "ReportError",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "format_for",
+    "read_csv",
+    "render",
+    "to_csv",
+    "to_html",
+    "to_json",
+    "to_markdown",
+    "to_text",
+    "write_report",
+]

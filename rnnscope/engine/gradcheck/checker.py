@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from rnnscope.engine.gradcheck.evaluators import FunctionEvaluator, LossEvaluator, NaiveEvaluator
-from rnnscope.engine.gradcheck.relerr import classify, noise_level, tensor_floor
+from rnnscope.engine.gradcheck.relerr import classify, noise_level, relative_error, tensor_floor
 from rnnscope.engine.gradcheck.result import (
     STATUS_BY_CODE,
     GradcheckCancelled,
@@ -432,6 +432,8 @@ def _check_elements(
         rel_err=rel,
         status_codes=codes,
         floor=floor,
+        noise=np.broadcast_to(noise, rel.shape).copy(),
+        raw_rel_err=relative_error(analytic_values, numeric, np.maximum(floor, noise)),
     )
 
 
@@ -483,6 +485,8 @@ def _check_directions(
         rel_err=rel,
         status_codes=codes,
         floor=floor,
+        noise=np.broadcast_to(noise, rel.shape).copy(),
+        raw_rel_err=relative_error(analytic_values, numeric, max(floor, float(noise))),
         directions=plan.directions.copy(),
     )
 
@@ -522,6 +526,7 @@ def _row(
         rel_err_min=stat(np.min, judged_rel),
         rel_err_max=stat(np.max, judged_rel),
         rel_err_mean=stat(np.mean, judged_rel),
+        raw_rel_err_max=stat(np.max, check.raw_rel_err[members][judged]),
         worst_index=worst_index,
         worst_direction=local if flat_index < 0 else None,
         worst_analytic=float(check.analytic_values[worst]),

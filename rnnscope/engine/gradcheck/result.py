@@ -135,7 +135,10 @@ class GradRow:
     the tensor or of the slice. Ranges and relative errors are over the checked
     elements (directions, in directional mode); the relative-error statistics
     leave out "too small" elements (``nan`` if every element is too small).
-    ``worst_index`` indexes the *whole* parameter tensor (``None`` in
+    The relative error is the judged one (its part beyond the rounding allowance,
+    see :mod:`rnnscope.engine.gradcheck.relerr`), so 0 means "equal up to
+    rounding"; ``raw_rel_err_max`` is ``max |a - n| / max(|a|, |n|, floor)``
+    without that allowance. ``worst_index`` indexes the *whole* parameter tensor (``None`` in
     directional mode, where ``worst_direction`` numbers the direction instead).
     ``counts`` maps each status value to how many elements got it.
     """
@@ -159,6 +162,7 @@ class GradRow:
     status: Status
     counts: dict[str, int] = field(default_factory=dict)
     worst_direction: int | None = None
+    raw_rel_err_max: float = float("nan")
     sub_rows: list[GradRow] = field(default_factory=list)
 
     @property
@@ -180,6 +184,7 @@ class GradRow:
             "rel_err_min": self.rel_err_min,
             "rel_err_max": self.rel_err_max,
             "rel_err_mean": self.rel_err_mean,
+            "raw_rel_err_max": self.raw_rel_err_max,
             "worst_index": None if self.worst_index is None else list(self.worst_index),
             "worst_direction": self.worst_direction,
             "worst_analytic": self.worst_analytic,
@@ -217,6 +222,7 @@ class GradRow:
             total=int(data["total"]),
             worst_index=None if worst is None else tuple(int(i) for i in worst),
             worst_direction=data.get("worst_direction"),
+            raw_rel_err_max=_float(data.get("raw_rel_err_max")),
             status=Status(data["status"]),
             counts={str(k): int(v) for k, v in data.get("counts", {}).items()},
             sub_rows=[cls.from_dict(row) for row in data.get("sub_rows", [])],
@@ -241,7 +247,8 @@ class TensorCheck:
     * ``analytic_values``, ``numeric``: the two derivatives compared (for a direction,
       ``u . grad`` and the central difference along ``u``);
     * ``forward``, ``backward``: the one-sided differences used by the kink detector;
-    * ``rel_err``; ``status_codes`` (see :data:`STATUS_BY_CODE`).
+    * ``rel_err`` (judged, beyond the rounding allowance ``noise``), ``raw_rel_err``
+      (without it); ``status_codes`` (see :data:`STATUS_BY_CODE`).
 
     ``directions`` ``(K, size)`` holds the unit directions in directional mode
     (``None`` otherwise). In full mode ``numeric_full()`` is the whole numerical
@@ -260,6 +267,8 @@ class TensorCheck:
     rel_err: np.ndarray
     status_codes: np.ndarray
     floor: float
+    noise: np.ndarray
+    raw_rel_err: np.ndarray
     directions: np.ndarray | None = None
 
     @property
@@ -300,6 +309,8 @@ class TensorCheck:
             "forward": self.forward.tolist(),
             "backward": self.backward.tolist(),
             "rel_err": self.rel_err.tolist(),
+            "raw_rel_err": self.raw_rel_err.tolist(),
+            "noise": np.broadcast_to(self.noise, self.rel_err.shape).tolist(),
             "status": [STATUS_BY_CODE[int(c)].value for c in self.status_codes],
         }
 

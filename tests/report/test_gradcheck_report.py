@@ -1,0 +1,167 @@
+"""Gradient-check reports: every format parses back and carries rows, statuses and metadata."""
+
+import json
+import os
+import re
+from html.parser import HTMLParser
+
+import numpy as np
+import pytest
+
+from rnnscope.engine.gradcheck import Status, check_gradients
+from rnnscope.engine.models import ModelConfig
+from rnnscope.engine.models.rnn import RNN
+from rnnscope.report import ReportError, read_csv, to_html, to_markdown, to_text, write_report
+
+
+class _BrokenBias(RNN):
+    """An RNN whose bias gradient has the wrong sign: one failing row."""
+
+    def backward_core(self, dfeatures, core, inputs):
+        grads, dinputs, dstate, dhidden = super().backward_core(dfeatures, core, inputs)
+        grads["b"] = -grads["b"]
+        return grads, dinputs, dstate, dhidden
+
+
+@pytest.fixture(scope="module")
+def result():
+    rng = np.random.default_rng(0)
+    model = _BrokenBias(ModelConfig("rnn", 4, 5, 3, seed=1))
+    x = np.eye(4)[rng.integers(0, 4, (5, 2))]
+    y = rng.integers(0, 3, (5, 2))
+    return check_gradients(model, x, y, mode="full")
+
+
+def test_fixture_has_a_failing_row(result):
+    assert result.row("b").status is Status.FAIL
+    assert result.failed
+
+
+def test_json_loads_with_rows_metadata_and_elements(result, tmp_path):
+    path = tmp_path / "report.json"
+    assert write_report(result, path) == "json"
+    data = json.loads(path.read_text())
+    assert data["mode"] == "full" and data["seed"] == 0
+    assert data["model_config"]["kind"] == "rnn"
+    assert data["numpy_version"] == np.__version__
+    assert data["thresholds"]["fail"] == 1e-4
+    assert data["timestamp"].endswith("+00:00")
+    assert data["status"] == "fail"
+    rows = {row["name"]: row for row in data["rows"]}
+    assert rows["b"]["status"] == "fail" and rows["Wh"]["status"] == "ok"
+    assert rows["Wh"]["shape"] == [5, 5]
+    assert len(data["tensors"]["Wh"]["numeric"]) == 25
+
+
+def test_csv_reads_back(result, tmp_path):
+    path = tmp_path / "report.csv"
+    write_report(result, path)
+    metadata, rows = read_csv(path.read_text())
+    assert metadata["mode"] == "full" and metadata["model_config"]["hidden_size"] == 5
+    assert [row["name"] for row in rows] == [row.name for row in result.all_rows()]
+    by_name = {row["name"]: row for row in rows}
+    assert by_name["b"]["status"] == "fail"
+    assert int(by_name["Wx"]["checked"]) == 20
+    assert float(by_name["b"]["worst_analytic"]) == pytest.approx(result.row("b").worst_analytic, rel=1e-5)
+
+
+class _Rows(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.rows = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr":
+            attributes = dict(attrs)
+            if "data-status" in attributes:
+                self.rows.append(attributes)
+
+
+def test_html_has_one_coloured_row_per_parameter_and_a_legend(result, tmp_path):
+    path = tmp_path / "report.html"
+    write_report(result, path)
+    text = path.read_text()
+    parser = _Rows()
+    parser.feed(text)
+    params = [row for row in parser.rows if "param" in row["class"].split()]
+    assert len(params) == len(result.rows)
+    for row, expected in zip(params, result.rows, strict=True):
+        status = Status(row["data-status"])
+        assert status is expected.status
+        assert status.background in row["style"]
+    assert Status.FAIL.background in text
+    for status in Status:  # the legend
+        assert f"legend-{status.value}" in text
+    assert "<script" not in text and "http" not in text  # self-contained
+
+
+def test_html_has_gate_sub_rows_for_fused_parameters():
+    from rnnscope.engine.gradcheck import GradcheckResult, GradRow, Thresholds
+
+    sub = GradRow("Wx[forget]", "Wx", "forget", (3, 2), 6, 6, 0, 1, 0, 1, 0, 0, 0, (0, 2), 1, 1, Status.OK)
+    row = GradRow(
+        "Wx", "Wx", None, (3, 8), 24, 24, 0, 1, 0, 1, 0, 0, 0, (0, 2), 1, 1, Status.OK, sub_rows=[sub]
+    )
+    fake = GradcheckResult(
+        [row],
+        {},
+        {"kind": "lstm"},
+        0,
+        "full",
+        Thresholds(),
+        1e-5,
+        True,
+        10,
+        3,
+        1.0,
+        "2",
+        "t",
+        0.1,
+        48,
+        "naive",
+    )
+    parser = _Rows()
+    parser.feed(to_html(fake))
+    assert [r["class"].split()[0] for r in parser.rows] == ["param", "sub"]
+    assert "Wx[forget]" in to_markdown(fake) and "  Wx[forget]" in to_text(fake)
+
+
+def test_markdown_is_a_table_with_every_row(result):
+    text = to_markdown(result)
+    table = [line for line in text.splitlines() if line.startswith("|")]
+    assert len(table) == 2 + len(result.all_rows())
+    assert "**FAIL**" in text
+    assert all(line.count("|") == table[0].count("|") for line in table)
+
+
+def test_text_table_has_no_colour_unless_asked(result):
+    plain = to_text(result)
+    assert "\033[" not in plain and "FAIL" in plain
+    assert "\033[1;31m" in to_text(result, colour=True)
+
+
+def test_unwritable_path_is_a_clear_error(result, tmp_path):
+    with pytest.raises(ReportError, match=re.escape(str(tmp_path / "missing" / "r.json"))):
+        write_report(result, tmp_path / "missing" / "r.json")
+    with pytest.raises(ReportError, match="format"):
+        write_report(result, tmp_path / "report.xyz")
+    not_a_directory = tmp_path / "file.txt"
+    not_a_directory.write_text("x")
+    with pytest.raises(ReportError, match="file.txt"):
+        write_report(result, not_a_directory / "r.html")
+    with pytest.raises(ReportError, match="directory"):
+        write_report(result, tmp_path, fmt="html")
+
+
+def test_writes_are_atomic_and_leave_no_temporary_files(result, tmp_path):
+    path = tmp_path / "r.md"
+    path.write_text("old")
+    write_report(result, path)
+    assert path.read_text().startswith("### Gradient check")
+    assert sorted(os.listdir(tmp_path)) == ["r.md"]
+
+
+def test_explicit_format_overrides_the_extension(result, tmp_path):
+    path = tmp_path / "r.txt"
+    assert write_report(result, path, fmt="json") == "json"
+    json.loads(path.read_text())
