@@ -55,6 +55,11 @@ def _lengths(
     return rng.integers(low, high + 1, size=batch_size)
 
 
+def _span(low: float, high: float) -> str:
+    """``"2-6"``, or ``"4"`` when the range is a single value."""
+    return f"{low:g}" if low == high else f"{low:g}-{high:g}"
+
+
 def _bit_names(bits: int) -> tuple[str, ...]:
     return tuple(f"bit {i}" for i in range(bits))
 
@@ -80,7 +85,7 @@ class CopyTask(Task):
             "seed": self.seed,
         }
         self.description = (
-            f"copy {self.min_length}-{self.max_length} random {self.bits}-bit vectors after a delimiter"
+            f"copy {_span(self.min_length, self.max_length)} random {self.bits}-bit vectors after a delimiter"
         )
 
     def sample(
@@ -144,8 +149,8 @@ class RepeatCopyTask(Task):
             "seed": self.seed,
         }
         self.description = (
-            f"repeat {self.min_length}-{self.max_length} {self.bits}-bit vectors "
-            f"{self.min_repeats}-{self.max_repeats} times, then signal the end"
+            f"repeat {_span(self.min_length, self.max_length)} {self.bits}-bit vectors "
+            f"{_span(self.min_repeats, self.max_repeats)} times, then signal the end"
         )
 
     def sample(
@@ -216,7 +221,7 @@ class RecallTask(Task):
             "seed": self.seed,
         }
         self.description = (
-            f"associative recall over {self.min_items}-{self.max_items} items of "
+            f"associative recall over {_span(self.min_items, self.max_items)} items of "
             f"{self.item_length} {self.bits}-bit vectors"
         )
 
@@ -316,7 +321,7 @@ class SineTask(Task):
             "seed": self.seed,
         }
         self.description = (
-            f"predict the next sin/cos value (period {self.min_period:g}-{self.max_period:g} steps, "
+            f"predict the next sin/cos value (period {_span(self.min_period, self.max_period)} steps, "
             f"input noise {self.noise:g})"
         )
 
