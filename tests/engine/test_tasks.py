@@ -20,6 +20,7 @@ from rnnscope.engine.tasks import (
     bits_per_character,
     build_task,
     sample_text,
+    task_defaults,
     uniform_bits_per_character,
 )
 from rnnscope.engine.tasks.text import data_dir
@@ -544,3 +545,12 @@ def test_vocabulary_handles_characters_outside_the_basic_plane():
     assert "🌧" in task.vocab.symbols and "𝄞" in task.vocab.symbols
     assert task.vocab.decode(task.vocab.encode(text)) == text
     assert task.vocab.decode(task.encode_text("sun 𝄞").targets[:, 0]) == "un 𝄞"
+
+
+def test_task_defaults_list_every_option():
+    assert task_defaults("copy") == {"bits": 6, "min_length": 2, "max_length": 6, "seed": 0}
+    assert task_defaults("chars")["corpus"] is None and task_defaults("sentiment")["split"] == "train"
+    for name in TASK_NAMES:
+        assert "seed" in task_defaults(name)
+    with pytest.raises(TaskError, match="unknown task"):
+        task_defaults("nope")

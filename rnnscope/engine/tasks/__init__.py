@@ -49,6 +49,7 @@ __all__ = [
     "VocabularyError",
     "bits_per_character",
     "build_task",
+    "task_defaults",
     "sample_text",
     "uniform_bits_per_character",
 ]
@@ -71,6 +72,14 @@ def _task_class(name: str) -> type[Task]:
 
         return SentimentTask
     raise TaskError(f"unknown task {name!r}; choose one of {TASK_NAMES}")
+
+
+def task_defaults(name: str) -> dict[str, Any]:
+    """The options of task ``name`` and their default values (for a settings dialog or ``--help``)."""
+    import inspect
+
+    parameters = inspect.signature(_task_class(name).__init__).parameters
+    return {key: p.default for key, p in parameters.items() if key != "self"}
 
 
 def build_task(name: str, **options: Any) -> Task:
