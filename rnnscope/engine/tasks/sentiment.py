@@ -1,7 +1,7 @@
 """Sentence sentiment: many-to-one classification of short sentences, read one character at a time.
 
 The data is ``data/sentiment.tsv`` (written for this project): a header line
-``label<TAB>sentence`` and 200 lines, each ``positive`` or ``negative``, a tab
+``label<TAB>sentence`` and 280 lines, each ``positive`` or ``negative``, a tab
 and a short lower-case sentence. Lines come in pairs (a positive sentence and
 its negative counterpart); every fifth pair is held out as the ``test`` split.
 
