@@ -172,9 +172,14 @@ class Vocabulary:
     def one_hot(self, ids: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
         """One-hot vectors ``(..., V)`` of indices ``ids`` ``(...)``."""
         ids = np.asarray(ids)
+        if ids.size and not np.issubdtype(ids.dtype, np.integer):
+            raise TaskError(f"one_hot needs integer indices, got {ids.dtype}")
         if ids.size and (ids.min() < 0 or ids.max() >= self.size):
             raise TaskError(f"indices must lie in 0..{self.size - 1}, got {ids.min()}..{ids.max()}")
-        return np.eye(self.size, dtype=dtype)[ids]
+        # Scatter rather than index an identity matrix: V x V would be large for big vocabularies.
+        out = np.zeros(ids.shape + (self.size,), dtype=dtype)
+        np.put_along_axis(out, ids[..., None].astype(np.intp), 1, axis=-1)
+        return out
 
     def labels(self) -> tuple[str, ...]:
         """The symbols with whitespace made visible, for axis labels."""
@@ -188,7 +193,10 @@ def read_corpus(path: str | os.PathLike[str]) -> str:
         raise TaskError(f"corpus file {str(path)!r} does not exist")
     if not path.is_file():
         raise TaskError(f"corpus path {str(path)!r} is not a file")
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise TaskError(f"corpus file {str(path)!r} cannot be read: {error.strerror or error}") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -196,8 +204,8 @@ def read_corpus(path: str | os.PathLike[str]) -> str:
             f"corpus file {str(path)!r} is not UTF-8 text (invalid byte 0x{raw[error.start]:02x} "
             f"at byte offset {error.start})"
         ) from None
-    # A byte-order mark is an encoding artefact, not a character of the text.
-    return text.removeprefix("\ufeff")
+    # A byte-order mark and Windows line ends are encoding artefacts, not characters of the text.
+    return text.removeprefix("\ufeff").replace("\r\n", "\n")
 
 
 def check_corpus_text(text: str, source: str) -> str:
