@@ -559,3 +559,15 @@ def test_task_defaults_list_every_option():
         assert "seed" in task_defaults(name)
     with pytest.raises(TaskError, match="unknown task"):
         task_defaults("nope")
+
+
+def test_fixed_lengths_may_exceed_the_training_range():
+    assert build_task("copy", max_length=4).sample(2, 0, length=10).steps == 21
+    repeat = build_task("repeat_copy", min_repeats=2, max_repeats=2).sample(2, 0, length=5)
+    assert repeat.steps == 5 + 1 + 10 + 1
+    recall = build_task("recall", item_length=3, max_items=4).sample(2, 0, length=8)
+    assert recall.steps == 8 * 4 + 2 * 3 + 2
+    with pytest.raises(TaskError, match="number of items"):
+        build_task("recall").sample(2, 0, length=1)
+    with pytest.raises(TaskError, match="length"):
+        build_task("copy").sample(2, 0, length=0)
