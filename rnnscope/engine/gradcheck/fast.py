@@ -40,7 +40,7 @@ from rnnscope.engine.models.lstm_cell import lstm_cell_forward
 
 # rows of perturbed sequences per batched pass: large enough to amortise the
 # per-step Python overhead, small enough that a (rows, 4H) array stays in cache
-ROWS_PER_PASS = 1024
+ROWS_PER_PASS = 512
 
 
 def fast_evaluator(
@@ -277,18 +277,25 @@ class BatchedEvaluator:
     ) -> np.ndarray:
         """Run perturbed copies of sequences ``rows`` from their ``start`` step (ascending).
 
-        Returns the masked step-loss change summed over time for each copy.
+        Returns the masked step-loss change summed over time for each copy. Copies
+        are sorted by start, so the running ones are always a prefix of the buffers
+        and every array operation works on contiguous memory, in place.
         """
         params = self.model.params
         Wh, Wy, by = params["Wh"], params["Wy"], params["by"]
         count = len(rows)
-        hidden = Wh.shape[0]
+        hidden, width = Wh.shape
+        lstm = self.core == "lstm"
         h = np.empty((count, hidden))
-        c = np.empty((count, hidden)) if self.core == "lstm" else None
+        c = np.empty((count, hidden)) if lstm else h
+        pre_buffer = np.empty((count, width))
+        cell_buffer = np.empty((count, hidden))
+        logits_buffer = np.empty((count, Wy.shape[1]))
         change = np.zeros(count)
-        active = 0
         order = np.arange(count)
+        active = 0
         joined = np.searchsorted(start, np.arange(self.steps), side="right")
+        softmax = self.loss_kind == "softmax_ce"
         for t in range(int(start[0]), self.steps):
             now = int(joined[t])
             if now > active:
@@ -296,33 +303,55 @@ class BatchedEvaluator:
                 # copies join from the unperturbed state before their first affected step
                 if t == 0:
                     h[fresh] = self.state0["h"][rows[fresh]]
-                    if c is not None:
+                    if lstm:
                         c[fresh] = self.state0["c"][rows[fresh]]
                 else:
                     h[fresh] = self.hs[t - 1, rows[fresh]]
-                    if c is not None:
+                    if lstm:
                         c[fresh] = self.cs[t - 1, rows[fresh]]
                 active = now
-            live = slice(0, active)
-            seq = rows[live]
-            pre = h[live] @ Wh
+            m = active
+            seq = rows[:m]
+            h_now = h[:m]
+            pre = np.matmul(h_now, Wh, out=pre_buffer[:m])
             pre += self.xproj[t, seq]
-            idx = order[live]
-            col = column[live]
+            idx = order[:m]
+            col = column[:m]
             if name == "Wx":
-                pre[idx, col] += delta[live] * self.x[t, seq, source[live]]
+                pre[idx, col] += delta[:m] * self.x[t, seq, source[:m]]
             elif name == "Wh":
-                pre[idx, col] += delta[live] * h[idx, source[live]]
+                pre[idx, col] += delta[:m] * h_now[idx, source[:m]]
             else:
-                pre[idx, col] += delta[live]
-            new_h, new_c = self._cell(pre, c[live] if c is not None else None)
-            h[live] = new_h
-            if c is not None:
-                c[live] = new_c
+                pre[idx, col] += delta[:m]
+            if lstm:
+                # the operations of lstm_cell_forward, in place
+                sig = pre[:, : 3 * hidden]
+                sig *= 0.5
+                np.tanh(pre, out=pre)
+                sig += 1.0
+                sig *= 0.5
+                c_now = c[:m]
+                c_now *= pre[:, hidden : 2 * hidden]
+                product = np.multiply(pre[:, :hidden], pre[:, 3 * hidden :], out=cell_buffer[:m])
+                c_now += product
+                tanh_c = np.tanh(c_now, out=cell_buffer[:m])
+                np.multiply(pre[:, 2 * hidden : 3 * hidden], tanh_c, out=h_now)
+            else:
+                np.tanh(pre, out=h_now)
             weights = self.mask[t, seq]
             if weights.any():
-                logits = new_h @ Wy
+                logits = np.matmul(h_now, Wy, out=logits_buffer[:m])
                 logits += by
-                new_loss = _step_loss(self.loss_kind, logits, self.targets[t, seq])
-                change[live] += (new_loss - self.base_step_loss[t, seq]) * weights
+                if softmax:
+                    # head_forward's formula, in place: log(sum exp(l - max)) - (l[target] - max)
+                    logits -= logits.max(axis=-1, keepdims=True)
+                    target_logit = logits[idx, self.targets[t, seq]]
+                    np.exp(logits, out=logits)
+                    new_loss = np.log(logits.sum(axis=-1))
+                    new_loss -= target_logit
+                else:
+                    new_loss = _step_loss(self.loss_kind, logits, self.targets[t, seq])
+                new_loss -= self.base_step_loss[t, seq]
+                new_loss *= weights
+                change[:m] += new_loss
         return change
