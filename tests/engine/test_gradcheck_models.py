@@ -60,9 +60,9 @@ def test_fast_path_gives_the_naive_loops_results(kind, loss):
     mask = (rng.random((5, 3)) > 0.3).astype(float)
     state = {k: 0.3 * rng.standard_normal(v.shape) for k, v in model.initial_state(3).items()}
     state["h"][0, 1] = 0.0  # a zero unit in the carried state delays Wh copies
-    for carried in (None, state):
-        naive = check_gradients(model, x, y, mask, carried, mode="full", engine="naive")
-        fast = check_gradients(model, x, y, mask, carried, mode="full", engine="fast")
+    for carried, mode in ((None, "full"), (state, "full"), (state, "directional")):
+        naive = check_gradients(model, x, y, mask, carried, mode=mode, engine="naive")
+        fast = check_gradients(model, x, y, mask, carried, mode=mode, engine="fast")
         assert fast.engine == "fast" and naive.engine == "naive"
         for name, check in naive.tensors.items():
             other = fast.tensors[name]
