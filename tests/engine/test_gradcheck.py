@@ -257,3 +257,21 @@ def test_result_to_dict_has_rows_and_metadata():
     assert data["thresholds"]["ok"] == 1e-7
     assert [row["name"] for row in data["rows"]] == list(model.params)
     assert data["tensors"]["Wh"]["status"][0] in {s.value for s in Status}
+
+
+def test_each_perturbation_changes_one_element_and_is_undone_before_the_next():
+    model, x, y = _rnn_problem()
+    original = {name: model.params[name].copy() for name in model.params}
+    seen = []
+    loss = model.loss
+
+    def watching_loss(*args, **kwargs):
+        changed = sum(int((model.params[n] != original[n]).sum()) for n in original)
+        seen.append(changed)
+        return loss(*args, **kwargs)
+
+    model.loss = watching_loss
+    check_gradients(model, x, y, mode="full", engine="naive")
+    assert seen[0] == 0  # the base loss
+    assert set(seen[1:]) == {1}  # every other call sees exactly one perturbed element
+    assert len(seen) == 1 + 2 * model.params.size

@@ -199,3 +199,20 @@ def test_lstm_forget_gate_mutations():
     _assert_only(result, {"b", "b[forget]"})
     result = check_gradients(_mutant(model, drop_forget_recurrent), x, y, mode="full")
     _assert_only(result, {"Wh", "Wh[forget]"})
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_directional_mode_also_points_at_the_broken_gate(kind):
+    model, x, y = _problem(kind)
+    fused = _fused(model)
+    if not fused:
+        pytest.skip(f"the {kind} has no fused gate matrices")
+    name = fused[-1]
+    gate = list(model.params.gate_slices(name))[-1]
+    piece = model.params.gate_slices(name)[gate]
+
+    def flip(grads, _model):
+        grads[name][piece.index(grads[name].ndim)] *= -1.0
+
+    result = check_gradients(_mutant(model, flip), x, y, mode="directional", directions=2)
+    _assert_only(result, {name, f"{name}[{gate}]"})
