@@ -13,6 +13,7 @@ from rnnscope.report.gradcheck import (
     to_text,
     write_report,
 )
+from rnnscope.report.trace_export import probe_to_csv, read_trace_npz, write_probe_csv, write_trace_npz
 
 __all__ = [
     "FORMATS",
@@ -20,12 +21,16 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "format_for",
+    "probe_to_csv",
     "read_csv",
+    "read_trace_npz",
     "render",
     "to_csv",
     "to_html",
     "to_json",
     "to_markdown",
     "to_text",
+    "write_probe_csv",
     "write_report",
+    "write_trace_npz",
 ]
