@@ -275,3 +275,25 @@ def test_each_perturbation_changes_one_element_and_is_undone_before_the_next():
     assert seen[0] == 0  # the base loss
     assert set(seen[1:]) == {1}  # every other call sees exactly one perturbed element
     assert len(seen) == 1 + 2 * model.params.size
+
+
+def test_sampling_covers_elements_outside_the_gate_slices():
+    from rnnscope.engine.models.rnn import RNN
+    from rnnscope.engine.params import GateSlice, Params
+
+    class HalfSliced(RNN):
+        def init_params(self, rng):
+            params = super().init_params(rng)
+            return Params(dict(params.items()), {"Wh": {"first": GateSlice(1, 0, 2)}})
+
+    rng = np.random.default_rng(0)
+    model = HalfSliced(ModelConfig("rnn", 3, 5, 3))
+    x = rng.standard_normal((4, 2, 3))
+    y = rng.integers(0, 3, (4, 2))
+    result = check_gradients(model, x, y, mode="sampled", samples=3)
+    check = result.tensors["Wh"]
+    assert sorted(check.gates, key=str) == ["first"] * 3 + [None] * 3
+    columns = np.unravel_index(check.indices, (5, 5))[1]
+    assert set(columns[:3]) <= {0, 1} and set(columns[3:]) <= {2, 3, 4}
+    assert [sub.name for sub in result.row("Wh").sub_rows] == ["Wh[first]"]
+    assert result.row("Wh").checked == 6

@@ -107,7 +107,7 @@ def check_gradients(
             targets = np.asarray(targets, dtype=np.float64)
         if state is not None:
             state = {k: np.asarray(v, dtype=np.float64) for k, v in state.items()}
-    names = list(checked_model.params) if parameters is None else list(parameters)
+    names = list(checked_model.params) if parameters is None else list(dict.fromkeys(parameters))
     for name in names:
         if name not in checked_model.params:
             raise ValueError(f"no parameter {name!r}; the model has {list(checked_model.params)}")
@@ -333,11 +333,15 @@ def _plan(
         return _Plan(np.arange(size, dtype=np.int64), _gate_of_indices(shape, slices), None)
     rng = _rng(seed, name)
     flat_ids = np.arange(size, dtype=np.int64).reshape(shape)
-    groups: list[tuple[str | None, np.ndarray]]
-    if slices:
-        groups = [(gate, flat_ids[piece.index(len(shape))].reshape(-1)) for gate, piece in slices.items()]
-    else:
-        groups = [(None, flat_ids.reshape(-1))]
+    groups: list[tuple[str | None, np.ndarray]] = []
+    covered = np.zeros(shape, dtype=bool)
+    for gate, piece in slices.items():
+        where = piece.index(len(shape))
+        groups.append((gate, flat_ids[where].reshape(-1)))
+        covered[where] = True
+    if not covered.all():
+        # elements in no gate slice (or an unfused tensor) form one more group
+        groups.append((None, flat_ids[~covered]))
     gates: list[str | None] = []
     if mode == "directional":
         dirs = []
