@@ -292,7 +292,7 @@ def test_sampling_covers_elements_outside_the_gate_slices():
     y = rng.integers(0, 3, (4, 2))
     result = check_gradients(model, x, y, mode="sampled", samples=3)
     check = result.tensors["Wh"]
-    assert sorted(check.gates, key=str) == ["first"] * 3 + [None] * 3
+    assert list(check.gates) == ["first"] * 3 + [None] * 3
     columns = np.unravel_index(check.indices, (5, 5))[1]
     assert set(columns[:3]) <= {0, 1} and set(columns[3:]) <= {2, 3, 4}
     assert [sub.name for sub in result.row("Wh").sub_rows] == ["Wh[first]"]
