@@ -208,7 +208,7 @@ def _load_checkpoint(path: str) -> Any:
         ) from None
     try:
         return load_checkpoint(path)
-    except (OSError, ValueError, KeyError) as error:
+    except Exception as error:  # any reason a file cannot be read is a usage error here
         raise UsageError(f"cannot load checkpoint {path!r}: {error}") from error
 
 
