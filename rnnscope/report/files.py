@@ -41,6 +41,8 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
+        # mkstemp makes the file private (0600); give it the mode a plain open() would
+        os.chmod(temporary, _mode_for(target))
         os.replace(temporary, target)
     except OSError as error:
         try:
@@ -48,3 +50,13 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
         except OSError:
             pass
         raise ReportError(path, error.strerror or str(error)) from error
+
+
+def _mode_for(target: str) -> int:
+    """The existing file's permissions, or ``0o666`` less the process umask for a new file."""
+    try:
+        return os.stat(target).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        return 0o666 & ~umask

@@ -165,3 +165,12 @@ def test_explicit_format_overrides_the_extension(result, tmp_path):
     path = tmp_path / "r.txt"
     assert write_report(result, path, fmt="json") == "json"
     json.loads(path.read_text())
+
+
+def test_a_new_report_gets_ordinary_permissions(result, tmp_path):
+    umask = os.umask(0o022)
+    try:
+        write_report(result, tmp_path / "r.csv")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "r.csv").stat().st_mode & 0o777 == 0o644
