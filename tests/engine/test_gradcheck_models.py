@@ -216,3 +216,24 @@ def test_directional_mode_also_points_at_the_broken_gate(kind):
 
     result = check_gradients(_mutant(model, flip), x, y, mode="directional", directions=2)
     _assert_only(result, {name, f"{name}[{gate}]"})
+
+
+def test_other_cores_get_the_closed_form_read_out_with_the_naive_loops_results():
+    from rnnscope.engine.models.rnn import RNN
+
+    class CustomCore(RNN):
+        def forward_core(self, inputs, state, trace):
+            return super().forward_core(inputs, state, trace)
+
+    model, x, y = _problem("rnn", T=5, B=3)
+    custom = CustomCore(model.config, model.params.copy())
+    for mode in ("full", "directional"):
+        naive = check_gradients(custom, x, y, mode=mode, engine="naive")
+        fast = check_gradients(custom, x, y, mode=mode, engine="auto")
+        assert fast.engine == "fast read-out"
+        for name, check in naive.tensors.items():
+            other = fast.tensors[name]
+            assert np.array_equal(check.status_codes, other.status_codes), name
+            assert np.all(np.abs(check.numeric - other.numeric) <= check.noise + other.noise), name
+            if name not in ("Wy", "by"):  # the core itself still runs the naive loop
+                assert np.array_equal(check.numeric, other.numeric), name

@@ -24,9 +24,12 @@ differences are therefore the naive loop's, up to floating-point rounding in
 the last bits of the loss (far below the relative-error thresholds; the tests
 and the benchmark compare both paths element by element).
 
-The evaluator is used only when the model's class is the engine's own RNN or
-LSTM with its own ``forward_core`` (subclasses that change the backward pass
-only are fine) and the batched unperturbed loss reproduces ``model.loss``.
+The recurrence is batched only when the model's class is the engine's own RNN
+or LSTM with its own ``forward_core`` (subclasses that change the backward pass
+only are fine). Any other model with the shared ``forward`` (GRU, DNC, custom
+cores) still gets the closed-form read-out; its core parameters go through the
+naive loop. In every case the evaluator is used only if its unperturbed loss
+reproduces ``model.loss``.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnscope.engine.gradcheck.evaluators import LossEvaluator, NaiveEvaluator
-from rnnscope.engine.heads import make_mask, validate_targets
+from rnnscope.engine.heads import linear_forward, make_mask, validate_targets
 from rnnscope.engine.models.base import RecurrentModel, State
 from rnnscope.engine.models.lstm_cell import lstm_cell_forward
 
@@ -61,24 +64,29 @@ def fast_evaluator(
 
 
 def _core_for(model: RecurrentModel) -> str | None:
-    kind = model.config.kind
-    if model.dtype != np.float64:
+    """``"rnn"`` / ``"lstm"`` for the batched recurrence, ``"readout"`` for any other model
+    whose loss is the shared linear read-out (only ``Wy`` and ``by`` are batched), else None."""
+    if model.dtype != np.float64 or not {"Wy", "by"} <= set(model.params):
         return None
+    if type(model).forward is not RecurrentModel.forward:
+        return None
+    kind = model.config.kind
+    reference: type | None = None
     if kind == "rnn":
         from rnnscope.engine.models.rnn import RNN as reference
     elif kind == "lstm":
         try:
             from rnnscope.engine.models.lstm import LSTM as reference
         except ImportError:  # pragma: no cover - depends on the LSTM being installed
-            return None
-    else:
-        return None
-    if not isinstance(model, reference) or type(model).forward_core is not reference.forward_core:
-        return None
-    names = set(model.params)
-    if not {"Wx", "Wh", "b", "Wy", "by"} <= names:
-        return None
-    return kind
+            reference = None
+    if (
+        reference is not None
+        and isinstance(model, reference)
+        and type(model).forward_core is reference.forward_core
+        and {"Wx", "Wh", "b"} <= set(model.params)
+    ):
+        return kind
+    return "readout"
 
 
 def _step_loss(loss: str, logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -97,9 +105,12 @@ def _step_loss(loss: str, logits: np.ndarray, targets: np.ndarray) -> np.ndarray
 
 
 class BatchedEvaluator:
-    """Perturbed losses of an RNN or LSTM, many perturbed copies per batched pass."""
+    """Perturbed losses of an RNN or LSTM, many perturbed copies per batched pass.
 
-    name = "fast"
+    With ``core="readout"`` (any other model) only the read-out ``Wy``, ``by`` is
+    evaluated in closed form; the core's parameters go through the naive loop.
+    """
+
     chunk = 1024
 
     def __init__(
@@ -113,6 +124,7 @@ class BatchedEvaluator:
     ) -> None:
         self.model = model
         self.core = core
+        self.name = "fast read-out" if core == "readout" else "fast"
         self.naive = NaiveEvaluator(model, inputs, targets, mask, state)
         x = model.check_inputs(inputs)
         steps, batch, _ = x.shape
@@ -127,7 +139,10 @@ class BatchedEvaluator:
         self.state0 = model.initial_state(batch) if state is None else model.check_state(state, batch)
         self.steps, self.batch = steps, batch
         self.L0 = self.naive.base_loss()
-        self._base_pass()
+        if core == "readout":
+            self._readout_pass(inputs, targets, mask, state)
+        else:
+            self._base_pass()
         fast_loss = float((self.base_step_loss * self.mask).sum() / batch)
         self.consistent = bool(abs(fast_loss - self.L0) <= 1e-12 * max(1.0, abs(self.L0)))
         self._first_nonzero_input = self._first_nonzero(x)
@@ -167,6 +182,19 @@ class BatchedEvaluator:
             self.loss_kind, self.logits.reshape(steps * batch, -1), flat_targets
         ).reshape(steps, batch)
 
+    def _readout_pass(
+        self, inputs: np.ndarray, targets: np.ndarray, mask: np.ndarray | None, state: State | None
+    ) -> None:
+        params = self.model.params
+        features = self.model.forward(inputs, targets, mask, state, record=False).core.features
+        self.hs = np.asarray(features, dtype=np.float64)
+        self.logits = linear_forward(self.hs, params["Wy"], params["by"])
+        steps, batch = self.steps, self.batch
+        flat_targets = self.targets.reshape(steps * batch, *self.targets.shape[2:])
+        self.base_step_loss = _step_loss(
+            self.loss_kind, self.logits.reshape(steps * batch, -1), flat_targets
+        ).reshape(steps, batch)
+
     @staticmethod
     def _first_nonzero(x: np.ndarray) -> np.ndarray:
         """``(B, D)``: first step where input unit ``d`` of sequence ``b`` is non-zero (T if never)."""
@@ -192,7 +220,7 @@ class BatchedEvaluator:
         if name in ("Wy", "by"):
             hs = np.broadcast_to(self.hs, (count, *self.hs.shape))
             logits = self.logits[None] + (hs @ delta[:, None] if name == "Wy" else delta[:, None, None, :])
-        elif name in ("Wx", "Wh", "b"):
+        elif name in ("Wx", "Wh", "b") and self.core != "readout":
             xproj = np.broadcast_to(self.xproj, (count, *self.xproj.shape))
             if name == "Wx":
                 xproj = xproj + self.x[None] @ delta[:, None]
@@ -212,7 +240,7 @@ class BatchedEvaluator:
                 c = None if flat_c is None else flat_c.reshape(count, batch, -1)
                 hs[:, t] = h
             logits = hs @ params["Wy"] + params["by"]
-        else:  # pragma: no cover - RNN/LSTM have no other parameters
+        else:
             return self.naive.dense_losses(name, tensors)
         rows = steps * batch
         flat_targets = np.broadcast_to(self.targets, (count, *self.targets.shape))
@@ -230,9 +258,9 @@ class BatchedEvaluator:
         delta = np.asarray(values, dtype=np.float64) - base
         if name in ("Wy", "by"):
             change = self._readout_changes(name, array.shape, indices, delta)
-        elif name in ("Wx", "Wh", "b"):
+        elif name in ("Wx", "Wh", "b") and self.core != "readout":
             change = self._recurrent_changes(name, array.shape, indices, delta)
-        else:  # pragma: no cover - RNN/LSTM have no other parameters
+        else:
             return self.naive.element_losses(name, indices, values)
         return self.L0 + change / self.batch
 
