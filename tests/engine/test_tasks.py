@@ -19,6 +19,7 @@ from rnnscope.engine.tasks import (
     VocabularyError,
     bits_per_character,
     build_task,
+    generate_characters,
     sample_text,
     task_defaults,
     uniform_bits_per_character,
@@ -571,3 +572,17 @@ def test_fixed_lengths_may_exceed_the_training_range():
         build_task("recall").sample(2, 0, length=1)
     with pytest.raises(TaskError, match="length"):
         build_task("copy").sample(2, 0, length=0)
+
+
+def test_generate_characters_matches_sample_text_and_continues_a_state():
+    task = build_task("chars", text=TEXT)
+    model = _char_model(task, seed=2)
+    characters = generate_characters(model, task.vocab, "the ", 0.9, np.random.default_rng(5))
+    streamed = "".join(next(characters) for _ in range(30))
+    assert streamed == sample_text(model, task.vocab, "the ", 30, 0.9, np.random.default_rng(5))
+    # Priming "fox" from the state after "the " equals priming "the fox" from zeros.
+    _, after_the = model.predict(task.vocab.one_hot(task.vocab.encode("the "))[:, None, :])
+    continued = sample_text(model, task.vocab, "fox", 20, 1.0, 3, state=after_the)
+    assert continued == sample_text(model, task.vocab, "the fox", 20, 1.0, 3)
+    with pytest.raises(TaskError, match="temperature"):
+        generate_characters(model, task.vocab, "the", 0.0)  # checked at once, not on next()

@@ -31,6 +31,7 @@ from rnnscope.engine.tasks.text import (
     Vocabulary,
     VocabularyError,
     bits_per_character,
+    generate_characters,
     sample_text,
     uniform_bits_per_character,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "VocabularyError",
     "bits_per_character",
     "build_task",
+    "generate_characters",
     "task_defaults",
     "sample_text",
     "uniform_bits_per_character",
