@@ -586,3 +586,31 @@ def test_generate_characters_matches_sample_text_and_continues_a_state():
     assert continued == sample_text(model, task.vocab, "the fox", 20, 1.0, 3)
     with pytest.raises(TaskError, match="temperature"):
         generate_characters(model, task.vocab, "the", 0.0)  # checked at once, not on next()
+
+
+def test_metrics_score_only_the_scored_steps():
+    copy = build_task("copy", bits=2, min_length=2, max_length=2)
+    batch = copy.sample(2, 0)
+    perfect = batch.targets.copy()
+    perfect[batch.mask == 0] = 1 - perfect[batch.mask == 0]  # wrong, but on unscored steps only
+    assert copy.metrics(perfect, batch) == {"bit_error_rate": 0.0, "sequences_correct": 1.0}
+    one_wrong = batch.targets.copy()
+    scored_step = int(np.flatnonzero(batch.mask[:, 1])[0])
+    one_wrong[scored_step, 1, 0] = 1 - one_wrong[scored_step, 1, 0]
+    assert copy.metrics(one_wrong, batch) == {"bit_error_rate": 1 / 8, "sequences_correct": 0.5}
+    sine = build_task("sine", length=4)
+    batch = sine.sample(1, 0)
+    assert sine.metrics(batch.targets + 0.5, batch)["rmse"] == pytest.approx(0.5)
+    sentiment = build_task("sentiment")
+    batch = sentiment.batch_of([0, 1])  # a positive and a negative sentence
+    guesses = np.zeros((batch.steps, 2, 2))
+    guesses[..., 1] = 1.0  # "positive" everywhere: right on row 0, wrong on row 1
+    guesses[:-1, 1] = [1.0, 0.0]  # unscored steps do not count
+    assert sentiment.metrics(guesses, batch) == {"accuracy": 0.5}
+    chars = build_task("chars", text=TEXT)
+    batch = chars.encode_text("the end")
+    right = chars.vocab.one_hot(batch.targets)
+    scores = chars.metrics(right, batch, loss=6 * math.log(2.0))
+    assert scores == {"accuracy": 1.0, "bits_per_char": pytest.approx(1.0)}
+    with pytest.raises(TaskError, match="expected"):
+        chars.metrics(right[:, :, :3], batch)

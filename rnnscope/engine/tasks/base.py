@@ -164,6 +164,38 @@ class Task:
         """``{"name": ..., **options}`` (plain JSON data): ``build_task(**task.spec())`` rebuilds the task."""
         return {"name": self.name, **self.options}
 
+    def metrics(self, outputs: np.ndarray, batch: Batch, loss: float | None = None) -> dict[str, float]:
+        """Task-level scores of ``outputs`` ``(T, B, O)`` (``model.predict`` / ``output/probs``) on ``batch``.
+
+        Over the scored steps (the mask; the last step only if ``many_to_one``):
+        ``softmax_ce``: ``accuracy`` (argmax equals the target); ``sigmoid_bce``:
+        ``bit_error_rate`` (fraction of output bits on the wrong side of 0.5) and
+        ``sequences_correct`` (fraction of rows with every scored bit right);
+        ``mse``: ``rmse``. Subclasses add their own (bits per character).
+        """
+        outputs = np.asarray(outputs)
+        expected = batch.inputs.shape[:2] + (self.output_size,)
+        if outputs.shape != expected:
+            raise TaskError(f"outputs have shape {outputs.shape}, expected (T, B, O) = {expected}")
+        mask = batch.mask.copy()
+        if self.many_to_one:
+            mask[:-1] = 0.0
+        scored = mask > 0
+        if not scored.any():
+            return {}
+        if self.loss == "softmax_ce":
+            right = outputs.argmax(axis=-1) == batch.targets
+            return {"accuracy": float(right[scored].mean())}
+        if self.loss == "sigmoid_bce":
+            wrong = (outputs >= 0.5) != (batch.targets >= 0.5)  # (T, B, O)
+            wrong_steps = wrong.any(axis=-1) & scored
+            return {
+                "bit_error_rate": float(wrong[scored].mean()),
+                "sequences_correct": float(np.mean(~wrong_steps.any(axis=0))),
+            }
+        error = (outputs - batch.targets)[scored]
+        return {"rmse": float(np.sqrt(np.mean(error * error)))}
+
     def check_batch_size(self, batch_size: Any) -> int:
         return check_positive_int("batch_size", batch_size)
 

@@ -404,6 +404,13 @@ class CharTask(Task):
             ids = np.concatenate([ids, ids])
         return self._batch_from_windows(ids[None, :])
 
+    def metrics(self, outputs: np.ndarray, batch: Batch, loss: float | None = None) -> dict[str, float]:
+        """``accuracy`` of the next-character guess, and ``bits_per_char`` when ``loss`` is given."""
+        scores = super().metrics(outputs, batch, loss)
+        if loss is not None:
+            scores["bits_per_char"] = bits_per_character(loss, batch.mask)
+        return scores
+
     def step_labels(self, batch: Batch, row: int = 0) -> tuple[list[str], list[str]]:
         """Input and target characters of every step (whitespace made visible)."""
         labels = self.vocab.labels()
