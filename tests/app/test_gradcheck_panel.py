@@ -1,0 +1,177 @@
+"""The gradient-check panel: table rows and colours match the engine, cancel, heatmaps, exports."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QColor
+
+from rnnscope.app.panels.gradcheck import COLUMN_KEYS, NAME_ROLE, GradcheckPanel
+from rnnscope.engine.gradcheck import Status, check_gradients
+from rnnscope.engine.models.base import ModelConfig, build_model
+from rnnscope.engine.models.rnn import RNN
+from rnnscope.report import read_csv
+
+STATUS_COLUMN = COLUMN_KEYS.index("status")
+MAX_ERROR_COLUMN = COLUMN_KEYS.index("rel_err_max")
+
+
+class BrokenRNN(RNN):
+    """An RNN whose backward pass gets dLoss/dWh wrong by 30% (what a real bug looks like)."""
+
+    def backward_core(self, dfeatures, core, inputs):
+        grads, dinputs, dstate, dhidden = super().backward_core(dfeatures, core, inputs)
+        grads["Wh"] = grads["Wh"] * 1.3
+        return grads, dinputs, dstate, dhidden
+
+
+def make_batch(vocabulary: int = 4, steps: int = 5, batch: int = 2, seed: int = 1):
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(0, vocabulary, size=(steps + 1, batch))
+    return np.eye(vocabulary)[ids[:-1]], ids[1:]
+
+
+@pytest.fixture
+def panel(qtbot):
+    widget = GradcheckPanel()
+    qtbot.addWidget(widget)
+    widget.resize(1200, 800)
+    yield widget
+    widget.shutdown()
+
+
+def run_to_end(qtbot, panel):
+    worker = panel.prepare_check()
+    assert worker is not None
+    with qtbot.waitSignal(panel.check_finished, timeout=10_000) as blocker:
+        panel.start_check(worker)
+    return blocker.args[0]
+
+
+def table_rows(panel):
+    """(name, status text, status colour, row background) of every row and sub-row, in view order."""
+    model = panel.proxy
+    out = []
+
+    def walk(parent):
+        for r in range(model.rowCount(parent)):
+            status = model.index(r, STATUS_COLUMN, parent)
+            first = model.index(r, 0, parent)
+            out.append(
+                (
+                    first.data(NAME_ROLE),
+                    status.data(Qt.ItemDataRole.DisplayRole),
+                    status.data(Qt.ItemDataRole.BackgroundRole).color().name(),
+                    first.data(Qt.ItemDataRole.BackgroundRole).color().name(),
+                )
+            )
+            walk(first)
+
+    walk(model.index(-1, -1))
+    return out
+
+
+def test_table_rows_and_colours_match_the_engine_and_the_broken_gradient_is_red(qtbot, panel):
+    config = ModelConfig("rnn", 4, 5, 4, seed=3)
+    model = BrokenRNN(config)
+    inputs, targets = make_batch()
+    panel.set_source(model, inputs, targets)
+    result = run_to_end(qtbot, panel)
+
+    expected = check_gradients(BrokenRNN(config, model.params.copy()), inputs, targets, samples=10)
+    assert [r.name for r in result.rows] == [r.name for r in expected.rows]
+    assert [r.status for r in result.rows] == [r.status for r in expected.rows]
+
+    rows = table_rows(panel)
+    assert [name for name, *_ in rows] == [r.name for r in expected.all_rows()]
+    for (_name, text, colour, background), row in zip(rows, expected.all_rows(), strict=True):
+        assert text == row.status.label
+        assert colour == QColor(row.status.colour).name()
+        assert background == QColor(row.status.background).name()
+    by_name = {name: (text, colour) for name, text, colour, _ in rows}
+    assert by_name["Wh"] == ("fail", QColor(Status.FAIL.colour).name())
+    assert by_name["Wx"][0] == "ok" and by_name["b"][0] == "ok"
+    assert "FAIL" in panel.summary.text()
+
+
+def test_sorting_by_error_puts_the_failing_row_first(qtbot, panel):
+    model = BrokenRNN(ModelConfig("rnn", 4, 5, 4, seed=3))
+    panel.set_source(model, *make_batch())
+    run_to_end(qtbot, panel)
+    panel.table.sortByColumn(MAX_ERROR_COLUMN, Qt.SortOrder.DescendingOrder)
+    assert table_rows(panel)[0][0] == "Wh"
+    panel.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+    assert [name for name, *_ in table_rows(panel)] == list(model.params)
+
+
+def test_clicking_a_row_shows_analytic_numeric_and_difference(qtbot, panel):
+    model = BrokenRNN(ModelConfig("rnn", 4, 5, 4, seed=3))
+    panel.set_source(model, *make_batch())
+    panel.mode.setCurrentText("full")
+    result = run_to_end(qtbot, panel)
+    panel.show()
+    index = panel.row_index("Wh")
+    rect = panel.table.visualRect(index)
+    qtbot.mouseClick(panel.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: panel.table.currentIndex().data(NAME_ROLE) == "Wh", timeout=10_000)
+    analytic, numeric, difference = panel.heatmaps.arrays
+    check = result.tensors["Wh"]
+    np.testing.assert_array_equal(analytic, check.analytic)
+    np.testing.assert_array_equal(numeric, check.numeric_full())
+    np.testing.assert_allclose(difference, check.analytic - check.numeric_full())
+    # the worst element listed first is the row's worst element
+    assert panel.worst.item(0, 0).text() == str(result.row("Wh").worst_index)
+    assert panel.worst.item(0, 5).text() == "fail"
+
+
+def test_cancel_stops_the_worker_with_a_partial_result(qtbot, panel):
+    model = build_model(ModelConfig("rnn", 4, 12, 4, seed=0))
+    panel.set_source(model, *make_batch(steps=8))
+    panel.mode.setCurrentText("full")
+    worker = panel.prepare_check()
+    # cancel as soon as the first progress report arrives, inside the worker thread
+    worker.progress.connect(worker.cancel, Qt.ConnectionType.DirectConnection)
+    with qtbot.waitSignal(worker.cancelled, timeout=10_000) as blocker:
+        panel.start_check(worker)
+    partial = blocker.args[0]
+    assert partial.cancelled
+    assert len(partial.rows) < len(model.params)
+    qtbot.waitUntil(lambda: panel.thread_.isFinished(), timeout=10_000)
+    assert not panel.running and panel.run_button.isEnabled()
+    assert "Cancelled" in panel.summary.text()
+    # the model that was displayed is untouched by the check
+    np.testing.assert_array_equal(model.params["Wh"], build_model(model.config).params["Wh"])
+
+
+def test_exports_write_every_format_and_an_unwritable_path_is_a_clear_error(qtbot, panel, tmp_path):
+    model = BrokenRNN(ModelConfig("rnn", 4, 5, 4, seed=3))
+    panel.set_source(model, *make_batch())
+    result = run_to_end(qtbot, panel)
+    for fmt in ("html", "csv", "json", "md"):
+        assert panel.export(tmp_path / f"report.{fmt}")
+    data = json.loads((tmp_path / "report.json").read_text())
+    assert [row["status"] for row in data["rows"]] == [r.status.value for r in result.rows]
+    _, csv_rows = read_csv((tmp_path / "report.csv").read_text())
+    assert {row["name"]: row["status"] for row in csv_rows}["Wh"] == "fail"
+    assert "Wh" in (tmp_path / "report.md").read_text()
+    assert Status.FAIL.colour in (tmp_path / "report.html").read_text()
+
+    messages = []
+    panel.message.connect(messages.append)
+    missing = tmp_path / "no such folder" / "report.csv"
+    assert not panel.export(missing)
+    assert not missing.exists()
+    assert "no such folder" in messages[-1] and "Export failed" in messages[-1]
+
+
+def test_bad_threshold_is_reported_and_nothing_runs(qtbot, panel):
+    panel.set_source(build_model(ModelConfig("rnn", 4, 3, 4)), *make_batch())
+    panel.fail_threshold.setText("abc")
+    messages = []
+    panel.message.connect(messages.append)
+    assert panel.run_check() is None
+    assert "fail threshold" in messages[-1]
+    assert not panel.running
