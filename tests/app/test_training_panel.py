@@ -1,0 +1,225 @@
+"""The training panel: start / pause / resume / step / stop, growing curves, paused weights shown."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+from PyQt6.QtCore import QObject, pyqtSignal
+
+from rnnscope.app.panels.training import StatsHistory, TrainingPanel, TrainingSettings
+from rnnscope.engine.models.base import RecurrentModel, build_model
+from rnnscope.engine.tasks import build_task
+
+TEXT = "the cat sat on the mat. the dog sat on the log. " * 8
+
+
+@dataclass
+class Stats:
+    iteration: int
+    loss: float
+    loss_per_step: float
+    bits_per_char: float
+    grad_norm: float
+    update_ratio: dict[str, float] = field(default_factory=dict)
+    chars_per_s: float = 1000.0
+
+
+class PlainSGD:
+    """A small stand-in trainer (plain SGD on fresh char windows) so the panel is tested on its own."""
+
+    def __init__(self, model: RecurrentModel, task, settings: TrainingSettings, fail_at: int | None = None):
+        self.model = model
+        self.task = task
+        self.lr = settings.learning_rate
+        self.batch_size = settings.batch_size
+        self.length = settings.length
+        self.rng = np.random.default_rng(settings.seed)
+        self.iteration = 0
+        self.fail_at = fail_at
+
+    def step(self) -> Stats:
+        if self.fail_at is not None and self.iteration + 1 == self.fail_at:
+            raise FloatingPointError("loss became nan")
+        batch = self.task.sample(self.batch_size, self.rng, length=self.length)
+        loss, grads, _ = self.model.loss_and_gradients(batch.inputs, batch.targets, batch.mask)
+        ratios = {}
+        norm = math.sqrt(sum(float((g * g).sum()) for g in grads.params.values()))
+        for name, grad in grads.params.items():
+            update = -self.lr * grad
+            weight = self.model.params[name]
+            ratios[name] = float(np.linalg.norm(update) / max(np.linalg.norm(weight), 1e-12))
+            weight += update
+        self.iteration += 1
+        per_step = loss / self.length
+        return Stats(self.iteration, loss, per_step, per_step / math.log(2), norm, ratios)
+
+
+class FakeWindow(QObject):
+    """What the panel needs from the main window: current model/task and show_model."""
+
+    model_changed = pyqtSignal(object)
+
+    def __init__(self, model, task):
+        super().__init__()
+        self.model = model
+        self.task = task
+        self.shown: list[RecurrentModel] = []
+
+    def current_model(self):
+        return self.model
+
+    def current_task(self):
+        return self.task
+
+    def show_model(self, model, task=None):
+        self.model = model
+        self.shown.append(model)
+        self.model_changed.emit(model)
+
+
+@pytest.fixture
+def task():
+    return build_task("chars", text=TEXT)
+
+
+@pytest.fixture
+def model(task):
+    return build_model(task.model_config("rnn", 8))
+
+
+@pytest.fixture
+def panel(qtbot, model, task):
+    widget = TrainingPanel(trainer_factory=lambda m, t, s: PlainSGD(m, t, s))
+    qtbot.addWidget(widget)
+    widget.set_source(model, task)
+    widget.batch_size.setValue(4)
+    widget.length.setValue(10)
+    widget.optimiser.setCurrentText("sgd")
+    widget.sample_every.setValue(0)
+    yield widget
+    widget.shutdown()
+
+
+def test_start_pause_resume_stop_and_the_curves_grow(qtbot, panel, model):
+    before = model.params["Wh"].copy()
+    worker = panel.prepare()
+    with qtbot.waitSignal(worker.stats, timeout=10_000):
+        panel.launch(worker)
+    qtbot.waitUntil(lambda: len(panel.history) >= 5 and panel.plots.redraws >= 1, timeout=10_000)
+    assert panel.state == "running"
+    x, y = panel.plots.loss_curve.getData()
+    assert x is not None and len(x) >= 1 and np.isfinite(y).all()
+
+    with qtbot.waitSignal(panel.show_model_requested, timeout=10_000) as shown:
+        panel.pause_button.click()
+    assert panel.state == "paused" and panel.pause_button.text() == "Resume"
+    paused_at = len(panel.history)
+    snapshot_model = shown.args[0]
+    # the shown model is a copy of the weights at the pause, not the trained arrays
+    assert snapshot_model is not panel.trainer.model
+    np.testing.assert_array_equal(snapshot_model.params["Wh"], panel.trainer.model.params["Wh"])
+    assert panel.last_snapshot.iteration == paused_at == panel.trainer.iteration
+
+    panel.pause_button.click()  # resume
+    qtbot.waitUntil(lambda: len(panel.history) >= paused_at + 5, timeout=10_000)
+    qtbot.waitUntil(
+        lambda: (
+            panel.plots.loss_curve.getData()[0] is not None
+            and len(panel.plots.loss_curve.getData()[0]) > paused_at
+        ),
+        timeout=10_000,
+    )
+    with qtbot.waitSignal(worker.done, timeout=10_000):
+        panel.stop_button.click()
+    assert panel.state == "stopped"
+    iterations = panel.history.iterations
+    np.testing.assert_array_equal(iterations, np.arange(1, len(iterations) + 1))
+    # training never touched the source model
+    np.testing.assert_array_equal(model.params["Wh"], before)
+
+
+def test_step_runs_exactly_one_iteration_and_shows_the_model(qtbot, panel):
+    with qtbot.waitSignal(panel.show_model_requested, timeout=10_000) as first:
+        panel.step_button.click()
+    assert panel.state == "paused" and len(panel.history) == 1
+    with qtbot.waitSignal(panel.show_model_requested, timeout=10_000) as second:
+        panel.step_button.click()
+    assert len(panel.history) == 2 and panel.trainer.iteration == 2
+    assert not np.array_equal(first.args[0].params["Wh"], second.args[0].params["Wh"])
+    np.testing.assert_array_equal(second.args[0].params["Wh"], panel.trainer.model.params["Wh"])
+
+
+def test_iteration_limit_snapshots_and_slider(qtbot, panel):
+    panel.iterations.setValue(10)
+    panel.snapshot_every.setValue(3)
+    worker = panel.prepare()
+    with qtbot.waitSignal(worker.done, timeout=10_000):
+        panel.launch(worker)
+    assert panel.state == "stopped" and len(panel.history) == 10
+    assert [s.iteration for s in panel.snapshots] == [3, 6, 9]
+    assert panel.snapshot_slider.isEnabled() and panel.snapshot_slider.maximum() == 2
+    with qtbot.waitSignal(panel.show_model_requested, timeout=10_000) as shown:
+        panel.show_snapshot_at(3)
+    np.testing.assert_array_equal(shown.args[0].params["Wx"], panel.snapshots[0].params["Wx"])
+    assert not np.array_equal(shown.args[0].params["Wx"], panel.trainer.model.params["Wx"])
+    assert "iteration 3" in panel.snapshot_label.text()
+    # Start again continues the same trainer
+    panel.iterations.setValue(4)
+    worker = panel.prepare()
+    with qtbot.waitSignal(worker.done, timeout=10_000):
+        panel.launch(worker)
+    assert panel.trainer.iteration == 14 and len(panel.history) == 14
+
+
+def test_char_samples_appear(qtbot, panel):
+    panel.iterations.setValue(4)
+    panel.sample_every.setValue(2)
+    worker = panel.prepare()
+    with qtbot.waitSignal(worker.done, timeout=10_000):
+        panel.launch(worker)
+    text = panel.samples.toPlainText()
+    assert "iteration 2" in text and "iteration 4" in text
+
+
+def test_attached_window_shows_paused_weights_and_a_failure_is_reported(qtbot, model, task):
+    window = FakeWindow(model, task)
+    panel = TrainingPanel(trainer_factory=lambda m, t, s: PlainSGD(m, t, s, fail_at=3))
+    qtbot.addWidget(panel)
+    panel.attach(window)
+    panel.sample_every.setValue(0)
+    with qtbot.waitSignal(panel.show_model_requested, timeout=10_000):
+        panel.step_once()
+    assert len(window.shown) == 1
+    np.testing.assert_array_equal(window.shown[0].params["Wh"], panel.trainer.model.params["Wh"])
+    # showing our own weights must not make the panel drop its trainer
+    assert panel.trainer is not None and panel.state == "paused"
+    messages = []
+    panel.message.connect(messages.append)
+    with qtbot.waitSignal(panel.worker.done, timeout=10_000):
+        panel.resume()
+    assert panel.state == "stopped"
+    assert "loss became nan" in messages[-1] and "iteration 2" in messages[-1]
+    panel.shutdown()
+
+
+def test_bad_learning_rate_is_a_clear_message(qtbot, panel):
+    panel.learning_rate.setText("-1")
+    messages = []
+    panel.message.connect(messages.append)
+    assert panel.start() is None
+    assert "learning rate" in messages[-1]
+    assert panel.state == "idle"
+
+
+def test_history_grows_and_keeps_missing_values_as_nan():
+    history = StatsHistory()
+    batch = [Stats(i + 1, 1.0, 0.5, 0.7, 2.0, {"Wx": 0.01}) for i in range(3000)]
+    history.extend(batch[:10])
+    history.extend(batch[10:])
+    assert len(history) == 3000
+    np.testing.assert_array_equal(history.iterations, np.arange(1, 3001))
+    assert np.all(history.column("ratio/Wx") == 0.01)
+    assert np.isnan(history.column("accuracy")).all()
