@@ -417,8 +417,11 @@ def _check_elements(
     forward = (plus - base_loss) / h_up
     backward = (base_loss - minus) / h_down
     analytic_values = grad.reshape(-1)[plan.indices]
-    scale = max(float(np.abs(grad).max(initial=0.0)), float(np.abs(numeric).max(initial=0.0)))
     noise = noise_level(base_loss, 0.5 * (h_up + h_down), thresholds)
+    # the tensor's scale comes from the analytic gradient unless a numeric value exceeds it
+    # by more than rounding (e.g. a backward pass that returns zeros)
+    beyond_noise = np.abs(numeric) - noise
+    scale = max(float(np.abs(grad).max(initial=0.0)), float(beyond_noise.max(initial=0.0)))
     floor = tensor_floor(scale, thresholds)
     rel, codes = classify(
         analytic_values, numeric, forward, backward, np.maximum(floor, noise), thresholds, noise
@@ -470,8 +473,8 @@ def _check_directions(
     backward = (base_loss - minus) / step
     # the largest directional derivative possible is |grad| (per slice); tie the floor to it
     norms = [float(np.linalg.norm(grad[d != 0])) for d in plan.directions]
-    scale = max(norms + [float(np.abs(numeric).max(initial=0.0))])
     noise = noise_level(base_loss, step, thresholds)
+    scale = max(norms + [float((np.abs(numeric) - noise).max(initial=0.0))])
     floor = tensor_floor(scale, thresholds)
     rel, codes = classify(
         analytic_values, numeric, forward, backward, max(floor, float(noise)), thresholds, noise

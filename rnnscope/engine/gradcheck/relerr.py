@@ -7,18 +7,20 @@ computed from losses ``f(x + h)`` and ``f(x - h)``::
     floor = max(thresholds.floor * G, thresholds.absolute, noise)
     rel   = max(|a - n| - noise, 0) / max(|a|, |n|, floor)
 
-``G`` is the largest ``|gradient|`` of the whole tensor (analytic, and numeric
-where checked); ``eps`` is float64's machine epsilon. ``noise`` is what rounding
-the two losses to float64 alone can do to ``n`` (the losses are quantised in
-steps of about ``eps * |f|``), so only the part of the mismatch beyond it counts.
+``G`` is the largest ``|gradient|`` of the whole tensor (analytic, or numeric
+beyond its rounding allowance where checked, if larger); ``eps`` is float64's
+machine epsilon. ``noise`` is what rounding the two losses to float64 alone can
+do to ``n`` (the losses are quantised in steps of about ``eps * |f|``), so only
+the part of the mismatch beyond it counts.
 The denominator never reaches zero and never lets a tiny element's noise
 dominate; opposite signs give ``rel`` close to 2 (at most 2 once both exceed
 the floor); both zero gives 0.
 
 Statuses, in the order they are decided:
 
-* **too small**: ``max(|a|, |n|) < floor``: both are below what the tensor's
-  scale (or the rounding noise) lets us judge;
+* **too small**: ``max(|a|, |n|) < floor`` (``|a| < floor`` when ``a`` and ``n``
+  agree within ``noise``): both are below what the tensor's scale (or the
+  rounding noise) lets us judge;
 * **ok**: ``rel < thresholds.ok``;
 * **kink**: not ok, and the one-sided differences ``fwd = (f(x+h) - f(x)) / h``
   and ``bwd = (f(x) - f(x-h)) / h`` disagree
@@ -104,6 +106,9 @@ def classify(
         (codes != OK) & (disagreement > thresholds.kink) & (nearest_side <= 0.5 * mismatch) & np.isfinite(rel)
     )
     codes[kink] = KINK
-    small = np.maximum(np.abs(analytic), np.abs(numeric)) < floor
+    # when the two agree within rounding, the (exactly reproducible) analytic value decides,
+    # so the verdict does not flip with the last bits of the losses
+    magnitude = np.where(mismatch <= noise, np.abs(analytic), np.maximum(np.abs(analytic), np.abs(numeric)))
+    small = magnitude < floor
     codes[small & np.isfinite(rel)] = TOO_SMALL
     return rel, codes
