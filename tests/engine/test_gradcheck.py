@@ -297,3 +297,27 @@ def test_sampling_covers_elements_outside_the_gate_slices():
     assert set(columns[:3]) <= {0, 1} and set(columns[3:]) <= {2, 3, 4}
     assert [sub.name for sub in result.row("Wh").sub_rows] == ["Wh[first]"]
     assert result.row("Wh").checked == 6
+
+
+def test_too_small_follows_the_analytic_value_when_both_agree_within_rounding():
+    t = Thresholds()
+    analytic = np.array([0.999e-6, 0.999e-6])
+    numeric = np.array([1.0001e-6, 5e-6])  # the first agrees within noise, the second does not
+    _, codes = classify(analytic, numeric, numeric, numeric, floor=1e-6, thresholds=t, noise=1e-8)
+    assert codes[0] == Status.TOO_SMALL.code
+    assert codes[1] == Status.FAIL.code
+
+
+def test_a_backward_pass_returning_zeros_fails_instead_of_being_too_small():
+    from rnnscope.engine.models.rnn import RNN
+
+    class ZeroRecurrent(RNN):
+        def backward_core(self, dfeatures, core, inputs):
+            grads, dinputs, dstate, dhidden = super().backward_core(dfeatures, core, inputs)
+            grads["Wh"] = np.zeros_like(grads["Wh"])
+            return grads, dinputs, dstate, dhidden
+
+    model, x, y = _rnn_problem()
+    result = check_gradients(ZeroRecurrent(model.config, model.params.copy()), x, y, mode="sampled")
+    assert result.row("Wh").status is Status.FAIL
+    assert {row.status for row in result.rows if row.name != "Wh"} <= {Status.OK, Status.TOO_SMALL}
