@@ -20,6 +20,7 @@ PATH --iterations N`` trains, saves a PNG and exits).
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -211,6 +212,8 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
         plot.setLabel("bottom", "iteration")
         plot.setLabel("left", units)
         plot.setLogMode(y=log)
+        # SI prefixes mislabel log axes ("x1e+12"); plain numbers read better here
+        plot.getAxis("left").enableAutoSIPrefix(False)
         plot.setClipToView(True)
         plot.setDownsampling(auto=True, mode="peak")
         return plot
@@ -295,6 +298,8 @@ class TrainingPanel(QWidget):
         self._window: Any = None
         self._showing_own_model = False
         self._show_next_snapshot = False
+        self._pending_checkpoint: Any = None
+        self._own_models: weakref.WeakSet[RecurrentModel] = weakref.WeakSet()
         self._dirty = False
         self._last_stats: Any = None
         self._build()
@@ -456,8 +461,52 @@ class TrainingPanel(QWidget):
         if changed is not None:
             changed.connect(self._window_model_changed)
 
+    def adopt_checkpoint(self, checkpoint: Any, task: Any = None) -> None:
+        """Train the checkpoint's model next, resuming its optimiser state and iteration count.
+
+        Any running training is stopped first (its curves are dropped: they belong
+        to another model).
+        """
+        if self.state in ("running", "paused") and self.worker is not None:
+            self.worker.stop()
+            stop_thread(self.thread_)
+        self._discard_trainer()
+        self._pending_checkpoint = checkpoint
+        if task is not None and self._window is None:
+            self.set_source(checkpoint.model, task)
+        name = getattr(checkpoint, "optimizer_name", None)
+        if name in OPTIMISERS:
+            self.optimiser.setCurrentText(name)
+            rate = getattr(checkpoint, "optimizer_state", {}) or {}
+            if "lr" in rate:
+                self.learning_rate.setText(f"{float(rate['lr']):g}")
+        self._say(
+            f"Loaded a checkpoint at iteration {getattr(checkpoint, 'iteration', 0)}: Start resumes it."
+        )
+
+    def _restore_checkpoint(self, trainer: Any) -> None:
+        checkpoint, self._pending_checkpoint = self._pending_checkpoint, None
+        if checkpoint is None:
+            return
+        restore = getattr(trainer, "restore", None)
+        if callable(restore):
+            restore(checkpoint)
+            return
+        optimizer = getattr(trainer, "optimizer", None)
+        state = getattr(checkpoint, "optimizer_state", None)
+        if (
+            optimizer is not None
+            and state
+            and getattr(checkpoint, "optimizer_name", None) == self.optimiser.currentText()
+        ):
+            optimizer.load_state_dict(state)
+        if hasattr(trainer, "iteration"):
+            trainer.iteration = int(getattr(checkpoint, "iteration", 0))
+
     def _window_model_changed(self, *args: Any) -> None:
-        if self._showing_own_model:
+        shown = self._window.current_model() if self._window is not None else None
+        if self._showing_own_model or (shown is not None and shown in self._own_models):
+            # the window shows one of our weight copies (possibly re-traced later, off-thread)
             return
         if self.trainer is not None and self.state in ("idle", "stopped"):
             # a different model was chosen: the next Start trains that one
@@ -505,6 +554,7 @@ class TrainingPanel(QWidget):
                 own_copy = build_model(model.config, model.params.copy())
                 self.trainer = self.trainer_factory(own_copy, task, settings)
                 self.task = task
+                self._restore_checkpoint(self.trainer)
             else:
                 self._apply_learning_rate(settings)
         except Exception as error:  # a bad setting or a trainer that refuses the task
@@ -725,6 +775,7 @@ class TrainingPanel(QWidget):
     def _show_snapshot(self, snapshot: WeightSnapshot) -> None:
         self.last_snapshot = snapshot
         model = snapshot.build()
+        self._own_models.add(model)
         self._showing_own_model = True
         try:
             self.show_model_requested.emit(model, self.task)

@@ -1,0 +1,329 @@
+"""Checkpoints in the app: File > Open checkpoint / Save checkpoint / Open Recent, and drag and drop.
+
+:class:`CheckpointActions` adds the actions to the main window's ``file_menu``,
+accepts ``.npz`` files dropped anywhere on the window and keeps a recent-files
+list in ``QSettings`` (key ``checkpoints/recent``). Loading goes through
+:func:`rnnscope.engine.checkpoint.load_checkpoint`; a bad file (not a
+checkpoint, truncated, tampered, unreadable) gives a clear message naming the
+file and the problem, and the app keeps running with what it showed before.
+
+Saving takes the training panel's trainer when it is paused or stopped (weights,
+optimiser state, iteration and RNG: training can resume exactly), otherwise the
+model the window shows. Writes are atomic (the engine writes a temporary file
+and renames it), so a failed save never destroys an earlier checkpoint.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from PyQt6.QtCore import QEvent, QObject, QSettings, pyqtSignal
+from PyQt6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+from PyQt6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
+
+RECENT_KEY = "checkpoints/recent"
+MAX_RECENT = 8
+CHECKPOINT_FILTER = "rnnscope checkpoints (*.npz);;All files (*)"
+
+
+def checkpoint_task(checkpoint: Any) -> Any:
+    """The task a checkpoint was trained on, rebuilt (``None`` when it cannot be)."""
+    name = getattr(checkpoint, "task_name", None)
+    if not name:
+        return None
+    from rnnscope.engine.tasks import build_task
+
+    options = dict(getattr(checkpoint, "task_options", None) or {})
+    try:
+        return build_task(name, **options)
+    except Exception:
+        # e.g. a corpus file that has moved: the model is still worth showing
+        return None
+
+
+class CheckpointActions(QObject):
+    """File-menu actions, drag and drop and recent files for checkpoints of ``window``.
+
+    ``window`` provides ``show_model(model, task)``, ``current_model()``,
+    ``current_task()`` and optionally ``file_menu`` (a ``QMenu``). ``training``
+    is the :class:`~rnnscope.app.panels.training.TrainingPanel`, if any.
+    ``settings`` defaults to the application's ``QSettings`` (tests pass a
+    temporary one).
+
+    Signals: ``loaded(str, object)`` (path, Checkpoint), ``saved(str)``,
+    ``message(str)`` (also errors, which are shown in a non-blocking dialog
+    unless ``dialogs`` is False).
+    """
+
+    loaded = pyqtSignal(str, object)
+    saved = pyqtSignal(str)
+    message = pyqtSignal(str)
+
+    def __init__(
+        self,
+        window: QWidget,
+        training: Any = None,
+        settings: QSettings | None = None,
+        dialogs: bool = True,
+    ) -> None:
+        super().__init__(window)
+        self.window = window
+        self.training = training
+        self.settings = settings if settings is not None else QSettings()
+        self.dialogs = dialogs
+        self.last_error: str | None = None
+        self._error_box: QMessageBox | None = None
+
+        self.open_action = QAction("&Open checkpoint...", self)
+        self.open_action.setShortcut(QKeySequence.StandardKey.Open)
+        self.open_action.setStatusTip("Load a model (and its training state) from a .npz checkpoint")
+        self.open_action.triggered.connect(self.open_dialog)
+        self.save_action = QAction("&Save checkpoint...", self)
+        self.save_action.setShortcut(QKeySequence.StandardKey.Save)
+        self.save_action.setStatusTip(
+            "Save the model (and the training state, when paused) to a .npz checkpoint"
+        )
+        self.save_action.triggered.connect(self.save_dialog)
+        self.recent_menu = QMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self._fill_recent_menu()
+
+        menu = getattr(window, "file_menu", None)
+        if isinstance(menu, QMenu):
+            self.install(menu)
+        window.setAcceptDrops(True)
+        window.installEventFilter(self)
+
+    def install(self, menu: QMenu) -> None:
+        """Put the actions at the top of ``menu``."""
+        first = menu.actions()[0] if menu.actions() else None
+        menu.insertAction(first, self.open_action)
+        menu.insertMenu(first, self.recent_menu)
+        menu.insertAction(first, self.save_action)
+        if first is not None:
+            menu.insertSeparator(first)
+
+    # ------------------------------------------------------------------ recent files
+    def recent_files(self) -> list[str]:
+        value = self.settings.value(RECENT_KEY, [])
+        if isinstance(value, str):  # QSettings returns a lone string for a one-item list
+            value = [value]
+        return [str(path) for path in (value or []) if path]
+
+    def _remember(self, path: str) -> None:
+        path = os.path.abspath(path)
+        recent = [p for p in self.recent_files() if p != path]
+        self.settings.setValue(RECENT_KEY, [path, *recent][:MAX_RECENT])
+        self.settings.sync()
+
+    def _forget(self, path: str) -> None:
+        path = os.path.abspath(path)
+        self.settings.setValue(RECENT_KEY, [p for p in self.recent_files() if p != path])
+        self.settings.sync()
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.recent_files()
+        for number, path in enumerate(recent, start=1):
+            action = self.recent_menu.addAction(f"&{number} {os.path.basename(path)}")
+            action.setToolTip(path)
+            action.setStatusTip(path)
+            action.triggered.connect(lambda _checked=False, p=path: self.open_path(p))
+        if recent:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear list").triggered.connect(self.clear_recent)
+        else:
+            self.recent_menu.addAction("(no recent checkpoints)").setEnabled(False)
+
+    def clear_recent(self) -> None:
+        self.settings.setValue(RECENT_KEY, [])
+        self.settings.sync()
+
+    # ------------------------------------------------------------------ open
+    def open_dialog(self) -> None:
+        start = os.path.dirname(self.recent_files()[0]) if self.recent_files() else ""
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open checkpoint", start, CHECKPOINT_FILTER)
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str | os.PathLike[str]) -> bool:
+        """Load the checkpoint at ``path`` and show its model. False (with a message) on a bad file."""
+        path = os.fspath(path)
+        from rnnscope.engine.checkpoint import CheckpointError, load_checkpoint
+
+        try:
+            checkpoint = load_checkpoint(path)
+        except (CheckpointError, OSError, ValueError, KeyError) as error:
+            if not os.path.exists(path):
+                self._forget(path)
+            self._error(f"Cannot open checkpoint {path}:\n{_reason(error)}")
+            return False
+        task = checkpoint_task(checkpoint)
+        if task is None:
+            task = self.window.current_task()
+        try:
+            self.window.show_model(checkpoint.model, task)
+        except Exception as error:  # e.g. the task's sizes do not fit the model
+            self._error(f"Loaded {path}, but cannot show its model: {_reason(error)}")
+            return False
+        if self.training is not None and hasattr(self.training, "adopt_checkpoint"):
+            self.training.adopt_checkpoint(checkpoint, task)
+        self._remember(path)
+        iteration = getattr(checkpoint, "iteration", 0)
+        self._say(f"Opened {os.path.basename(path)} ({checkpoint.config.kind}, iteration {iteration})")
+        self.loaded.emit(path, checkpoint)
+        return True
+
+    # ------------------------------------------------------------------ save
+    def save_dialog(self) -> None:
+        start = self.recent_files()[0] if self.recent_files() else "checkpoint.npz"
+        path, _ = QFileDialog.getSaveFileName(self.window, "Save checkpoint", start, CHECKPOINT_FILTER)
+        if path:
+            if not os.path.splitext(path)[1]:
+                path += ".npz"
+            self.save_to(path)
+
+    def save_to(self, path: str | os.PathLike[str]) -> bool:
+        """Save a checkpoint to ``path`` (atomically). False (with a message) on failure."""
+        path = os.fspath(path)
+        from rnnscope.engine.checkpoint import CheckpointError, save_checkpoint
+
+        note = ""
+        trainer = getattr(self.training, "trainer", None) if self.training is not None else None
+        state = getattr(self.training, "state", "idle")
+        try:
+            if trainer is not None and state in ("paused", "stopped"):
+                # the worker is waiting or gone: the trainer can be read safely
+                save_checkpoint(
+                    path,
+                    trainer.model,
+                    optimizer=getattr(trainer, "optimizer", None),
+                    trainer=trainer,
+                    task=self.training.task,
+                    iteration=int(getattr(trainer, "iteration", 0)),
+                )
+                note = f" with its training state at iteration {getattr(trainer, 'iteration', 0)}"
+            else:
+                model = self.window.current_model()
+                if model is None:
+                    raise ValueError("there is no model to save")
+                save_checkpoint(path, model, task=self.window.current_task())
+                if trainer is not None:
+                    note = " (the shown model only: pause training to save its optimiser state too)"
+        except (CheckpointError, OSError, ValueError) as error:
+            self._error(f"Cannot save checkpoint {path}:\n{_reason(error)}")
+            return False
+        self._remember(path)
+        self._say(f"Saved {os.path.basename(path)}{note}")
+        self.saved.emit(path)
+        return True
+
+    # ------------------------------------------------------------------ drag and drop
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        kind = event.type()
+        if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove) and isinstance(
+            event, QDragEnterEvent | QDropEvent
+        ):
+            if dropped_checkpoint(event) is not None:
+                event.acceptProposedAction()
+                return True
+            return False
+        if kind == QEvent.Type.Drop and isinstance(event, QDropEvent):
+            path = dropped_checkpoint(event)
+            if path is not None:
+                event.acceptProposedAction()
+                self.open_path(path)
+                return True
+        return super().eventFilter(watched, event)
+
+    # ------------------------------------------------------------------ messages
+    def _error(self, text: str) -> None:
+        self.last_error = text
+        self.message.emit(text)
+        status = getattr(self.window, "statusBar", None)
+        if callable(status):
+            status().showMessage(text.replace("\n", " "), 10_000)
+        if self.dialogs:
+            # non-blocking: the app keeps running (and tests never hang on a modal box)
+            self._error_box = QMessageBox(QMessageBox.Icon.Warning, "rnnscope", text, parent=self.window)
+            self._error_box.open()
+
+    def _say(self, text: str) -> None:
+        self.message.emit(text)
+        status = getattr(self.window, "statusBar", None)
+        if callable(status):
+            status().showMessage(text, 5_000)
+
+
+def dropped_checkpoint(event: QDropEvent) -> str | None:
+    """The local ``.npz`` path carried by a drag (the first one), else ``None``."""
+    data = event.mimeData()
+    if data is None or not data.hasUrls():
+        return None
+    for url in data.urls():
+        if url.isLocalFile() and url.toLocalFile().lower().endswith(".npz"):
+            return url.toLocalFile()
+    return None
+
+
+def _reason(error: BaseException) -> str:
+    text = str(error)
+    return text if text else type(error).__name__
+
+
+@dataclass
+class TrainingTools:
+    """What :func:`install_training_tools` added to the main window."""
+
+    training: Any
+    gradcheck: Any
+    checkpoints: CheckpointActions
+    docks: list[Any]
+
+
+class _ShutdownOnClose(QObject):
+    """Stops the panels' worker threads when the window closes (a running QThread must not be destroyed)."""
+
+    def __init__(self, window: QWidget, panels: list[Any]) -> None:
+        super().__init__(window)
+        self.panels = panels
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        if event.type() == QEvent.Type.Close:
+            for panel in self.panels:
+                panel.shutdown()
+        return False
+
+
+def install_training_tools(
+    window: Any, settings: QSettings | None = None, dialogs: bool = True
+) -> TrainingTools:
+    """Add the training and gradient-check panels and the checkpoint actions to the main window.
+
+    ``window`` is the app's ``MainWindow`` (``add_panel``, ``file_menu``,
+    ``show_model``, ``current_model``/``current_task``/``current_batch``,
+    ``model_changed``). Both panels are tabbed in the bottom dock area.
+    """
+    from PyQt6.QtCore import Qt
+
+    from rnnscope.app.panels.gradcheck import GradcheckPanel
+    from rnnscope.app.panels.training import TrainingPanel
+
+    training = TrainingPanel()
+    training.attach(window)
+    gradcheck = GradcheckPanel()
+    gradcheck.attach(window)
+    area = Qt.DockWidgetArea.BottomDockWidgetArea
+    docks = [
+        window.add_panel("Training", training, area),
+        window.add_panel("Gradient check", gradcheck, area),
+    ]
+    if hasattr(window, "tabifyDockWidget") and all(docks):
+        window.tabifyDockWidget(docks[0], docks[1])
+        docks[0].raise_()
+    checkpoints = CheckpointActions(window, training=training, settings=settings, dialogs=dialogs)
+    _ShutdownOnClose(window, [training, gradcheck])
+    return TrainingTools(training=training, gradcheck=gradcheck, checkpoints=checkpoints, docks=docks)
