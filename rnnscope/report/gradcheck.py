@@ -263,7 +263,9 @@ th { background: #f4f4f4; }
 td.name, th.name, td.status { text-align: left; font-family: ui-monospace, monospace; }
 tr.sub td.name { padding-left: 2em; }
 tr.sub { font-size: 0.92em; }
-.legend span { display: inline-block; padding: 0.15em 0.7em; margin-right: 0.4em; border-radius: 3px; }
+ul.legend { list-style: none; padding: 0; }
+ul.legend li { margin: 0.15em 0; }
+.swatch { display: inline-block; min-width: 5.5em; padding: 0.1em 0.5em; margin-right: 0.5em; }
 dl { display: grid; grid-template-columns: max-content auto; gap: 0.1em 1em; }
 dt { font-weight: bold; }
 dd { margin: 0; font-family: ui-monospace, monospace; }
@@ -274,9 +276,16 @@ def to_html(result: GradcheckResult) -> str:
     """One self-contained HTML page: metadata, a legend, rows coloured by status."""
     esc = html.escape
     t = result.thresholds
+    rules = {
+        Status.OK: f"relative error below {t.ok:g}",
+        Status.WARN: f"relative error between {t.ok:g} and {t.fail:g}",
+        Status.FAIL: f"relative error above {t.fail:g}: the backward pass is wrong here",
+        Status.TOO_SMALL: f"both gradients below {t.floor:g} x the tensor's largest: too small to judge",
+        Status.KINK: "one-sided differences disagree: a non-smooth point (max, sort), not a bug",
+    }
     legend = "".join(
-        f'<span class="legend-{s.value}" style="background:{s.background};border-left:6px solid {s.colour}" '
-        f'title="{esc(s.description)}">{esc(s.label)}</span>'
+        f'<li><span class="swatch legend-{s.value}" style="background:{s.background};'
+        f'border-left:6px solid {s.colour}">{esc(s.label)}</span> {esc(rules[s])}</li>'
         for s in Status
     )
     meta = {
@@ -316,7 +325,7 @@ def to_html(result: GradcheckResult) -> str:
         f"<style>{_CSS}</style></head><body>\n"
         f"<h1>Gradient check: {esc(result.status.label)} ({esc(_counts_summary(result))})</h1>\n"
         "<dl>" + "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in meta.items()) + "</dl>\n"
-        f'<p class="legend">{legend}</p>\n'
+        f'<ul class="legend">{legend}</ul>\n'
         '<table><thead><tr><th>status</th><th class="name">parameter</th><th>shape</th><th>checked</th>'
         "<th>rel err min</th><th>rel err max</th><th>rel err mean</th><th>analytic range</th>"
         "<th>numeric range</th><th>worst index</th><th>worst analytic</th><th>worst numeric</th>"
