@@ -141,3 +141,26 @@ def test_every_model_kind_runs(kind, capsys):
     )
     assert code in (0, 1)
     assert "gradient check of " + kind in capsys.readouterr().out
+
+
+def test_checkpoint_model_and_task_are_used(monkeypatch, tmp_path, capsys):
+    """With a stand-in ``load_checkpoint`` (the real one lives in rnnscope.engine.checkpoint)."""
+    import sys
+    import types
+
+    from rnnscope.engine.models import build_model
+    from rnnscope.engine.tasks import build_task
+
+    task = build_task("copy")
+    model = build_model(task.model_config("rnn", 3, seed=7))
+    saved = types.SimpleNamespace(model=model, config=model.config, task_name="copy", task_options={})
+    module = types.ModuleType("rnnscope.engine.checkpoint")
+    module.load_checkpoint = lambda path: saved
+    monkeypatch.setitem(sys.modules, "rnnscope.engine.checkpoint", module)
+    path = tmp_path / "model.npz"
+    path.write_bytes(b"stand-in")
+    assert main(["gradcheck", "--checkpoint", str(path), "--length", "4", "--batch", "1"]) == 0
+    assert f"rnn D={task.input_size} H=3" in capsys.readouterr().out
+    # a task whose sizes do not fit the checkpoint's model is a usage error
+    assert main(["gradcheck", "--checkpoint", str(path), "--task", "sine"]) == 2
+    assert "needs D=" in capsys.readouterr().err

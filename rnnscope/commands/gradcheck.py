@@ -221,14 +221,15 @@ def _checkpoint_parts(checkpoint: Any) -> tuple[Any, Any]:
     model = getattr(checkpoint, "model", None)
     if not isinstance(model, RecurrentModel):
         raise UsageError("the checkpoint holds no model")
-    task = getattr(checkpoint, "task", None)
-    if task is None:
-        spec = getattr(checkpoint, "task_spec", None)
-        if isinstance(spec, dict) and "name" in spec:
-            from rnnscope.engine.tasks import build_task
+    from rnnscope.engine.tasks import build_task
 
-            options = {k: v for k, v in spec.items() if k != "name"}
-            task = build_task(spec["name"], **options)
+    task = getattr(checkpoint, "task", None)
+    spec = getattr(checkpoint, "task_spec", None)
+    name = getattr(checkpoint, "task_name", None)
+    if task is None and isinstance(spec, dict) and "name" in spec:
+        task = build_task(spec["name"], **{k: v for k, v in spec.items() if k != "name"})
+    elif task is None and isinstance(name, str) and name:
+        task = build_task(name, **dict(getattr(checkpoint, "task_options", None) or {}))
     return model, task
 
 
