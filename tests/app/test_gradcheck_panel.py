@@ -13,6 +13,7 @@ from rnnscope.app.panels.gradcheck import COLUMN_KEYS, NAME_ROLE, GradcheckPanel
 from rnnscope.engine.gradcheck import Status, check_gradients
 from rnnscope.engine.models.base import ModelConfig, build_model
 from rnnscope.engine.models.rnn import RNN
+from rnnscope.engine.params import GateSlice, Params
 from rnnscope.report import read_csv
 
 STATUS_COLUMN = COLUMN_KEYS.index("status")
@@ -25,6 +26,24 @@ class BrokenRNN(RNN):
     def backward_core(self, dfeatures, core, inputs):
         grads, dinputs, dstate, dhidden = super().backward_core(dfeatures, core, inputs)
         grads["Wh"] = grads["Wh"] * 1.3
+        return grads, dinputs, dstate, dhidden
+
+
+class SlicedRNN(RNN):
+    """An RNN whose Wx columns are declared as two "gate" slices, and whose backward gets the
+    second slice wrong: a fused parameter with one bad gate, as a broken LSTM would have."""
+
+    def init_params(self, rng):
+        params = super().init_params(rng)
+        half = self.config.hidden_size // 2
+        slices = {"Wx": {"low": GateSlice(1, 0, half), "high": GateSlice(1, half, self.config.hidden_size)}}
+        return Params(dict(params.items()), slices)
+
+    def backward_core(self, dfeatures, core, inputs):
+        grads, dinputs, dstate, dhidden = super().backward_core(dfeatures, core, inputs)
+        half = self.config.hidden_size // 2
+        grads["Wx"] = grads["Wx"].copy()
+        grads["Wx"][:, half:] *= 0.8
         return grads, dinputs, dstate, dhidden
 
 
@@ -95,6 +114,23 @@ def test_table_rows_and_colours_match_the_engine_and_the_broken_gradient_is_red(
     assert by_name["Wh"] == ("fail", QColor(Status.FAIL.colour).name())
     assert by_name["Wx"][0] == "ok" and by_name["b"][0] == "ok"
     assert "FAIL" in panel.summary.text()
+
+
+def test_gate_sub_rows_show_which_gate_is_broken(qtbot, panel):
+    model = SlicedRNN(ModelConfig("rnn", 4, 6, 4, seed=2))
+    inputs, targets = make_batch()
+    panel.set_source(model, inputs, targets)
+    result = run_to_end(qtbot, panel)
+    rows = {name: text for name, text, *_ in table_rows(panel)}
+    assert rows["Wx"] == "fail" and rows["Wx[high]"] == "fail" and rows["Wx[low]"] == "ok"
+    # sub-rows are children of their parameter's row
+    wx = panel.row_index("Wx")
+    assert panel.proxy.rowCount(wx) == 2
+    assert {panel.proxy.index(r, 0, wx).data(NAME_ROLE) for r in range(2)} == {"Wx[low]", "Wx[high]"}
+    panel.select_row("Wx[high]")
+    analytic, numeric, _ = panel.heatmaps.arrays
+    np.testing.assert_array_equal(analytic, result.tensors["Wx"].analytic[:, 3:])
+    assert panel.worst.item(0, 1).text() == "high"
 
 
 def test_sorting_by_error_puts_the_failing_row_first(qtbot, panel):

@@ -687,7 +687,8 @@ class GradcheckPanel(QWidget):
             f"evaluations in {result.duration_s:.2f} s{' (cancelled)' if result.cancelled else ''}"
         )
         if result.rows:
-            self.select_row(result.rows[0].name)
+            # open on the row that needs looking at: the most severe, largest error (its worst gate)
+            self.select_row(_worst_row(result.rows).name)
 
     def row_index(self, name: str) -> QModelIndex:
         """The proxy index (column 0) of the row or sub-row called ``name``."""
@@ -773,6 +774,15 @@ class GradcheckPanel(QWidget):
         self.message.emit(text)
 
 
+def _worst_row(rows: list[GradRow]) -> GradRow:
+    def key(row: GradRow) -> tuple[int, float]:
+        error = row.rel_err_max
+        return row.status.severity, -math.inf if math.isnan(error) else error
+
+    worst = max(rows, key=key)
+    return max(worst.sub_rows, key=key) if worst.sub_rows else worst
+
+
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -803,6 +813,33 @@ def demo_source(kind: str = "lstm", hidden: int = 6, seed: int = 0) -> tuple[Rec
     return model, (inputs, ids[1:], None)
 
 
+def with_broken_gradient(model: RecurrentModel, name: str, factor: float = 1.3) -> RecurrentModel:
+    """A copy of ``model`` whose backward scales the gradient of core parameter ``name`` (or one
+    gate slice, ``"Wx[forget]"``) by ``factor``: what a bug looks like in the table."""
+    from rnnscope.engine.params import split_name
+
+    parameter, gate = split_name(name)
+    base = type(model)
+
+    class BrokenBackward(base):  # type: ignore[valid-type, misc]
+        def backward_core(self, *args: Any) -> Any:
+            grads, *rest = super().backward_core(*args)
+            grads = dict(grads)
+            if parameter not in grads:
+                raise KeyError(f"{parameter!r} is not a core parameter; choose one of {sorted(grads)}")
+            grad = np.array(grads[parameter], copy=True)
+            piece = self.params.gate_slices(parameter).get(gate) if gate else None
+            if piece is None:
+                grad *= factor
+            else:
+                grad[piece.index(grad.ndim)] *= factor
+            grads[parameter] = grad
+            return (grads, *rest)
+
+    BrokenBackward.__name__ = base.__name__
+    return BrokenBackward(model.config, model.params.copy())
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
     import sys
@@ -814,12 +851,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hidden", type=int, default=6)
     parser.add_argument("--mode", default="sampled", choices=MODES)
     parser.add_argument("--screenshot", metavar="PNG", help="run the check, save the panel as PNG and exit")
+    parser.add_argument(
+        "--break",
+        dest="broken",
+        metavar="NAME",
+        help="scale the analytic gradient of this core parameter or gate slice (e.g. 'Wx[forget]') by 1.3",
+    )
     args = parser.parse_args(argv)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     panel = GradcheckPanel()
     panel.resize(1280, 860)
     panel.setWindowTitle("rnnscope - gradient check")
     model, (inputs, targets, mask) = demo_source(args.model, args.hidden)
+    if args.broken:
+        model = with_broken_gradient(model, args.broken)
     panel.set_source(model, inputs, targets, mask)
     panel.mode.setCurrentText(args.mode)
     panel.show()
