@@ -551,6 +551,16 @@ class GradcheckPanel(QWidget):
             return model, batch.inputs, batch.targets, getattr(batch, "mask", None)
 
         self._source = source
+        changed = getattr(window, "model_changed", None)
+        if changed is not None:
+            changed.connect(self._model_changed)
+
+    def _model_changed(self, *args: Any) -> None:
+        if self.result is not None and not self._busy and "changed since" not in self.summary.text():
+            self.summary.setText(
+                self.summary.text()
+                + " &nbsp; <i>(the shown model has changed since: run the check again)</i>"
+            )
 
     # ------------------------------------------------------------------ settings
     def thresholds(self) -> Thresholds:
