@@ -177,6 +177,13 @@ class TrainingWorker(QObject):
     def _iteration(self) -> int:
         return int(getattr(self.trainer, "iteration", self.iterations_done))
 
+    def _sample_text(self) -> str:
+        assert self.sample_function is not None
+        try:
+            return self.sample_function(self.trainer.model)
+        except Exception as error:  # a sample is a courtesy: it must not end the training
+            return f"(no sample: {error})"
+
     def _loop(self) -> None:
         pending: list[Any] = []
         last_emit = time.perf_counter()
@@ -221,7 +228,7 @@ class TrainingWorker(QObject):
                 last_emit = now
             sampling = self.sample_function is not None and self.sample_every > 0
             if sampling and iteration % self.sample_every == 0:
-                self.sample.emit(iteration, self.sample_function(self.trainer.model))
+                self.sample.emit(iteration, self._sample_text())
             if self.snapshot_every > 0 and iteration % self.snapshot_every == 0:
                 self.snapshot.emit(take_snapshot(self.trainer, iteration))
             if single_step:

@@ -218,3 +218,26 @@ def test_history_grows_and_keeps_missing_values_as_nan():
     np.testing.assert_array_equal(history.iterations, np.arange(1, 3001))
     assert np.all(history.column("ratio/Wx") == 0.01)
     assert np.isnan(history.column("accuracy")).all()
+
+
+def test_worker_batches_statistics_and_survives_a_failing_sampler(qtbot, model, task):
+    from rnnscope.app.training_worker import TrainingWorker, start_worker
+
+    def broken_sampler(_model):
+        raise RuntimeError("no vocabulary")
+
+    trainer = PlainSGD(
+        build_model(model.config, model.params.copy()), task, TrainingSettings(batch_size=2, length=5)
+    )
+    worker = TrainingWorker(
+        trainer, iterations=40, emit_interval=60.0, sample_every=20, sample_function=broken_sampler
+    )
+    batches, samples = [], []
+    worker.stats.connect(batches.append)
+    worker.sample.connect(lambda i, text: samples.append((i, text)))
+    with qtbot.waitSignal(worker.done, timeout=10_000):
+        thread = start_worker(worker)
+    thread.wait(10_000)
+    # one signal for the whole run (the interval is never reached), in order
+    assert len(batches) == 1 and [s.iteration for s in batches[0]] == list(range(1, 41))
+    assert samples == [(20, "(no sample: no vocabulary)"), (40, "(no sample: no vocabulary)")]
