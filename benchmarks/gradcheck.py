@@ -64,7 +64,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     hidden = args.hidden or (16 if args.quick else 64)
     length = args.length or (10 if args.quick else 25)
-    model = build_model(ModelConfig(args.model, VOCAB, hidden, VOCAB, seed=0))
+    try:
+        model = build_model(ModelConfig(args.model, VOCAB, hidden, VOCAB, seed=0))
+    except ImportError as error:
+        print(
+            f"the {args.model} model is not available in this tree ({error}); try --model rnn",
+            file=sys.stderr,
+        )
+        return 2
     x, y = char_batch(args.batch, length, seed=0)
     size = model.params.size
     conditions = {
