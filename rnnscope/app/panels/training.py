@@ -932,7 +932,11 @@ def main(argv: list[str] | None = None) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     task = build_task(args.task)
-    model = build_model(task.model_config(args.model, args.hidden))
+    try:
+        model = build_model(task.model_config(args.model, args.hidden))
+    except ImportError as error:
+        print(f"the {args.model} model is not available: {error}", file=sys.stderr)
+        return 2
     panel = TrainingPanel()
     panel.setWindowTitle("rnnscope - training")
     panel.resize(1200, 860)
@@ -951,7 +955,10 @@ def main(argv: list[str] | None = None) -> int:
                 )
 
         panel.state_changed.connect(save)
-    panel.start()
+    if panel.start() is None and args.screenshot:
+        print(panel.status.text(), file=sys.stderr)
+        panel.grab().save(args.screenshot)
+        return 1
     code = app.exec()
     panel.shutdown()
     return code
