@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QThread, pyqtSignal
-from PyQt6.QtGui import QBrush, QColor, QStandardItem, QStandardItemModel
+from PyQt6.QtGui import QBrush, QColor, QPainter, QPen, QStandardItem, QStandardItemModel
 from PyQt6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -41,6 +41,9 @@ from PyQt6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableWidget,
     QTableWidgetItem,
     QTreeView,
@@ -199,6 +202,25 @@ class GradcheckTableModel(QStandardItemModel):
                 item.setToolTip(repr(value))
             items.append(item)
         return items
+
+
+class KeepColoursDelegate(QStyledItemDelegate):
+    """Paints a selected cell in its status colour, darkened, instead of the selection colour
+    (so the colour of the row being inspected stays visible)."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        plain = QStyleOptionViewItem(option)
+        if selected:
+            plain.state &= ~QStyle.StateFlag.State_Selected
+        super().paint(painter, plain, index)
+        if selected:
+            painter.save()
+            painter.fillRect(option.rect, QColor(0, 0, 0, 40))
+            painter.setPen(QPen(QColor("#202020"), 1))
+            painter.drawLine(option.rect.topLeft(), option.rect.topRight())
+            painter.drawLine(option.rect.bottomLeft(), option.rect.bottomRight())
+            painter.restore()
 
 
 class StatusLegend(QWidget):
@@ -485,6 +507,7 @@ class GradcheckPanel(QWidget):
         self.table = QTreeView()
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
+        self.table.setItemDelegate(KeepColoursDelegate(self.table))
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.setAlternatingRowColors(False)
         self.table.setUniformRowHeights(True)
