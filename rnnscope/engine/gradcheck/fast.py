@@ -44,6 +44,8 @@ from rnnscope.engine.models.lstm_cell import lstm_cell_forward
 # rows of perturbed sequences per batched pass: large enough to amortise the
 # per-step Python overhead, small enough that a (rows, 4H) array stays in cache
 ROWS_PER_PASS = 512
+# numbers per (perturbations x steps*batch) block of the closed-form read-out
+READOUT_NUMBERS = 2_000_000
 
 
 def fast_evaluator(
@@ -269,6 +271,15 @@ class BatchedEvaluator:
         self, name: str, shape: tuple[int, ...], indices: np.ndarray, delta: np.ndarray
     ) -> np.ndarray:
         """Sum over (t, b) of mask * (new - old) step loss, for each read-out perturbation."""
+        # (K, T*B) temporaries: keep each block to a few million numbers
+        block = max(1, READOUT_NUMBERS // (self.steps * self.batch))
+        if len(indices) > block:
+            return np.concatenate(
+                [
+                    self._readout_changes(name, shape, indices[k : k + block], delta[k : k + block])
+                    for k in range(0, len(indices), block)
+                ]
+            )
         steps, batch = self.steps, self.batch
         rows = steps * batch
         logits = self.logits.reshape(rows, -1)
