@@ -211,3 +211,18 @@ def test_bad_threshold_is_reported_and_nothing_runs(qtbot, panel):
     assert panel.run_check() is None
     assert "fail threshold" in messages[-1]
     assert not panel.running
+
+
+def test_directional_mode_lists_directions_and_has_no_per_element_numeric(qtbot, panel):
+    model = BrokenRNN(ModelConfig("rnn", 4, 5, 4, seed=3))
+    panel.set_source(model, *make_batch())
+    panel.mode.setCurrentText("directional")
+    panel.directions.setValue(2)
+    result = run_to_end(qtbot, panel)
+    assert result.mode == "directional"
+    assert {name: text for name, text, *_ in table_rows(panel)}["Wh"] == "fail"
+    panel.select_row("Wh")
+    analytic, numeric, _ = panel.heatmaps.arrays
+    np.testing.assert_array_equal(analytic, result.tensors["Wh"].analytic)
+    assert np.isnan(numeric).all()
+    assert panel.worst.rowCount() == 2 and panel.worst.item(0, 0).text().startswith("direction ")
