@@ -248,3 +248,8 @@ def test_read_out_blocks_give_the_same_numbers(monkeypatch):
     blocked = check_gradients(model, x, y, mode="full", parameters=["Wy", "by"])
     for name in ("Wy", "by"):
         assert np.array_equal(whole.tensors[name].numeric, blocked.tensors[name].numeric)
+    whole = check_gradients(model, x, y, mode="directional", directions=3)
+    monkeypatch.setattr(fast, "DENSE_NUMBERS", 1)  # one direction at a time
+    blocked = check_gradients(model, x, y, mode="directional", directions=3)
+    for name in model.params:
+        assert np.allclose(whole.tensors[name].numeric, blocked.tensors[name].numeric, rtol=0, atol=1e-12)

@@ -46,6 +46,8 @@ from rnnscope.engine.models.lstm_cell import lstm_cell_forward
 ROWS_PER_PASS = 512
 # numbers per (perturbations x steps*batch) block of the closed-form read-out
 READOUT_NUMBERS = 2_000_000
+# numbers per (directions x steps x batch x width) block of directional copies
+DENSE_NUMBERS = 4_000_000
 
 
 def fast_evaluator(
@@ -216,9 +218,15 @@ class BatchedEvaluator:
         input projection, recurrent matmul or read-out (directional mode).
         """
         params = self.model.params
+        steps, batch = self.steps, self.batch
+        widest = max(params["Wy"].shape[1], params["Wh"].shape[1] if "Wh" in params else 1)
+        block = max(1, DENSE_NUMBERS // (steps * batch * widest))
+        if len(tensors) > block:
+            return np.concatenate(
+                [self.dense_losses(name, tensors[k : k + block]) for k in range(0, len(tensors), block)]
+            )
         delta = np.asarray(tensors, dtype=np.float64) - params[name][None]
         count = len(delta)
-        steps, batch = self.steps, self.batch
         if name in ("Wy", "by"):
             hs = np.broadcast_to(self.hs, (count, *self.hs.shape))
             logits = self.logits[None] + (hs @ delta[:, None] if name == "Wy" else delta[:, None, None, :])
