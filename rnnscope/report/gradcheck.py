@@ -222,6 +222,23 @@ def to_json(result: GradcheckResult, include_elements: bool = True) -> str:
     return json.dumps(_json_safe(data), indent=1, allow_nan=False) + "\n"
 
 
+def read_json(text: str) -> GradcheckResult:
+    """The :class:`GradcheckResult` in a JSON report written by :func:`to_json`."""
+    data = json.loads(text)
+    if not isinstance(data, dict) or data.get("report") != "rnnscope gradcheck":
+        raise ValueError("not an rnnscope gradcheck JSON report")
+    return GradcheckResult.from_dict(data)
+
+
+def load_report(path: str | os.PathLike[str]) -> GradcheckResult:
+    """Read a JSON report back (a clear ``ValueError`` naming the file if it is not one)."""
+    try:
+        with open(path, encoding="utf-8") as stream:
+            return read_json(stream.read())
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"cannot read gradcheck report {os.fspath(path)!r}: {error}") from error
+
+
 # ----------------------------------------------------------------------------- Markdown
 def to_markdown(result: GradcheckResult) -> str:
     """A summary and one table (gate sub-rows indented), for pull requests."""
@@ -409,7 +426,9 @@ __all__ = [
     "FORMATS",
     "ReportError",
     "format_for",
+    "load_report",
     "read_csv",
+    "read_json",
     "render",
     "to_csv",
     "to_html",

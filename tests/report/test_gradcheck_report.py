@@ -174,3 +174,22 @@ def test_a_new_report_gets_ordinary_permissions(result, tmp_path):
     finally:
         os.umask(umask)
     assert (tmp_path / "r.csv").stat().st_mode & 0o777 == 0o644
+
+
+def test_json_report_reads_back_into_the_same_result(result, tmp_path):
+    from rnnscope.report import load_report
+
+    path = tmp_path / "report.json"
+    write_report(result, path)
+    back = load_report(path)
+    assert [r.to_dict() for r in back.rows] == json.loads(json.dumps([r.to_dict() for r in result.rows]))
+    assert back.metadata() == json.loads(json.dumps(result.metadata()))
+    for name, check in result.tensors.items():
+        other = back.tensors[name]
+        assert np.array_equal(other.analytic, check.analytic)
+        assert np.array_equal(other.numeric, check.numeric)
+        assert np.array_equal(other.status_codes, check.status_codes)
+        assert other.gates == check.gates
+    (tmp_path / "other.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match="other.json"):
+        load_report(tmp_path / "other.json")

@@ -312,7 +312,36 @@ class TensorCheck:
             "raw_rel_err": self.raw_rel_err.tolist(),
             "noise": np.broadcast_to(self.noise, self.rel_err.shape).tolist(),
             "status": [STATUS_BY_CODE[int(c)].value for c in self.status_codes],
+            "analytic": self.analytic.reshape(-1).tolist(),
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TensorCheck:
+        """The inverse of :meth:`to_dict` (``None`` read as ``nan``; directions are not stored)."""
+        shape = tuple(int(n) for n in data["shape"])
+
+        def floats(key: str) -> np.ndarray:
+            return np.array(data[key], dtype=np.float64).reshape(-1)
+
+        size = int(np.prod(shape, dtype=np.int64))
+        analytic = floats("analytic") if "analytic" in data else np.full(size, np.nan)
+        rel = floats("rel_err")
+        return cls(
+            name=str(data["name"]),
+            shape=shape,
+            analytic=analytic.reshape(shape),
+            indices=np.array(data["indices"], dtype=np.int64).reshape(-1),
+            gates=tuple(data["gates"]),
+            analytic_values=floats("analytic_values"),
+            numeric=floats("numeric"),
+            forward=floats("forward"),
+            backward=floats("backward"),
+            rel_err=rel,
+            status_codes=np.array([Status(v).code for v in data["status"]], dtype=np.int8),
+            floor=_float(data.get("floor")),
+            noise=floats("noise") if "noise" in data else np.zeros_like(rel),
+            raw_rel_err=floats("raw_rel_err") if "raw_rel_err" in data else rel.copy(),
+        )
 
 
 @dataclass
@@ -404,6 +433,30 @@ class GradcheckResult:
         if include_elements:
             data["tensors"] = {name: check.to_dict() for name, check in self.tensors.items()}
         return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GradcheckResult:
+        """The inverse of :meth:`to_dict` (e.g. a JSON report read back)."""
+        return cls(
+            rows=[GradRow.from_dict(row) for row in data["rows"]],
+            tensors={name: TensorCheck.from_dict(check) for name, check in data.get("tensors", {}).items()},
+            model_config=dict(data["model_config"]),
+            seed=int(data["seed"]),
+            mode=str(data["mode"]),
+            thresholds=Thresholds.from_dict(data["thresholds"]),
+            step=float(data["step"]),
+            relative_step=bool(data.get("relative_step", True)),
+            samples=int(data.get("samples", 0)),
+            directions=int(data.get("directions", 0)),
+            loss=_float(data.get("loss")),
+            numpy_version=str(data.get("numpy_version", "")),
+            timestamp=str(data.get("timestamp", "")),
+            duration_s=_float(data.get("duration_s")),
+            evaluations=int(data.get("evaluations", 0)),
+            engine=str(data.get("engine", "")),
+            upcast=bool(data.get("upcast", False)),
+            cancelled=bool(data.get("cancelled", False)),
+        )
 
 
 class GradcheckCancelled(Exception):
