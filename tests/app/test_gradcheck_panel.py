@@ -226,3 +226,21 @@ def test_directional_mode_lists_directions_and_has_no_per_element_numeric(qtbot,
     np.testing.assert_array_equal(analytic, result.tensors["Wh"].analytic)
     assert np.isnan(numeric).all()
     assert panel.worst.rowCount() == 2 and panel.worst.item(0, 0).text().startswith("direction ")
+
+
+def test_a_json_report_opens_back_into_the_table(qtbot, panel, tmp_path):
+    model = BrokenRNN(ModelConfig("rnn", 4, 5, 4, seed=3))
+    panel.set_source(model, *make_batch())
+    run_to_end(qtbot, panel)
+    assert panel.export(tmp_path / "report.json")
+    shown = table_rows(panel)
+    other = GradcheckPanel()
+    qtbot.addWidget(other)
+    assert other.open_report(tmp_path / "report.json")
+    assert table_rows(other) == shown
+    np.testing.assert_array_equal(other.result.tensors["Wh"].analytic, panel.result.tensors["Wh"].analytic)
+    (tmp_path / "notes.json").write_text('{"hello": 1}')
+    messages = []
+    other.message.connect(messages.append)
+    assert not other.open_report(tmp_path / "notes.json")
+    assert "notes.json" in messages[-1] and other.result is not None

@@ -484,6 +484,11 @@ class GradcheckPanel(QWidget):
         self.export_format.setToolTip("report format")
         self.export_button = QPushButton("Export...")
         self.export_button.clicked.connect(self._export_dialog)
+        self.open_button = QPushButton("Open report...")
+        self.open_button.setToolTip(
+            "show a JSON report written earlier (by this panel or rnnscope gradcheck)"
+        )
+        self.open_button.clicked.connect(self._open_dialog)
         buttons = QHBoxLayout()
         for widget in (
             self.run_button,
@@ -555,6 +560,7 @@ class GradcheckPanel(QWidget):
         self.run_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         self.export_button.setEnabled(not running and self.result is not None)
+        self.open_button.setEnabled(not running)
 
     # ------------------------------------------------------------------ sources
     def set_source(
@@ -788,6 +794,24 @@ class GradcheckPanel(QWidget):
             return False
         self._say(f"Wrote the {used.upper()} report to {os.fspath(path)}")
         return True
+
+    def open_report(self, path: str | os.PathLike[str]) -> bool:
+        """Show the result saved in a JSON report. False (with a message) if it is not one."""
+        from rnnscope.report import load_report
+
+        try:
+            result = load_report(path)
+        except ValueError as error:
+            self._say(f"Cannot open the report: {error}", error=True)
+            return False
+        # a report carries no gate geometry: gate rows then show the whole tensor
+        self.set_result(result, slices={})
+        return True
+
+    def _open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open gradient-check report", "", "JSON reports (*.json)")
+        if path:
+            self.open_report(path)
 
     def _export_dialog(self) -> None:
         fmt = self.export_format.currentText()
