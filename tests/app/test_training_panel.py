@@ -58,7 +58,8 @@ class PlainSGD:
 
 
 class FakeWindow(QObject):
-    """What the panel needs from the main window: current model/task and show_model."""
+    """What the panel needs from the main window: current model/task and show_model, which
+    re-traces the shown sequence as the stepping view does."""
 
     model_changed = pyqtSignal(object)
 
@@ -67,6 +68,11 @@ class FakeWindow(QObject):
         self.model = model
         self.task = task
         self.shown: list[RecurrentModel] = []
+        self.sequence = task.encode_text("the cat sat")
+        self.trace = self._trace(model)
+
+    def _trace(self, model):
+        return model.forward(self.sequence.inputs, self.sequence.targets, self.sequence.mask).trace
 
     def current_model(self):
         return self.model
@@ -77,6 +83,7 @@ class FakeWindow(QObject):
     def show_model(self, model, task=None):
         self.model = model
         self.shown.append(model)
+        self.trace = self._trace(model)
         self.model_changed.emit(model)
 
 
@@ -189,6 +196,12 @@ def test_attached_window_shows_paused_weights_and_a_failure_is_reported(qtbot, m
         panel.step_once()
     assert len(window.shown) == 1
     np.testing.assert_array_equal(window.shown[0].params["Wh"], panel.trainer.model.params["Wh"])
+    # the window's heatmap data now come from the weights after that iteration
+    expected = window._trace(panel.trainer.model)
+    before = window._trace(model)
+    hidden = window.trace["rnn/hidden"].data
+    np.testing.assert_array_equal(hidden, expected["rnn/hidden"].data)
+    assert not np.array_equal(hidden, before["rnn/hidden"].data)
     # showing our own weights must not make the panel drop its trainer
     assert panel.trainer is not None and panel.state == "paused"
     messages = []
