@@ -254,3 +254,57 @@ def test_worker_batches_statistics_and_survives_a_failing_sampler(qtbot, model, 
     # one signal for the whole run (the interval is never reached), in order
     assert len(batches) == 1 and [s.iteration for s in batches[0]] == list(range(1, 41))
     assert samples == [(20, "(no sample: no vocabulary)"), (40, "(no sample: no vocabulary)")]
+
+
+def test_install_training_tools_docks_both_panels_and_stops_training_on_close(qtbot, model, task, tmp_path):
+    from PyQt6.QtCore import QSettings, Qt
+    from PyQt6.QtWidgets import QDockWidget, QMainWindow
+
+    from rnnscope.app.checkpoint_actions import install_training_tools
+
+    class Window(QMainWindow):
+        model_changed = pyqtSignal(object)
+
+        def __init__(self):
+            super().__init__()
+            self.file_menu = self.menuBar().addMenu("&File")
+            self.model, self.task, self.batch = model, task, task.encode_text("the cat")
+
+        def add_panel(self, title, widget, area=Qt.DockWidgetArea.RightDockWidgetArea):
+            dock = QDockWidget(title, self)
+            dock.setWidget(widget)
+            self.addDockWidget(area, dock)
+            return dock
+
+        def show_model(self, model, task=None):
+            self.model = model
+            self.model_changed.emit(model)
+
+        def current_model(self):
+            return self.model
+
+        def current_task(self):
+            return self.task
+
+        def current_batch(self):
+            return self.batch
+
+    window = Window()
+    qtbot.addWidget(window)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    tools = install_training_tools(window, settings=settings, dialogs=False)
+    assert [dock.windowTitle() for dock in tools.docks] == ["Training", "Gradient check"]
+    assert window.tabifiedDockWidgets(tools.docks[0]) == [tools.docks[1]]
+    assert "&Open checkpoint..." in [a.text() for a in window.file_menu.actions()]
+    tools.training.trainer_factory = lambda m, t, s: PlainSGD(m, t, s)
+    tools.training.sample_every.setValue(0)
+    worker = tools.training.prepare()
+    with qtbot.waitSignal(worker.stats, timeout=10_000):
+        tools.training.launch(worker)
+    # the gradient check runs on the window's current model and sequence
+    check = tools.gradcheck.prepare_check()
+    with qtbot.waitSignal(tools.gradcheck.check_finished, timeout=10_000) as finished:
+        tools.gradcheck.start_check(check)
+    assert [row.name for row in finished.args[0].rows] == list(model.params)
+    window.close()
+    assert tools.training.thread_.isFinished()
