@@ -928,7 +928,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.screenshot:
         panel.check_finished.connect(lambda _: _save_and_quit(panel, args.screenshot, app))
     panel.run_check()
-    return app.exec()
+    code = app.exec()
+    panel.shutdown()
+    return code
 
 
 def _save_and_quit(panel: GradcheckPanel, path: str, app: Any) -> None:
