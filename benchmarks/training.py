@@ -200,9 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer iterations and one repeat")
     parser.add_argument("--json", metavar="PATH", help="write the records as a JSON list")
     parser.add_argument(
-        "--iterations", type=int, help="timed iterations per run (default 300, or 60 with --quick)"
+        "--iterations", type=int, help="timed iterations per run (default 600, or 60 with --quick)"
     )
-    parser.add_argument("--repeats", type=int, help="runs of each kind (default 3, or 1 with --quick)")
+    parser.add_argument("--repeats", type=int, help="runs of each kind (default 5, or 1 with --quick)")
     parser.add_argument("--warmup", type=int, default=5, help="untimed iterations at the start of each run")
     parser.add_argument("--model", default="lstm", choices=("rnn", "lstm", "gru"))
     parser.add_argument("--hidden", type=int, default=128)
@@ -210,8 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--length", type=int, default=25)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    args.iterations = args.iterations or (60 if args.quick else 300)
-    args.repeats = args.repeats or (1 if args.quick else 3)
+    args.iterations = args.iterations or (60 if args.quick else 600)
+    args.repeats = args.repeats or (1 if args.quick else 5)
     args.kind = model_kind(args)
     try:
         import rnnscope.engine.training  # noqa: F401
