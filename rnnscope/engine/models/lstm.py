@@ -1,0 +1,201 @@
+"""LSTM with fused gates (input, forget, output, candidate), exact BPTT.
+
+Equations, for input ``x_t`` ``(B, D)`` and state ``h_{t-1}``, ``c_{t-1}`` ``(B, H)``::
+
+    a_t = x_t Wx + h_{t-1} Wh + b                 (B, 4H) = [a_i | a_f | a_o | a_g]
+    i_t = sigmoid(a_i)   f_t = sigmoid(a_f)   o_t = sigmoid(a_o)   g_t = tanh(a_g)
+    c_t = f_t * c_{t-1} + i_t * g_t
+    h_t = o_t * tanh(c_t)
+
+Parameters: ``Wx`` ``(D, 4H)``, ``Wh`` ``(H, 4H)``, ``b`` ``(4H,)`` (the forget
+slice starts at ``config.forget_bias``, the rest at 0), read-out ``Wy`` ``(H, O)``,
+``by`` ``(O,)``. The gate order is :data:`rnnscope.engine.models.lstm_cell.GATES`;
+each gate's columns are a named slice: ``Wx[input]``, ``Wh[forget]``, ``b[output]``,
+``Wx[candidate]`` ... State: ``{"h": (B, H), "c": (B, H)}``.
+
+Probes (besides the shared ones in :mod:`rnnscope.engine.trace`), all ``(T, B, H)``
+on a ``("unit",)`` axis, group ``"lstm"``:
+
+===========================  ========  ========  ===================================
+name                         kind      gate      meaning
+===========================  ========  ========  ===================================
+``lstm/input_preact``        signed    input     ``a_i``, pre-activation of the input gate
+``lstm/forget_preact``       signed    forget    ``a_f``
+``lstm/output_preact``       signed    output    ``a_o``
+``lstm/candidate_preact``    signed    candidate ``a_g``
+``lstm/input_gate``          gate      input     ``i_t`` in 0..1
+``lstm/forget_gate``         gate      forget    ``f_t`` in 0..1
+``lstm/output_gate``         gate      output    ``o_t`` in 0..1
+``lstm/candidate``           signed    candidate ``g_t`` in -1..1
+``lstm/cell``                signed              ``c_t``
+``lstm/tanh_cell``           signed              ``tanh(c_t)``
+``lstm/hidden``              signed              ``h_t``
+===========================  ========  ========  ===================================
+
+Speed: the input projections of all steps are one matmul; the loop over time runs
+only the recurrent matmul and the in-place cell (:func:`lstm_cell_step`); backward
+precomputes every factor that does not depend on the gradient for all steps at once
+(:func:`lstm_backward_factors`) and forms the weight gradients in one matmul each
+after the loop.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnnscope.engine.models.base import CoreOutput, RecurrentModel, State, init_uniform
+from rnnscope.engine.models.lstm_cell import (
+    gate_slices,
+    lstm_backward_factors,
+    lstm_cell_backward_factored,
+    lstm_cell_step,
+)
+from rnnscope.engine.params import GateSlice, Params
+from rnnscope.engine.trace import ProbeKind, Trace
+
+PROBE_NAMES = (
+    "lstm/input_preact",
+    "lstm/forget_preact",
+    "lstm/output_preact",
+    "lstm/candidate_preact",
+    "lstm/input_gate",
+    "lstm/forget_gate",
+    "lstm/output_gate",
+    "lstm/candidate",
+    "lstm/cell",
+    "lstm/tanh_cell",
+    "lstm/hidden",
+)
+
+
+def lstm_gate_slices(hidden: int) -> dict[str, dict[str, GateSlice]]:
+    """Named gate slices of ``Wx``, ``Wh`` (columns) and ``b`` for ``hidden`` units."""
+    columns = gate_slices(hidden)
+    return {
+        "Wx": {gate: GateSlice(1, a, z) for gate, (a, z) in columns.items()},
+        "Wh": {gate: GateSlice(1, a, z) for gate, (a, z) in columns.items()},
+        "b": {gate: GateSlice(0, a, z) for gate, (a, z) in columns.items()},
+    }
+
+
+class LSTM(RecurrentModel):
+    kind = "lstm"
+
+    def init_params(self, rng: np.random.Generator) -> Params:
+        cfg = self.config
+        D, H, O = cfg.input_size, cfg.hidden_size, cfg.output_size
+        b = np.zeros(4 * H, dtype=self.dtype)
+        b[H : 2 * H] = cfg.forget_bias  # a positive forget bias keeps the cell open early in training
+        return Params(
+            {
+                "Wx": init_uniform(rng, (D, 4 * H), D, self.dtype),
+                "Wh": init_uniform(rng, (H, 4 * H), H, self.dtype),
+                "b": b,
+                "Wy": init_uniform(rng, (H, O), H, self.dtype),
+                "by": np.zeros(O, dtype=self.dtype),
+            },
+            lstm_gate_slices(H),
+        )
+
+    def initial_state(self, batch: int) -> State:
+        H = self.config.hidden_size
+        return {"h": np.zeros((batch, H), dtype=self.dtype), "c": np.zeros((batch, H), dtype=self.dtype)}
+
+    def forward_core(self, inputs: np.ndarray, state: State, trace: Trace | None) -> CoreOutput:
+        steps, batch, width = inputs.shape
+        Wx, Wh, b = self.params["Wx"], self.params["Wh"], self.params["b"]
+        H = Wh.shape[0]
+        h3 = 3 * H
+        # sigmoid(a) = 0.5 + 0.5 tanh(a / 2): halving the sigmoid columns of the input
+        # projection and of Wh (exact: a power of two) lets one tanh do all four gates.
+        preact = (inputs.reshape(steps * batch, width) @ Wx).reshape(steps, batch, 4 * H)
+        preact += b
+        preact[..., :h3] *= 0.5
+        Wh_half = Wh.copy()
+        Wh_half[:, :h3] *= 0.5
+        # without a trace the gates overwrite their pre-activations in place
+        gates = preact if trace is None else np.empty_like(preact)
+        # hs[0] / cs[0] hold the initial state: hs[:-1] is then h_{t-1} for every t
+        hs = np.empty((steps + 1, batch, H), dtype=preact.dtype)
+        cs = np.empty((steps + 1, batch, H), dtype=preact.dtype)
+        hs[0] = state["h"]
+        cs[0] = state["c"]
+        tanh_cs = np.empty((steps, batch, H), dtype=preact.dtype)
+        recurrent = np.empty((batch, 4 * H), dtype=preact.dtype)
+        scratch = np.empty((batch, H), dtype=preact.dtype)
+        for t in range(steps):
+            np.matmul(hs[t], Wh_half, out=recurrent)
+            pre = preact[t]
+            pre += recurrent
+            lstm_cell_step(pre, cs[t], gates[t], cs[t + 1], tanh_cs[t], hs[t + 1], scratch)
+        hidden = hs[1:]
+        if trace is not None:
+            preact[..., :h3] *= 2.0  # back to the true pre-activations (exact)
+            for gate, (lo, hi) in gate_slices(H).items():
+                trace.add(
+                    f"lstm/{gate}_preact",
+                    preact[..., lo:hi],
+                    ProbeKind.SIGNED,
+                    ("unit",),
+                    gate=gate,
+                    description=f"pre-activation of the {gate} gate",
+                )
+            for gate, (lo, hi) in gate_slices(H).items():
+                if gate == "candidate":
+                    trace.add(
+                        "lstm/candidate",
+                        gates[..., lo:hi],
+                        ProbeKind.SIGNED,
+                        ("unit",),
+                        gate=gate,
+                        description="candidate g_t = tanh(a_g)",
+                    )
+                else:
+                    trace.add(
+                        f"lstm/{gate}_gate",
+                        gates[..., lo:hi],
+                        ProbeKind.GATE,
+                        ("unit",),
+                        gate=gate,
+                        description=f"{gate} gate {gate[0]}_t",
+                    )
+            trace.add("lstm/cell", cs[1:], ProbeKind.SIGNED, ("unit",), description="cell state c_t")
+            trace.add("lstm/tanh_cell", tanh_cs, ProbeKind.SIGNED, ("unit",), description="tanh(c_t)")
+            trace.add("lstm/hidden", hidden, ProbeKind.SIGNED, ("unit",), description="hidden state h_t")
+        return CoreOutput(
+            features=hidden,
+            hidden=hidden,
+            final_state={"h": hs[-1].copy(), "c": cs[-1].copy()},
+            cache={"gates": gates, "hs": hs, "cs": cs, "tanh_cs": tanh_cs},
+        )
+
+    def backward_core(
+        self, dfeatures: np.ndarray, core: CoreOutput, inputs: np.ndarray
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, State, np.ndarray]:
+        steps, batch, width = inputs.shape
+        Wx, Wh = self.params["Wx"], self.params["Wh"]
+        H = Wh.shape[0]
+        gates, hs, cs, tanh_cs = (core.cache[k] for k in ("gates", "hs", "cs", "tanh_cs"))
+        dtype = gates.dtype
+        # everything that does not depend on the incoming gradient, for all steps at once
+        factors, dcell = lstm_backward_factors(gates, cs[:-1], tanh_cs)
+        forget = gates[..., H : 2 * H]
+        WhT = np.ascontiguousarray(Wh.T)
+        dhidden = np.empty((steps, batch, H), dtype=dtype)
+        dpreact = np.empty((steps, batch, 4 * H), dtype=dtype)
+        dh_next = np.zeros((batch, H), dtype=dtype)
+        dc = np.zeros((batch, H), dtype=dtype)
+        dc_total = np.empty((batch, H), dtype=dtype)
+        for t in range(steps - 1, -1, -1):
+            dh = np.add(dfeatures[t], dh_next, out=dhidden[t])
+            lstm_cell_backward_factored(dh, dc, factors[t], dcell[t], forget[t], dpreact[t], dc_total)
+            np.matmul(dpreact[t], WhT, out=dh_next)
+        # weight gradients in one matmul each, after the loop
+        dpreact_2d = dpreact.reshape(steps * batch, 4 * H)
+        grads = {
+            "Wx": inputs.reshape(steps * batch, width).T @ dpreact_2d,
+            "Wh": hs[:-1].reshape(steps * batch, H).T @ dpreact_2d,
+            "b": dpreact_2d.sum(axis=0),
+        }
+        dinputs = (dpreact_2d @ Wx.T).reshape(steps, batch, width)
+        return grads, dinputs, {"h": dh_next, "c": dc}, dhidden

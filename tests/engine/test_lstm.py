@@ -1,0 +1,126 @@
+"""LSTM: gradients, the fast in-place cell against the reference cell, probes, init."""
+
+import numpy as np
+import pytest
+
+from rnnscope.engine.models import ModelConfig, build_model
+from rnnscope.engine.models.lstm import PROBE_NAMES
+from rnnscope.engine.models.lstm_cell import (
+    GATES,
+    lstm_backward_factors,
+    lstm_cell_backward,
+    lstm_cell_backward_factored,
+    lstm_cell_forward,
+    lstm_cell_step,
+)
+from rnnscope.engine.trace import ProbeKind
+from tests.engine.gradutil import numerical_gradient, relative_error
+
+
+def test_in_place_cell_step_is_the_reference_cell_bit_for_bit():
+    rng = np.random.default_rng(0)
+    B, H = 3, 5
+    pre = rng.standard_normal((B, 4 * H)) * 3
+    c_prev = rng.standard_normal((B, H))
+    gates, c, tanh_c, h = lstm_cell_forward(pre, c_prev)
+    half = pre.copy()
+    half[:, : 3 * H] *= 0.5
+    out = [np.empty((B, 4 * H))] + [np.empty((B, H)) for _ in range(4)]
+    lstm_cell_step(half, c_prev, *out)
+    for mine, ref in zip(out[:4], (gates, c, tanh_c, h), strict=True):
+        assert np.array_equal(mine, ref)
+
+
+def test_factored_backward_is_the_reference_backward():
+    rng = np.random.default_rng(1)
+    B, H = 4, 3
+    pre = rng.standard_normal((B, 4 * H))
+    c_prev = rng.standard_normal((B, H))
+    gates, _, tanh_c, _ = lstm_cell_forward(pre, c_prev)
+    dh, dc = rng.standard_normal((2, B, H))
+    dpre_ref, dc_prev_ref = lstm_cell_backward(dh, dc, gates, c_prev, tanh_c)
+    factors, dcell = lstm_backward_factors(gates, c_prev, tanh_c)
+    dpre = np.empty((B, 4 * H))
+    dc_inout = dc.copy()
+    lstm_cell_backward_factored(dh, dc_inout, factors, dcell, gates[:, H : 2 * H], dpre, np.empty((B, H)))
+    assert np.allclose(dpre, dpre_ref, rtol=1e-14, atol=1e-15)
+    assert np.allclose(dc_inout, dc_prev_ref, rtol=1e-14, atol=1e-15)
+
+
+@pytest.mark.parametrize("loss", ["softmax_ce", "sigmoid_bce", "mse"])
+def test_lstm_gradients_match_central_differences(loss):
+    rng = np.random.default_rng(2)
+    model = build_model(ModelConfig("lstm", 3, 4, 3, loss=loss, seed=5))
+    T, B = 5, 2
+    x = rng.standard_normal((T, B, 3))
+    y = rng.integers(0, 3, (T, B)) if loss == "softmax_ce" else (rng.random((T, B, 3)) > 0.5) * 1.0
+    state = {"h": 0.5 * rng.standard_normal((B, 4)), "c": 0.5 * rng.standard_normal((B, 4))}
+    _, grads, _ = model.loss_and_gradients(x, y, state=state)
+
+    def f():
+        return model.loss(x, y, state=state)
+
+    for name in model.params:
+        numeric = numerical_gradient(f, model.params[name])
+        assert relative_error(grads.params[name], numeric, 1e-3) < 1e-6, name
+    assert relative_error(grads.inputs, numerical_gradient(f, x), 1e-3) < 1e-6
+    for key in ("h", "c"):
+        assert relative_error(grads.initial_state[key], numerical_gradient(f, state[key]), 1e-3) < 1e-6
+
+
+def test_lstm_params_gate_slices_and_forget_bias():
+    model = build_model(ModelConfig("lstm", 7, 4, 5, forget_bias=2.5))
+    p = model.params
+    assert {k: p[k].shape for k in p} == {
+        "Wx": (7, 16),
+        "Wh": (4, 16),
+        "b": (16,),
+        "Wy": (4, 5),
+        "by": (5,),
+    }
+    for name in ("Wx", "Wh", "b"):
+        assert list(p.gate_slices(name)) == list(GATES)
+    assert np.all(p["b[forget]"] == 2.5)
+    assert np.all(p["b[input]"] == 0) and np.all(p["b[candidate]"] == 0)
+    p["Wh[output]"][...] = 7.0  # a view: writes land in the fused matrix
+    assert np.all(p["Wh"][:, 8:12] == 7.0)
+
+
+def test_lstm_probes_names_shapes_kinds_and_values():
+    rng = np.random.default_rng(3)
+    model = build_model(ModelConfig("lstm", 3, 4, 3, seed=1))
+    x = rng.standard_normal((6, 2, 3))
+    y = rng.integers(0, 3, (6, 2))
+    trace = model.forward(x, y).trace
+    names = [n for n in trace.probes if n.startswith("lstm/")]
+    assert names == list(PROBE_NAMES)
+    for name in names:
+        probe = trace[name]
+        assert probe.data.shape == (6, 2, 4) and probe.axes == ("unit",) and probe.group == "lstm"
+    for gate in ("input", "forget", "output"):
+        assert trace[f"lstm/{gate}_gate"].kind is ProbeKind.GATE
+        assert trace[f"lstm/{gate}_gate"].gate == gate
+        pre = trace[f"lstm/{gate}_preact"].data
+        assert np.allclose(trace[f"lstm/{gate}_gate"].data, 1 / (1 + np.exp(-pre)), rtol=1e-13)
+    assert trace["lstm/candidate"].kind is ProbeKind.SIGNED
+    assert np.allclose(trace["lstm/candidate"].data, np.tanh(trace["lstm/candidate_preact"].data))
+    i, f, g = (trace[n].data for n in ("lstm/input_gate", "lstm/forget_gate", "lstm/candidate"))
+    c = trace["lstm/cell"].data
+    assert np.allclose(c[1:], f[1:] * c[:-1] + i[1:] * g[1:])
+    assert np.allclose(trace["lstm/hidden"].data, trace["lstm/output_gate"].data * np.tanh(c))
+    # the pre-activations really are x Wx + h Wh + b
+    h_prev = np.concatenate([np.zeros((1, 2, 4)), trace["lstm/hidden"].data[:-1]])
+    a = x @ model.params["Wx"] + h_prev @ model.params["Wh"] + model.params["b"]
+    assert np.allclose(trace["lstm/forget_preact"].data, a[..., 4:8])
+
+
+def test_lstm_float32_runs_and_stays_float32():
+    rng = np.random.default_rng(4)
+    model = build_model(ModelConfig("lstm", 3, 8, 3, dtype="float32"))
+    x = rng.standard_normal((5, 2, 3))
+    y = rng.integers(0, 3, (5, 2))
+    loss, grads, result = model.loss_and_gradients(x, y, record=True)
+    assert np.isfinite(loss)
+    assert all(g.dtype == np.float32 for g in grads.params.values())
+    assert result.trace["lstm/cell"].data.dtype == np.float32
+    assert result.final_state["c"].dtype == np.float32
