@@ -1,0 +1,67 @@
+"""``rnnscope [options] [checkpoint]``: open the main window."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rnnscope.app.session import MODEL_KINDS
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rnnscope",
+        description="Step a recurrent network through a sequence and look at every gate, state and memory.",
+        epilog="Other commands: 'rnnscope gradcheck --help' (numerical gradient check), "
+        "'rnnscope train --help' (training from the command line).",
+    )
+    parser.add_argument("--model", choices=MODEL_KINDS, default=None, help="model kind (default: lstm)")
+    parser.add_argument(
+        "--task", default=None, help="task: chars, copy, repeat_copy, recall, sine, sentiment"
+    )
+    parser.add_argument("--hidden", type=int, default=None, help="hidden units H")
+    parser.add_argument("--seed", type=int, default=None, help="seed of the weights and the sequence")
+    parser.add_argument("--slots", type=int, default=None, help="DNC memory slots N")
+    parser.add_argument("--width", type=int, default=None, help="DNC memory width W")
+    parser.add_argument("--read-heads", type=int, default=None, help="DNC read heads R")
+    parser.add_argument("checkpoint", nargs="?", help="a checkpoint (.npz) to open")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from PyQt6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("rnnscope")
+    app.setOrganizationName("rnnscope")
+    from rnnscope.app.window import MainWindow
+
+    overrides = {
+        key: value
+        for key, value in {
+            "model": args.model,
+            "task": args.task,
+            "hidden": args.hidden,
+            "seed": args.seed,
+            "slots": args.slots,
+            "width": args.width,
+            "read_heads": args.read_heads,
+        }.items()
+        if value is not None
+    }
+    window = MainWindow(overrides=overrides)
+    try:  # the training tools are optional: the viewer works without them
+        from rnnscope.app.checkpoint_actions import install_training_tools
+
+        install_training_tools(window)
+    except ImportError:
+        pass
+    window.show()
+    if args.checkpoint:
+        window.open_checkpoint(args.checkpoint)
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

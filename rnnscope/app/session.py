@@ -1,0 +1,101 @@
+"""What the window shows, computed without Qt: model + task + sequence -> trace.
+
+The window only displays a :class:`Session`; building one is plain NumPy work,
+so it can run on a worker thread (:mod:`rnnscope.app.trace_worker`) and be
+tested headless.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from rnnscope.engine.trace import Trace
+
+MODEL_KINDS = ("rnn", "lstm", "gru", "dnc")
+
+
+@dataclass
+class SessionSpec:
+    """Everything a user picks: the window rebuilds the session from this."""
+
+    model: str = "lstm"
+    task: str = "chars"
+    hidden: int = 64
+    seed: int = 0
+    length: int = 60
+    text: str | None = None  # typed sequence (character tasks)
+    text_file: str | None = None  # a corpus file for the chars task
+    slots: int = 16
+    width: int = 8
+    read_heads: int = 2
+
+
+@dataclass
+class Session:
+    """A traced model. ``trace`` probes are ``(T, B=1, ...)``; labels are one string per step."""
+
+    model: Any
+    task: Any
+    batch: Any
+    trace: Trace
+    input_labels: list[str]
+    target_labels: list[str]
+    notes: list[str] = field(default_factory=list)
+
+
+def build_task_for(spec: SessionSpec) -> Any:
+    from rnnscope.engine.tasks import build_task
+
+    if spec.task == "chars" and spec.text_file:
+        return build_task("chars", path=spec.text_file)
+    return build_task(spec.task)
+
+
+def build_model_for(spec: SessionSpec, task: Any) -> tuple[Any, list[str]]:
+    """The model of ``spec`` sized for ``task``; falls back to the RNN if a kind is not available yet."""
+    from rnnscope.engine.models.base import build_model
+
+    notes: list[str] = []
+    overrides: dict[str, Any] = {"seed": spec.seed}
+    if spec.model == "dnc":
+        overrides.update(memory_slots=spec.slots, memory_width=spec.width, read_heads=spec.read_heads)
+    config = task.model_config(spec.model, spec.hidden, **overrides)
+    try:
+        return build_model(config), notes
+    except ImportError:
+        notes.append(f"model {spec.model!r} is not available in this build; showing the RNN instead")
+        config = task.model_config("rnn", spec.hidden, seed=spec.seed)
+        return build_model(config), notes
+
+
+def sequence_for(spec: SessionSpec, task: Any) -> Any:
+    """The batch of one to trace: the typed text if any, otherwise a sample drawn with the seed."""
+    if spec.text:
+        return task.encode_text(spec.text)  # VocabularyError names a bad character
+    rng = np.random.default_rng(spec.seed)
+    try:
+        return task.sample(1, rng, spec.length)
+    except Exception:  # tasks with their own lengths refuse one
+        return task.sample(1, rng)
+
+
+def trace_session(model: Any, task: Any, batch: Any, notes: list[str] | None = None) -> Session:
+    """Forward + backward with every probe recorded (``grad/hidden_norm`` included)."""
+    from rnnscope.engine.models.base import trace_with_gradients
+
+    with np.errstate(all="ignore"):  # NaN weights must give a trace, which the window then reports
+        trace, _, _ = trace_with_gradients(model, batch.inputs, batch.targets, batch.mask)
+    try:
+        inputs, targets = task.step_labels(batch, 0)
+    except Exception:
+        inputs = targets = [""] * batch.steps
+    return Session(model, task, batch, trace, list(inputs), list(targets), list(notes or []))
+
+
+def build_session(spec: SessionSpec) -> Session:
+    task = build_task_for(spec)
+    model, notes = build_model_for(spec, task)
+    return trace_session(model, task, sequence_for(spec, task), notes)
