@@ -1,0 +1,48 @@
+"""Training: optimisers, gradient clipping and the trainer (truncated BPTT for text).
+
+```python
+from rnnscope.engine.training import Trainer, build_optimizer
+
+optimizer = build_optimizer("adagrad", lr=0.1)
+trainer = Trainer(model, task, optimizer, batch_size=16, seq_len=25, clip_norm=5.0, seed=0)
+for stats in trainer.run(1000):
+    ...  # stats.loss, stats.bits_per_char, stats.grad_norm, stats.update_ratio, stats.chars_per_s
+```
+
+See ``docs/training.md``.
+"""
+
+from rnnscope.engine.training.clipping import clip_by_global_norm, clip_by_value, global_norm
+from rnnscope.engine.training.optimizers import (
+    OPTIMIZER_NAMES,
+    OPTIMIZERS,
+    SGD,
+    Adagrad,
+    Adam,
+    Optimizer,
+    OptimizerError,
+    RMSProp,
+    build_optimizer,
+    optimizer_defaults,
+)
+from rnnscope.engine.training.trainer import IterationStats, Trainer, TrainingError, evaluate
+
+__all__ = [
+    "OPTIMIZERS",
+    "OPTIMIZER_NAMES",
+    "SGD",
+    "Adagrad",
+    "Adam",
+    "IterationStats",
+    "Optimizer",
+    "OptimizerError",
+    "RMSProp",
+    "Trainer",
+    "TrainingError",
+    "build_optimizer",
+    "clip_by_global_norm",
+    "clip_by_value",
+    "evaluate",
+    "global_norm",
+    "optimizer_defaults",
+]
