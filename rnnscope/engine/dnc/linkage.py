@@ -1,0 +1,82 @@
+"""Temporal linkage: the link matrix, precedence and the forward/backward weightings.
+
+``L[i,j] = (1 - w_w[i] - w_w[j]) L_{t-1}[i,j] + w_w[i] p_{t-1}[j]`` with ``L[i,i] = 0``
+(``L[i, j]``: how much slot ``i`` was written right after slot ``j``),
+``p = (1 - sum(w_w)) p_{t-1} + w_w``, and for each read head
+``fw = L w_r_{t-1}``, ``bw = L^T w_r_{t-1}``. The link update is ``O(N^2)`` per
+row and a handful of whole-array operations.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _zero_diagonal(square: np.ndarray) -> np.ndarray:
+    """Set the diagonal of every ``(N, N)`` matrix of ``square`` ``(B, N, N)`` to 0, in place."""
+    slots = square.shape[-1]
+    square.reshape(square.shape[0], slots * slots)[:, :: slots + 1] = 0.0
+    return square
+
+
+def link_forward(
+    link_prev: np.ndarray, write_weighting: np.ndarray, precedence_prev: np.ndarray
+) -> np.ndarray:
+    """The new link matrix ``(B, N, N)`` from ``L_{t-1}`` ``(B, N, N)``, ``w_w``, ``p_{t-1}`` ``(B, N)``."""
+    w = write_weighting
+    link = 1.0 - w[:, :, None] - w[:, None, :]
+    link *= link_prev
+    link += w[:, :, None] * precedence_prev[:, None, :]
+    return _zero_diagonal(link)
+
+
+def link_backward(
+    dlink: np.ndarray, link_prev: np.ndarray, write_weighting: np.ndarray, precedence_prev: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Backward of :func:`link_forward`: ``(dlink_prev, dwrite_weighting, dprecedence_prev)``."""
+    w = write_weighting
+    dlink = _zero_diagonal(dlink.copy())  # the diagonal is overwritten: no gradient flows there
+    weighted = dlink * link_prev
+    dwrite = np.einsum("bij,bj->bi", dlink, precedence_prev)
+    dwrite -= weighted.sum(axis=2)
+    dwrite -= weighted.sum(axis=1)
+    dprecedence = np.einsum("bi,bij->bj", w, dlink)
+    dlink_prev = 1.0 - w[:, :, None] - w[:, None, :]
+    dlink_prev *= dlink
+    return dlink_prev, dwrite, dprecedence
+
+
+def precedence_forward(precedence_prev: np.ndarray, write_weighting: np.ndarray) -> np.ndarray:
+    """``p = (1 - sum(w_w)) p_{t-1} + w_w``; all ``(B, N)``."""
+    return (1.0 - write_weighting.sum(axis=1, keepdims=True)) * precedence_prev + write_weighting
+
+
+def precedence_backward(
+    dprecedence: np.ndarray, precedence_prev: np.ndarray, write_weighting: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Backward of :func:`precedence_forward`: ``(dprecedence_prev, dwrite_weighting)``."""
+    dprev = (1.0 - write_weighting.sum(axis=1, keepdims=True)) * dprecedence
+    dwrite = dprecedence - (dprecedence * precedence_prev).sum(axis=1, keepdims=True)
+    return dprev, dwrite
+
+
+def directional_forward(link: np.ndarray, read_weightings_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Forward and backward weightings ``(B, R, N)`` of every read head.
+
+    ``fw[r] = L w_r[r]_{t-1}`` (the slots written after the ones read) and
+    ``bw[r] = L^T w_r[r]_{t-1}`` (the slots written before).
+    """
+    forward = read_weightings_prev @ link.transpose(0, 2, 1)
+    backward = read_weightings_prev @ link
+    return forward, backward
+
+
+def directional_backward(
+    dforward: np.ndarray, dbackward: np.ndarray, link: np.ndarray, read_weightings_prev: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Backward of :func:`directional_forward`: ``(dlink (B, N, N), dread_weightings_prev (B, R, N))``."""
+    dlink = dforward.transpose(0, 2, 1) @ read_weightings_prev
+    dlink += read_weightings_prev.transpose(0, 2, 1) @ dbackward
+    dread = dforward @ link
+    dread += dbackward @ link.transpose(0, 2, 1)
+    return dlink, dread
