@@ -209,7 +209,9 @@ def _load_checkpoint(path: str) -> Any:
     try:
         return load_checkpoint(path)
     except Exception as error:  # any reason a file cannot be read is a usage error here
-        raise UsageError(f"cannot load checkpoint {path!r}: {error}") from error
+        # a CheckpointError already names the file; say only what is wrong with it
+        reason = getattr(error, "problem", None) or error
+        raise UsageError(f"cannot load checkpoint {path!r}: {reason}") from error
 
 
 def _checkpoint_parts(checkpoint: Any) -> tuple[Any, Any]:

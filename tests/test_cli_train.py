@@ -1,0 +1,141 @@
+"""``rnnscope train``: a tiny run, resumption to the same weights, Ctrl-C, usage errors."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import numpy as np
+import pytest
+
+from rnnscope.cli import main
+from rnnscope.engine.checkpoint import load_checkpoint
+from rnnscope.engine.training import Trainer
+
+TEXT = "the cat sat on the mat. the dog sat on the log. " * 6
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    path = tmp_path / "tiny.txt"
+    path.write_text(TEXT, encoding="utf-8")
+    return path
+
+
+def _base(corpus, *extra):
+    return [
+        "train",
+        "--model",
+        "rnn",
+        "--hidden",
+        "8",
+        "--data",
+        str(corpus),
+        "--batch",
+        "2",
+        "--seq-len",
+        "5",
+        "--optimizer",
+        "adam",
+        "--lr",
+        "0.01",
+        "--seed",
+        "4",
+        *extra,
+    ]
+
+
+def test_a_tiny_run_then_a_resume_reaches_the_same_weights(corpus, tmp_path, capsys):
+    straight = tmp_path / "straight.npz"
+    assert main(_base(corpus, "--iters", "8", "--checkpoint", str(straight), "--progress", "lines")) == 0
+    out, err = capsys.readouterr()
+    assert "iteration 8:" in out and "bits/char" in out and f"checkpoint saved to {straight}" in out
+    assert "iteration 8/8" in err  # progress lines on stderr
+    half = tmp_path / "half.npz"
+    assert main(_base(corpus, "--iters", "3", "--checkpoint", str(half))) == 0
+    assert load_checkpoint(half).iteration == 3
+    # --iters is the total: resuming trains 5 more, and saves back to the same file
+    assert main(["train", "--resume", str(half), "--iters", "8", "--progress", "never"]) == 0
+    a, b = load_checkpoint(straight), load_checkpoint(half)
+    assert a.iteration == b.iteration == 8 and b.optimizer_name == "adam"
+    for name in a.model.params:
+        np.testing.assert_array_equal(a.model.params[name], b.model.params[name])
+    for key, value in a.optimizer_state.items():
+        np.testing.assert_array_equal(b.optimizer_state[key], value)
+    assert b.task_options["path"] == str(corpus)
+    capsys.readouterr()
+    assert main(["train", "--resume", str(half), "--iters", "8"]) == 0
+    assert "nothing to do" in capsys.readouterr().out
+
+
+def test_samples_are_printed_for_char_models(corpus, capsys):
+    assert main(_base(corpus, "--iters", "4", "--sample-every", "2", "--sample-length", "30", "--quiet")) == 0
+    assert capsys.readouterr().out == ""
+    assert main(_base(corpus, "--iters", "4", "--sample-every", "2", "--sample-length", "30")) == 0
+    out = capsys.readouterr().out
+    assert "--- sample at iteration 2 ---" in out and "--- sample at iteration 4 ---" in out
+
+
+def test_ctrl_c_saves_and_exits_with_130(corpus, tmp_path, capsys, monkeypatch):
+    path = tmp_path / "stopped.npz"
+    original = Trainer.step
+
+    def step(self):
+        stats = original(self)
+        if stats.iteration == 3:
+            os.kill(os.getpid(), signal.SIGINT)  # as Ctrl-C: handled between iterations
+        return stats
+
+    monkeypatch.setattr(Trainer, "step", step)
+    assert main(_base(corpus, "--iters", "50", "--checkpoint", str(path))) == 130
+    err = capsys.readouterr().err
+    assert "interrupted at iteration 3" in err and "--resume" in err
+    assert load_checkpoint(path).iteration == 3
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_periodic_checkpoints(corpus, tmp_path, monkeypatch):
+    from rnnscope.commands import train
+
+    saved = []
+    original = train._save
+    monkeypatch.setattr(
+        train,
+        "_save",
+        lambda setup, progress: saved.append(setup.trainer.iteration) or original(setup, progress),
+    )
+    path = tmp_path / "p.npz"
+    assert (
+        main(_base(corpus, "--iters", "6", "--checkpoint", str(path), "--checkpoint-every", "2", "--quiet"))
+        == 0
+    )
+    assert saved == [2, 4, 6, 6]
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["--task", "copy", "--data", "x.txt"], "--data and --corpus apply to --task chars only"),
+        (["--optimizer", "adagrad", "--momentum", "0.9"], "--momentum applies to sgd and rmsprop"),
+        (["--sample-every", "2", "--task", "copy"], "--sample-every needs a character task"),
+        (["--checkpoint-every", "2"], "--checkpoint-every needs --checkpoint"),
+        (["--data", "/no/such/file.txt"], "does not exist"),
+        (["--checkpoint", "/no/such/dir/x.npz"], "no such directory"),
+    ],
+)
+def test_usage_errors_are_named(argv, words, capsys):
+    assert main(["train", "--model", "rnn", "--hidden", "4", "--iters", "2", *argv]) == 2
+    assert words in capsys.readouterr().err
+
+
+def test_a_bad_resume_file_is_a_usage_error(tmp_path, corpus, capsys):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"nope")
+    assert main(["train", "--resume", str(bad), "--iters", "5"]) == 2
+    assert "cannot resume" in capsys.readouterr().err
+    good = tmp_path / "good.npz"
+    assert main(_base(corpus, "--iters", "2", "--checkpoint", str(good), "--quiet")) == 0
+    assert main(["train", "--resume", str(good), "--iters", "5", "--hidden", "16"]) == 2
+    assert "does not match the checkpoint's H=8" in capsys.readouterr().err
+    assert main(["train", "--resume", str(good), "--iters", "5", "--task", "copy"]) == 2
+    assert "task needs D=" in capsys.readouterr().err
