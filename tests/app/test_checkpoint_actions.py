@@ -170,3 +170,50 @@ def test_unwritable_save_path_is_a_clear_message(actions, tmp_path):
     target = tmp_path / "no such folder" / "model.npz"
     assert not actions.save_to(target)
     assert "no such folder" in actions.last_error and "Cannot save checkpoint" in actions.last_error
+
+
+def test_a_stopped_run_saved_and_reopened_continues_exactly(qtbot, window, settings, tmp_path):
+    """Save from the training panel, open in a fresh window and panel: Start continues the same run."""
+    from rnnscope.app.panels.training import TrainingPanel
+
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.attach(window)
+    panel.optimiser.setCurrentText("adam")
+    panel.learning_rate.setText("0.01")
+    panel.batch_size.setValue(3)
+    panel.length.setValue(7)
+    panel.seed.setValue(5)
+    panel.sample_every.setValue(0)
+    panel.iterations.setValue(6)
+    actions = CheckpointActions(window, training=panel, settings=settings, dialogs=False)
+    worker = panel.prepare()
+    with qtbot.waitSignal(worker.done, timeout=10_000):
+        panel.launch(worker)
+    path = tmp_path / "run.npz"
+    assert actions.save_to(path)
+    # what the uninterrupted run does next (the worker has finished: the trainer is free)
+    expected = [panel.trainer.step().loss_per_step for _ in range(3)]
+
+    other_task = build_task("chars", text="xyz xyz. " * 5)
+    other = Window(build_model(other_task.model_config("rnn", 3)), other_task)
+    qtbot.addWidget(other)
+    other_panel = TrainingPanel()
+    qtbot.addWidget(other_panel)
+    other_panel.attach(other)
+    other_panel.batch_size.setValue(16)
+    other_panel.optimiser.setCurrentText("sgd")
+    other_panel.sample_every.setValue(0)
+    other_actions = CheckpointActions(other, training=other_panel, settings=settings, dialogs=False)
+    assert other_actions.open_path(path)
+    assert other_panel.optimiser.currentText() == "adam" and other_panel.batch_size.value() == 3
+    other_panel.iterations.setValue(3)
+    worker = other_panel.prepare()
+    with qtbot.waitSignal(worker.done, timeout=10_000):
+        other_panel.launch(worker)
+    np.testing.assert_array_equal(other_panel.history.iterations, [7, 8, 9])
+    assert list(other_panel.history.column("loss")) == expected
+    for name, weights in panel.trainer.model.params.items():
+        np.testing.assert_array_equal(other_panel.trainer.model.params[name], weights)
+    panel.shutdown()
+    other_panel.shutdown()

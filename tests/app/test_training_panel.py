@@ -308,3 +308,33 @@ def test_install_training_tools_docks_both_panels_and_stops_training_on_close(qt
     assert [row.name for row in finished.args[0].rows] == list(model.params)
     window.close()
     assert tools.training.thread_.isFinished()
+
+
+def test_the_engine_trainer_drives_the_panel(qtbot, model, task):
+    """The default trainer factory (the engine's Trainer): curves, ratios, samples, step and pause."""
+    from rnnscope.engine.training import Trainer
+
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.set_source(model, task)
+    panel.batch_size.setValue(4)
+    panel.length.setValue(10)
+    panel.iterations.setValue(40)
+    panel.sample_every.setValue(20)
+    with qtbot.waitSignal(panel.show_model_requested, timeout=10_000) as shown:
+        panel.step_button.click()
+    assert isinstance(panel.trainer, Trainer) and panel.trainer.iteration == 1
+    np.testing.assert_array_equal(shown.args[0].params["Wh"], panel.trainer.model.params["Wh"])
+    with qtbot.waitSignal(panel.worker.done, timeout=20_000):
+        panel.resume()
+    # the iteration limit counts the single step too
+    assert panel.state == "stopped" and panel.trainer.iteration == 40 and len(panel.history) == 40
+    bpc = panel.history.column("bits_per_char")
+    assert np.isfinite(bpc).all() and bpc[-10:].mean() < bpc[:5].mean()
+    assert np.isfinite(panel.history.column("accuracy")).all()
+    assert np.isfinite(panel.history.column("chars_per_s")).all()
+    assert set(panel.history.ratio_names) == set(model.params)
+    x, y = panel.plots.loss_curve.getData()
+    assert x[-1] == 40 and np.isfinite(y).all()
+    assert "--- iteration 20 ---" in panel.samples.toPlainText()
+    panel.shutdown()

@@ -560,7 +560,16 @@ class TrainingPanel(QWidget):
             self.optimiser.setCurrentText(name)
             rate = getattr(checkpoint, "optimizer_state", {}) or {}
             if "lr" in rate:
-                self.learning_rate.setText(f"{float(rate['lr']):g}")
+                self.learning_rate.setText(repr(float(rate["lr"])))
+            if "momentum" in rate:
+                self.momentum.setText(repr(float(rate["momentum"])))
+        # the saved batch layout, clipping and seed, so Start continues the run exactly
+        saved = getattr(checkpoint, "trainer_state", None) or {}
+        for spin, key in ((self.batch_size, "batch_size"), (self.length, "seq_len"), (self.seed, "seed")):
+            if isinstance(saved.get(key), int):
+                spin.setValue(saved[key])
+        if "clip_norm" in saved:
+            self.clip_norm.setText(repr(float(saved["clip_norm"] or 0)))
         self._say(
             f"Loaded a checkpoint at iteration {getattr(checkpoint, 'iteration', 0)}: Start resumes it."
         )
@@ -571,7 +580,9 @@ class TrainingPanel(QWidget):
             return
         restore = getattr(trainer, "restore", None)
         if callable(restore):
-            restore(checkpoint)
+            notes = restore(checkpoint)
+            if notes:
+                self._say("Resumed the checkpoint; " + "; ".join(notes))
             return
         optimizer = getattr(trainer, "optimizer", None)
         state = getattr(checkpoint, "optimizer_state", None)
