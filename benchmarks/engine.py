@@ -1,0 +1,216 @@
+"""Engine speed: character LSTM forward + backward, NumPy against PyTorch, float64.
+
+The model is the one the issue names: one-hot input, vocabulary 65, T=25, an
+LSTM of H units and a linear read-out with softmax cross-entropy (summed over
+time, averaged over the batch). One iteration is one forward and one backward
+(every parameter gradient) over a ``(T, B)`` batch; throughput is characters per
+second, ``T * B / seconds``. The grid is H in {64, 128, 256, 512} x B in {1, 16,
+64}, followed by the GRU (PyTorch's convention, ``reset_after=True``, so the two
+sides compute the same thing) and the RNN at H=256, B=16.
+
+When a Python with PyTorch is available (``--torch-python``; by default
+``$RNNSCOPE_TORCH_PYTHON`` or ``/tmp/torchvenv/bin/python``) the same models in
+``torch.nn.LSTM`` / ``GRU`` / ``RNN`` + ``Linear`` (float64, ``--threads``
+threads, no input gradient) are timed in a *separate process*: NumPy's and
+PyTorch's thread pools in one process stall each other on two cores. PyTorch
+runs first for all cells, then NumPy, so the two never compete.
+
+GFLOP/s is nominal: the matmul work of the forward pass (input projection,
+recurrent matmul, read-out) times three for forward + backward, divided by the
+time. Each cell reports the best of several timing rounds (the machine is shared).
+
+    python benchmarks/engine.py [--quick] [--json PATH] [--threads N] [--torch-python PATH]
+
+Target: ``ratio_vs_torch >= 1.0`` in every LSTM cell, ``>= 2`` at B=1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+VOCAB = 65
+STEPS = 25
+LSTM_HIDDEN = (64, 128, 256, 512)
+LSTM_BATCH = (1, 16, 64)
+OTHER_CELLS = (("gru", 256, 16), ("rnn", 256, 16))
+GATES = {"lstm": 4, "gru": 3, "rnn": 1}
+
+
+def cells(quick: bool) -> list[tuple[str, int, int]]:
+    """``(model, H, B)`` of every cell of the run."""
+    hidden = (64, 256) if quick else LSTM_HIDDEN
+    grid = [("lstm", H, B) for H in hidden for B in LSTM_BATCH]
+    return grid + list(OTHER_CELLS)
+
+
+def flops_per_char(model: str, H: int) -> float:
+    """Nominal matmul FLOPs of forward + backward for one character (3x the forward)."""
+    forward = 2 * (VOCAB * GATES[model] * H + H * GATES[model] * H + H * VOCAB)
+    return 3.0 * forward
+
+
+def time_loop(step, budget: float, rounds: int) -> float:
+    """Best seconds per call of ``step()`` over ``rounds`` rounds of about ``budget / rounds`` s."""
+    step()  # warm-up: first-touch allocations, BLAS thread start
+    start = time.perf_counter()
+    step()
+    once = max(time.perf_counter() - start, 1e-6)
+    per_round = max(1, int(budget / rounds / once))
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(per_round):
+            step()
+        best = min(best, (time.perf_counter() - start) / per_round)
+    return best
+
+
+# --------------------------------------------------------------------------- PyTorch side
+def torch_worker(cell_list: list[tuple[str, int, int]], threads: int, budget: float, rounds: int) -> None:
+    """Run in the PyTorch process: print one JSON list of seconds per iteration."""
+    import torch
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    out = []
+    for model, H, B in cell_list:
+        layer = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[model]
+        core = layer(VOCAB, H).double()
+        readout = torch.nn.Linear(H, VOCAB).double()
+        ids = torch.randint(0, VOCAB, (STEPS, B))
+        x = torch.nn.functional.one_hot(ids, VOCAB).double()
+        y = torch.randint(0, VOCAB, (STEPS, B))
+
+        def step(core=core, readout=readout, x=x, y=y, B=B):
+            features, _ = core(x)
+            logits = readout(features)
+            loss = torch.nn.functional.cross_entropy(logits.reshape(-1, VOCAB), y.reshape(-1), reduction="sum")
+            (loss / B).backward()
+            for p in (*core.parameters(), *readout.parameters()):
+                p.grad = None
+
+        out.append(time_loop(step, budget, rounds))
+    print(json.dumps(out))
+
+
+def run_torch(
+    python: str, cell_list: list[tuple[str, int, int]], threads: int, budget: float, rounds: int
+) -> list[float] | None:
+    """Seconds per iteration of every cell from the PyTorch process, or None without PyTorch."""
+    if not python or not os.path.exists(python):
+        return None
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    args = [python, os.path.abspath(__file__), "--torch-worker", json.dumps(cell_list)]
+    args += ["--threads", str(threads), "--budget", str(budget), "--rounds", str(rounds)]
+    done = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
+    if done.returncode != 0:
+        print(f"PyTorch side failed ({python}):\n{done.stderr.strip()[-2000:]}", file=sys.stderr)
+        return None
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# --------------------------------------------------------------------------- NumPy side
+def run_numpy(cell_list: list[tuple[str, int, int]], budget: float, rounds: int) -> list[float | None]:
+    import numpy as np
+
+    from rnnscope.engine.models import ModelConfig, build_model
+
+    out: list[float | None] = []
+    rng = np.random.default_rng(0)
+    for model, H, B in cell_list:
+        extra = {"reset_after": True} if model == "gru" else {}
+        try:
+            net = build_model(ModelConfig(model, VOCAB, H, VOCAB, seed=0, **extra))
+        except ImportError as error:
+            print(f"{model}: not available ({error})", file=sys.stderr)
+            out.append(None)
+            continue
+        x = np.eye(VOCAB)[rng.integers(0, VOCAB, (STEPS, B))]
+        y = rng.integers(0, VOCAB, (STEPS, B))
+        out.append(time_loop(lambda net=net, x=x, y=y: net.loss_and_gradients(x, y), budget, rounds))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="H in {64, 256} only, shorter timing")
+    parser.add_argument("--json", metavar="PATH", help="write one record per cell to PATH")
+    parser.add_argument("--threads", type=int, default=2, help="BLAS / PyTorch threads (default 2)")
+    parser.add_argument(
+        "--torch-python",
+        default=os.environ.get("RNNSCOPE_TORCH_PYTHON", "/tmp/torchvenv/bin/python"),
+        help="a Python with PyTorch for the comparison ('' to skip)",
+    )
+    parser.add_argument("--budget", type=float, default=None, help="seconds of timing per cell")
+    parser.add_argument("--rounds", type=int, default=None, help="timing rounds per cell (best is kept)")
+    parser.add_argument("--torch-worker", metavar="CELLS", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    budget = args.budget if args.budget is not None else (0.4 if args.quick else 1.5)
+    rounds = args.rounds if args.rounds is not None else (3 if args.quick else 5)
+
+    if args.torch_worker is not None:
+        torch_worker([tuple(c) for c in json.loads(args.torch_worker)], args.threads, budget, rounds)
+        return 0
+
+    cell_list = cells(args.quick)
+    torch_seconds = run_torch(args.torch_python, cell_list, args.threads, budget, rounds)
+    # NumPy reads the BLAS thread count when it is first imported, i.e. here
+    os.environ["OPENBLAS_NUM_THREADS"] = str(args.threads)
+    os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    numpy_seconds = run_numpy(cell_list, budget, rounds)
+
+    import numpy as np
+
+    print(
+        f"engine benchmark: float64, vocab {VOCAB}, T={STEPS}, forward + backward, {args.threads} threads; "
+        f"numpy {np.__version__}, python {platform.python_version()}, {os.cpu_count()} CPUs"
+    )
+    if torch_seconds is None:
+        print("PyTorch: not available (no comparison)")
+    header = f"{'model':<6}{'H':>5}{'B':>4}  {'chars/s':>10}  {'GFLOP/s':>7}  {'torch chars/s':>13}  {'ratio':>6}"
+    print(header)
+    print("-" * len(header))
+    records = []
+    for k, (model, H, B) in enumerate(cell_list):
+        seconds = numpy_seconds[k]
+        chars = STEPS * B / seconds if seconds else None
+        torch_chars = STEPS * B / torch_seconds[k] if torch_seconds else None
+        ratio = chars / torch_chars if chars and torch_chars else None
+        gflops = chars * flops_per_char(model, H) / 1e9 if chars else None
+        records.append(
+            {
+                "model": model,
+                "H": H,
+                "B": B,
+                "T": STEPS,
+                "chars_per_s": chars,
+                "torch_chars_per_s": torch_chars,
+                "ratio_vs_torch": ratio,
+                "gflops": gflops,
+            }
+        )
+
+        def fmt(value, spec):
+            return format(value, spec) if value is not None else "-"
+
+        print(
+            f"{model:<6}{H:>5}{B:>4}  {fmt(chars, '>10,.0f')}  {fmt(gflops, '>7.2f')}  "
+            f"{fmt(torch_chars, '>13,.0f')}  {fmt(ratio, '>5.2f') + ('x' if ratio else ''):>6}"
+        )
+    if args.json:
+        tmp = args.json + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as handle:
+            json.dump(records, handle, indent=2)
+        os.replace(tmp, args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
