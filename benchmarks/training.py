@@ -131,11 +131,18 @@ def run_headless(args, task) -> float:
 def build_window(task):
     """The app's main window, or ``None`` when it cannot be built here."""
     try:
-        from rnnscope.app.main_window import MainWindow
+        from rnnscope.app.window import MainWindow
     except ImportError:
         return None
+    import tempfile
+
+    from PyQt6.QtCore import QSettings
+
+    # a throw-away settings file: the benchmark must not read or change the user's layout
+    settings_dir = tempfile.mkdtemp(prefix="rnnscope-bench-")
+    settings = QSettings(os.path.join(settings_dir, "settings.ini"), QSettings.Format.IniFormat)
     try:
-        return MainWindow()
+        return MainWindow(settings=settings, trace_now=False)
     except Exception as error:  # the window is not the thing measured; fall back to the panel
         print(f"note: main window unavailable ({error}); measuring the training panel alone", file=sys.stderr)
         return None
