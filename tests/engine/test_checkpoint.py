@@ -278,3 +278,28 @@ def test_saving_refuses_non_finite_weights_and_missing_directories(tmp_path):
     with pytest.raises(CheckpointError, match="refusing to save: parameter 'Wh'"):
         save_checkpoint(tmp_path / "x.npz", trainer.model)
     assert not (tmp_path / "x.npz").exists()
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru", "dnc"])
+def test_every_model_kind_resumes_exactly_with_its_carried_state(tmp_path, kind):
+    task = build_task("chars", text=TEXT)
+    extra = {"memory_slots": 4, "memory_width": 3, "read_heads": 1} if kind == "dnc" else {}
+    try:
+        config = task.model_config(kind, 6, seed=1, **extra)
+        build_model(config)
+    except ImportError:
+        pytest.skip(f"the {kind} model is not in this tree yet")
+
+    def make():
+        optimizer = build_optimizer("rmsprop", lr=1e-3, momentum=0.9)
+        return Trainer(build_model(config), task, optimizer, batch_size=3, seq_len=5, seed=3)
+
+    straight = make()
+    straight.train(3)
+    save_checkpoint(tmp_path / f"{kind}.npz", straight.model, trainer=straight)
+    loaded = load_checkpoint(tmp_path / f"{kind}.npz")
+    assert set(loaded.trainer_state["carried_state"]) == set(straight.model.initial_state(3))
+    assert loaded.model.params.all_gate_slices == straight.model.params.all_gate_slices
+    resumed = make()
+    assert resumed.restore(loaded) == []
+    assert [s.loss for s in resumed.run(3)] == [s.loss for s in straight.run(3)]
