@@ -130,7 +130,7 @@ def test_a_non_finite_loss_stops_with_a_clear_error_and_keeps_the_weights():
     trainer.step()
     trainer.model.params["by"][0] = np.inf
     weights = trainer.model.params.copy()
-    with pytest.raises(TrainingError, match="at iteration 2"):
+    with pytest.raises(TrainingError, match="at iteration 2"), np.errstate(all="ignore"):
         trainer.step()
     assert trainer.iteration == 1
     np.testing.assert_array_equal(trainer.model.params["Wh"], weights["Wh"])
@@ -180,3 +180,10 @@ def test_evaluate_scores_synthetic_tasks_on_fixed_batches():
     model = build_model(task.model_config("rnn", 6))
     first, second = evaluate(model, task, batches=3), evaluate(model, task, batches=3)
     assert first == second and "bit_error_rate" in first and first["loss_per_step"] > 0
+
+
+def test_evaluate_copes_with_a_text_shorter_than_the_batch():
+    task = build_task("chars", text="abcab")
+    model = build_model(task.model_config("rnn", 4))
+    scores = evaluate(model, task, batch_size=16, seq_len=25)
+    assert scores["bits_per_char"] > 0 and 0 <= scores["accuracy"] <= 1

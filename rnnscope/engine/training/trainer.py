@@ -398,6 +398,8 @@ def evaluate(
     are weighted by the scored steps of each batch.
     """
     if getattr(task, "evaluation_stream", None) is not None and task.carries_state:
+        # a short text cannot be cut into more segments than it has predictions
+        batch_size = max(1, min(batch_size, int(task.data.shape[0]) - 1))
         source: Iterator[Batch] = task.evaluation_stream(batch_size, seq_len)
         carry = True
     else:
