@@ -220,8 +220,14 @@ class GRU(RecurrentModel):
 
     # ------------------------------------------------------------------ backward
     def backward_core(
-        self, dfeatures: np.ndarray, core: CoreOutput, inputs: np.ndarray
+        self,
+        dfeatures: np.ndarray,
+        core: CoreOutput,
+        inputs: np.ndarray,
+        dfinal_state: State | None = None,
     ) -> tuple[dict[str, np.ndarray], np.ndarray, State, np.ndarray]:
+        """BPTT from ``dfeatures`` ``(T, B, H)``; ``dfinal_state`` optionally adds a gradient
+        arriving at the final ``h`` (from a later chunk of the same sequence)."""
         steps, batch, width = inputs.shape
         Wx, Wh = self.params["Wx"], self.params["Wh"]
         H = Wh.shape[0]
@@ -245,6 +251,8 @@ class GRU(RecurrentModel):
         dhidden = np.empty((steps, batch, H), dtype=dtype)
         dpreact = np.empty((steps, batch, 3 * H), dtype=dtype)  # d(input-side pre-activation)
         dh_next = np.zeros((batch, H), dtype=dtype)
+        if dfinal_state is not None:
+            dh_next += dfinal_state["h"]
         scratch = np.empty((batch, H), dtype=dtype)
         if reset_after:
             drec = np.empty((steps, batch, 3 * H), dtype=dtype)  # d(h Wh + bh)

@@ -170,8 +170,14 @@ class LSTM(RecurrentModel):
         )
 
     def backward_core(
-        self, dfeatures: np.ndarray, core: CoreOutput, inputs: np.ndarray
+        self,
+        dfeatures: np.ndarray,
+        core: CoreOutput,
+        inputs: np.ndarray,
+        dfinal_state: State | None = None,
     ) -> tuple[dict[str, np.ndarray], np.ndarray, State, np.ndarray]:
+        """BPTT from ``dfeatures`` ``(T, B, H)``; ``dfinal_state`` optionally adds a gradient
+        arriving at the final ``h`` and ``c`` (from a later chunk of the same sequence)."""
         steps, batch, width = inputs.shape
         Wx, Wh = self.params["Wx"], self.params["Wh"]
         H = Wh.shape[0]
@@ -185,6 +191,9 @@ class LSTM(RecurrentModel):
         dpreact = np.empty((steps, batch, 4 * H), dtype=dtype)
         dh_next = np.zeros((batch, H), dtype=dtype)
         dc = np.zeros((batch, H), dtype=dtype)
+        if dfinal_state is not None:
+            dh_next += dfinal_state["h"]
+            dc += dfinal_state["c"]
         dc_total = np.empty((batch, H), dtype=dtype)
         for t in range(steps - 1, -1, -1):
             dh = np.add(dfeatures[t], dh_next, out=dhidden[t])
