@@ -100,6 +100,36 @@ def test_allocation_backward_with_zero_and_full_usages():
     _check(lambda: allocation_forward(usage)[0], grads, {"usage": usage})
 
 
+def test_allocation_backward_matches_the_explicit_products_also_where_products_underflow():
+    def explicit(dallocation, cache):
+        s, before = cache.sorted_usage, cache.before
+        dsorted_alloc = np.take_along_axis(dallocation, cache.order, axis=1)
+        g = dsorted_alloc * (1.0 - s)
+        out = np.zeros_like(s)
+        for r in range(s.shape[0]):
+            for j in range(s.shape[1]):
+                total = sum(g[r, k] * np.prod(s[r, j + 1 : k]) for k in range(j + 1, s.shape[1]))
+                out[r, j] = before[r, j] * (total - dsorted_alloc[r, j])
+        dusage = np.empty_like(out)
+        np.put_along_axis(dusage, cache.order, out, axis=1)
+        return dusage
+
+    cases = [
+        np.zeros((2, 5)),
+        np.array([[0.0, 0.3, 0.5, 0.0, 0.9, 1.0]]),
+        np.array([[1e-200, 1e-100, 0.5, 0.7, 1e-90, 0.2]]),  # the product underflows mid-row
+        np.full((1, 130), 1e-3),
+        rng.random((2, 40)) ** 8,
+        np.array([[1e-320, 0.5, 0.6]]),  # a subnormal usage
+    ]
+    for usage in cases:
+        _, cache = allocation_forward(usage)
+        dallocation = rng.standard_normal(usage.shape)
+        fast = allocation_backward(dallocation, cache)
+        assert np.isfinite(fast).all()
+        np.testing.assert_allclose(fast, explicit(dallocation, cache), rtol=1e-12, atol=1e-200)
+
+
 def test_retention_and_usage_backward_even_with_a_factor_of_zero():
     free = rng.random((2, 3))
     read_prev = rng.random((2, 3, 4)) / 4
@@ -195,14 +225,15 @@ def test_interface_layout_and_squashing(width, heads):
     size = interface_size(width, heads)
     assert size == heads * width + 3 * width + 5 * heads + 3
     assert list(layout.values())[-1][1] == size
-    raw = 3 * rng.standard_normal((2, size))
+    local = np.random.default_rng(width * 10 + heads)
+    raw = 1.5 * local.standard_normal((2, size))
     iface = interface_forward(raw, width, heads)
     assert iface.read_keys.shape == (2, heads, width) and iface.read_modes.shape == (2, heads, 3)
     np.testing.assert_allclose(iface.read_modes.sum(axis=-1), 1.0)
     assert iface.read_strengths.min() >= 1 and iface.write_strength.min() >= 1
     fields = ["read_keys", "read_strengths", "write_key", "write_strength", "erase", "write_vector",
               "free_gates", "allocation_gate", "write_gate", "read_modes"]
-    probes = {name: rng.standard_normal(getattr(iface, name).shape) for name in fields}
+    probes = {name: local.standard_normal(getattr(iface, name).shape) for name in fields}
 
     def total():
         squashed = interface_forward(raw, width, heads)

@@ -7,9 +7,9 @@ ascending, ``a[phi[j]] = (1 - u[phi[j]]) * prod_{i<j} u[phi[i]]`` (allocation).
 
 The sort is piecewise constant: the backward holds the forward's permutation
 fixed (exact wherever no two usages tie). Unlike the reference code, gradients
-flow through the usage. The allocation backward never divides by a usage (usages
-are often exactly 0): it forms the products ``prod_{j<i<k} u[phi[i]]`` for all
-pairs with one cumulative product of an ``(N, N)`` matrix per batch row.
+flow through the usage. The allocation backward is ``O(N)`` per row and safe for
+usages of exactly 0 (the usual case at the start of a sequence) and for products
+that underflow.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+TINY = 1e-250  # products of usages below this are treated as underflowed (see allocation_backward)
 
 
 def _exclusive_products(terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -97,21 +99,39 @@ def allocation_backward(dallocation: np.ndarray, cache: AllocationCache) -> np.n
     """Gradient of the usage ``(B, N)`` with the permutation held fixed.
 
     With ``s`` the sorted usage, ``P_j = prod_{i<j} s_i`` and ``g_k = da_k (1 - s_k)``:
-    ``ds_j = P_j (-da_j + sum_{k>j} g_k prod_{j<i<k} s_i)``.
+    ``ds_j = P_j (sum_{k>j} g_k prod_{j<i<k} s_i - da_j)``. Where ``P_{j+1} = P_j s_j`` is
+    a normal number, ``P_j prod_{j<i<k} s_i = P_k / s_j``, so the sum is a suffix sum of
+    ``g_k P_k`` divided by ``s_j`` (``O(N)``). Usages are sorted ascending, so the
+    products only shrink: past the first ``j`` where ``P_{j+1}`` underflows (a zero usage,
+    or many tiny ones) every ``P_j`` is below ``TINY`` and so is ``ds_j``, which is set to
+    ``P_j * (-da_j)``; that one ``j`` gets its sum from an explicit product.
     """
     s = cache.sorted_usage
+    before = cache.before
     batch, slots = s.shape
     dsorted_alloc = np.take_along_axis(dallocation, cache.order, axis=1)
-    g = dsorted_alloc * (1.0 - s)
-    # between[b, j, k] = prod_{j<i<k} s_i for k > j (0 elsewhere): a cumprod along k of
-    # s_k above the diagonal and 1 on and below it, shifted by one column.
-    upper = np.triu(np.ones((slots, slots), dtype=bool), 1)
-    factors = np.where(upper, s[:, None, :], 1.0)
-    running = np.cumprod(factors, axis=2)
-    between = np.zeros_like(running)
-    between[:, :, 1:] = running[:, :, :-1]
-    between *= upper
-    dsorted = cache.before * (np.einsum("bjk,bk->bj", between, g) - dsorted_alloc)
+    weighted = dsorted_alloc * (1.0 - s) * before  # g_k P_k
+    # suffix[j] = sum_{k>j} g_k P_k
+    suffix = np.zeros_like(weighted)
+    suffix[:, :-1] = np.cumsum(weighted[:, :0:-1], axis=1)[:, ::-1]
+    after = np.zeros_like(before)  # P_{j+1}
+    after[:, :-1] = before[:, 1:]
+    safe = after > TINY
+    total = np.zeros_like(s)  # P_j * sum_{k>j} g_k prod_{j<i<k} s_i
+    np.divide(suffix, s, out=total, where=safe)
+    # the boundary: P_j normal, P_{j+1} not (at most one per row)
+    boundary = ~safe & (before > TINY)
+    boundary[:, -1] = False  # nothing follows the last slot
+    rows, cols = np.nonzero(boundary)
+    if rows.size:
+        g = dsorted_alloc[rows] * (1.0 - s[rows])
+        index = np.arange(slots)
+        inside = index[None, :] > cols[:, None]
+        factors = np.where(inside, s[rows], 1.0)
+        between = np.ones_like(factors)  # prod_{j<i<k} s_i for k > j
+        np.cumprod(factors[:, :-1], axis=1, out=between[:, 1:])
+        total[rows, cols] = before[rows, cols] * (g * between * inside).sum(axis=1)
+    dsorted = total - before * dsorted_alloc
     dusage = np.empty_like(dsorted)
     np.put_along_axis(dusage, cache.order, dsorted, axis=1)
     return dusage
