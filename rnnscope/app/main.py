@@ -28,13 +28,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    from PyQt6.QtWidgets import QApplication
+def build_window(args: argparse.Namespace, settings=None, training_tools: bool = True):
+    """The main window for parsed ``args``, with the training tools docked when they are available.
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("rnnscope")
-    app.setOrganizationName("rnnscope")
+    ``settings`` (a ``QSettings``) defaults to the user's; tests pass a temporary file.
+    """
     from rnnscope.app.window import MainWindow
 
     overrides = {
@@ -50,16 +48,33 @@ def main(argv: list[str] | None = None) -> int:
         }.items()
         if value is not None
     }
-    window = MainWindow(overrides=overrides)
-    try:  # the training tools are optional: the viewer works without them
-        from rnnscope.app.checkpoint_actions import install_training_tools
+    window = MainWindow(settings=settings, overrides=overrides)
+    window.training_tools = None
+    if training_tools:
+        try:  # the training tools are optional: the viewer works without them
+            from rnnscope.app.checkpoint_actions import install_training_tools
 
-        install_training_tools(window)
-    except ImportError:
-        pass
-    window.show()
+            window.training_tools = install_training_tools(window, settings=settings)
+        except ImportError:
+            pass
     if args.checkpoint:
-        window.open_checkpoint(args.checkpoint)
+        tools = window.training_tools
+        if tools is not None and getattr(tools, "checkpoints", None) is not None:
+            tools.checkpoints.open_path(args.checkpoint)  # also adopted by the training panel
+        else:
+            window.open_checkpoint(args.checkpoint)
+    return window
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from PyQt6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("rnnscope")
+    app.setOrganizationName("rnnscope")
+    window = build_window(args)
+    window.show()
     return app.exec()
 
 

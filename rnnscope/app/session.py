@@ -15,6 +15,9 @@ import numpy as np
 from rnnscope.engine.trace import Trace
 
 MODEL_KINDS = ("rnn", "lstm", "gru", "dnc")
+TASKS = ("chars", "copy", "repeat_copy", "recall", "sine", "sentiment")
+CORPORA = ("lighthouse", "arithmetic", "toycode")
+TEXT_TASKS = ("chars", "sentiment")  # tasks that take typed text
 
 
 @dataclass
@@ -27,7 +30,8 @@ class SessionSpec:
     seed: int = 0
     length: int = 60
     text: str | None = None  # typed sequence (character tasks)
-    text_file: str | None = None  # a corpus file for the chars task
+    text_file: str | None = None  # a corpus file for the chars task (wins over ``corpus``)
+    corpus: str = "lighthouse"  # a shipped corpus for the chars task
     slots: int = 16
     width: int = 8
     read_heads: int = 2
@@ -44,13 +48,16 @@ class Session:
     input_labels: list[str]
     target_labels: list[str]
     notes: list[str] = field(default_factory=list)
+    spec: SessionSpec | None = None  # what the user picked (None for a model shown from elsewhere)
 
 
 def build_task_for(spec: SessionSpec) -> Any:
     from rnnscope.engine.tasks import build_task
 
-    if spec.task == "chars" and spec.text_file:
-        return build_task("chars", path=spec.text_file)
+    if spec.task == "chars":
+        if spec.text_file:
+            return build_task("chars", path=spec.text_file)
+        return build_task("chars", corpus=spec.corpus)
     return build_task(spec.task)
 
 
@@ -71,9 +78,16 @@ def build_model_for(spec: SessionSpec, task: Any) -> tuple[Any, list[str]]:
         return build_model(config), notes
 
 
+def model_available(kind: str) -> bool:
+    """True when the engine has the module of model ``kind`` (``rnn``, ``lstm``, ``gru``, ``dnc``)."""
+    import importlib.util
+
+    return importlib.util.find_spec(f"rnnscope.engine.models.{kind}") is not None
+
+
 def sequence_for(spec: SessionSpec, task: Any) -> Any:
     """The batch of one to trace: the typed text if any, otherwise a sample drawn with the seed."""
-    if spec.text:
+    if spec.text and spec.task in TEXT_TASKS:
         return task.encode_text(spec.text)  # VocabularyError names a bad character
     rng = np.random.default_rng(spec.seed)
     try:
@@ -96,6 +110,9 @@ def trace_session(model: Any, task: Any, batch: Any, notes: list[str] | None = N
 
 
 def build_session(spec: SessionSpec) -> Session:
+    """Task, model and sequence of ``spec``, traced (plain NumPy: safe on a worker thread)."""
     task = build_task_for(spec)
     model, notes = build_model_for(spec, task)
-    return trace_session(model, task, sequence_for(spec, task), notes)
+    session = trace_session(model, task, sequence_for(spec, task), notes)
+    session.spec = spec
+    return session

@@ -28,18 +28,55 @@ from PyQt6.QtWidgets import (
 )
 
 from rnnscope.app.session import (
+    CORPORA,
     MODEL_KINDS,
+    TASKS,
+    TEXT_TASKS,
     Session,
     SessionSpec,
-    build_model_for,
-    build_task_for,
+    build_session,
     sequence_for,
     trace_session,
 )
 from rnnscope.app.trace_worker import TraceWorker
+from rnnscope.engine.trace import Probe, ProbeKind
 
-TASKS = ("chars", "copy", "repeat_copy", "recall", "sine", "sentiment")
-BACKGROUND_WORK = 200_000  # steps x hidden units above which tracing leaves the GUI thread
+# SessionSpec fields remembered in QSettings, with how to read them back
+SPEC_SETTINGS = {
+    "model": str,
+    "task": str,
+    "hidden": int,
+    "seed": int,
+    "length": int,
+    "slots": int,
+    "width": int,
+    "read_heads": int,
+    "corpus": str,
+    "text_file": str,
+    "text": str,
+}
+PANEL_HEIGHT = 170  # minimum height of one heatmap row in a dock; docks scroll beyond
+MODEL_GROUPS_LAST = ("output", "curves")  # docks on the right; model groups go on the left
+SPLIT_ABOVE = 8  # a group with more panels is split into docks by axes (matrices, per-head, ...)
+
+
+def dock_key(probe: Probe) -> str:
+    """The dock a probe's panels go to: its group, and for the DNC's many probes also what they show.
+
+    Decided from the metadata alone (axes), so a new probe finds its dock with no new code.
+    """
+    axes = tuple(probe.axes)
+    if probe.group in ("output",) or probe.group.startswith("controller") or len(axes) < 1:
+        return probe.group
+    if probe.group not in ("dnc",) and len(axes) == 1:
+        return probe.group
+    if len(axes) == 2 and axes[0] != "head":
+        return f"{probe.group} · memory"  # one matrix per step
+    if axes[0] == "head":
+        return f"{probe.group} · read heads"
+    if axes == ("slot",):
+        return f"{probe.group} · slots"
+    return f"{probe.group} · vectors"
 
 
 def _atomic_write(path: str, write) -> None:
@@ -65,6 +102,8 @@ class MainWindow(QMainWindow):
     model_changed = pyqtSignal(object)
     step_changed = pyqtSignal(int)
     session_changed = pyqtSignal()
+    session_failed = pyqtSignal(str)
+    trace_done = pyqtSignal()  # after every re-trace that was not superseded, shown or failed
 
     def __init__(
         self,
@@ -83,7 +122,9 @@ class MainWindow(QMainWindow):
         self.step = 0
         self.panels: list[Any] = []
         self.group_docks: dict[str, QDockWidget] = {}
-        self.worker: TraceWorker | None = None
+        self.worker: TraceWorker | None = None  # the newest re-trace; older ones finish unseen
+        self._workers: list[TraceWorker] = []
+        self._generation = 0
         self.last_nonfinite = None
         self.message = ""
         self.play_timer = QTimer(self)
@@ -105,18 +146,24 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ settings
     def _load_spec(self) -> SessionSpec:
         spec = SessionSpec()
-        for key, cast in (("model", str), ("task", str), ("hidden", int), ("seed", int), ("length", int)):
+        for key, cast in SPEC_SETTINGS.items():
             value = self.settings.value(f"session/{key}")
-            if value is not None:
-                try:
-                    setattr(spec, key, cast(value))
-                except (TypeError, ValueError):
-                    pass
+            if value is None or value == "":
+                continue
+            try:
+                setattr(spec, key, cast(value))
+            except (TypeError, ValueError):
+                pass  # a hand-edited or old settings file: keep the default
+        if spec.model not in MODEL_KINDS:
+            spec.model = "lstm"
+        if spec.task not in TASKS:
+            spec.task = "chars"
         return spec
 
     def save_settings(self) -> None:
-        for key in ("model", "task", "hidden", "seed", "length"):
-            self.settings.setValue(f"session/{key}", getattr(self.spec, key))
+        for key in SPEC_SETTINGS:
+            value = getattr(self.spec, key)
+            self.settings.setValue(f"session/{key}", "" if value is None else value)
         self.settings.setValue("window/geometry", self.saveGeometry())
         # restoreGeometry clamps to the screen it finds; the size is kept on its own as well
         self.settings.setValue("window/size", self.size())
@@ -126,9 +173,14 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
         self.play_timer.stop()
         self.save_settings()
-        if self.worker is not None:
-            self.worker.wait()
+        self.wait_for_workers()
         super().closeEvent(event)
+
+    def wait_for_workers(self) -> None:
+        """Block until every re-trace thread has ended (on close, and in tests)."""
+        for worker in list(self._workers):
+            worker.quit()
+            worker.wait()
 
     # ------------------------------------------------------------------ layout
     def _build_menus(self) -> None:
@@ -150,56 +202,90 @@ class MainWindow(QMainWindow):
     def _build_controls(self) -> None:
         bar = QToolBar("Model", self)
         bar.setObjectName("toolbar:model")
+        spec = self.spec
         self.model_box = QComboBox()
         self.model_box.addItems(MODEL_KINDS)
-        self.model_box.setCurrentText(self.spec.model)
+        self.model_box.setCurrentText(spec.model)
+        self.hidden_box = QSpinBox(minimum=1, maximum=4096, value=spec.hidden)
+        self.seed_box = QSpinBox(minimum=0, maximum=2**31 - 1, value=spec.seed)
+        self.slots_box = QSpinBox(minimum=1, maximum=1024, value=spec.slots)
+        self.width_box = QSpinBox(minimum=1, maximum=1024, value=spec.width)
+        self.heads_box = QSpinBox(minimum=1, maximum=64, value=spec.read_heads)
         self.task_box = QComboBox()
         self.task_box.addItems(TASKS)
-        self.task_box.setCurrentText(self.spec.task)
-        self.hidden_box = QSpinBox(minimum=1, maximum=4096, value=self.spec.hidden)
-        self.seed_box = QSpinBox(minimum=0, maximum=2**31 - 1, value=self.spec.seed)
-        self.text_edit = QLineEdit()
-        self.text_edit.setPlaceholderText("type a sequence (character tasks), Enter to trace")
-        self.text_edit.setMinimumWidth(260)
-        file_button = QPushButton("Text file…")
-        file_button.clicked.connect(self._pick_text_file)
-        for label, widget in (
-            ("model", self.model_box),
-            ("task", self.task_box),
-            ("hidden", self.hidden_box),
-            ("seed", self.seed_box),
+        self.task_box.setCurrentText(spec.task)
+        self.corpus_box = QComboBox()
+        self.corpus_box.addItems(CORPORA)
+        self.corpus_box.setCurrentText(spec.corpus)
+        self.length_box = QSpinBox(minimum=1, maximum=100_000, value=spec.length)
+        self.file_button = QPushButton("Text file…")
+        self.file_button.setToolTip(spec.text_file or "trace a sample of a UTF-8 text file (chars task)")
+        self.file_button.clicked.connect(self._pick_text_file)
+        self.text_edit = QLineEdit(spec.text or "")
+        self.text_edit.setPlaceholderText("type a sequence (chars, sentiment), Enter to trace")
+        self.text_edit.setMinimumWidth(220)
+        self.trace_button = QPushButton("Trace")
+        self.trace_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.trace_button.clicked.connect(lambda: self.retrace())
+        for label, widget, tip in (
+            ("model", self.model_box, "RNN, LSTM, GRU or DNC"),
+            ("H", self.hidden_box, "hidden units (the DNC controller's LSTM size)"),
+            ("seed", self.seed_box, "seed of the weights and of the sampled sequence"),
+            ("N", self.slots_box, "DNC memory slots"),
+            ("W", self.width_box, "DNC memory width"),
+            ("R", self.heads_box, "DNC read heads"),
+            ("task", self.task_box, "what the sequence is"),
+            ("corpus", self.corpus_box, "shipped text of the chars task"),
+            ("T", self.length_box, "sequence length (steps) of a sampled sequence"),
         ):
-            bar.addWidget(QLabel(f" {label} "))
+            caption = QLabel(f" {label} ")
+            caption.setToolTip(tip)
+            widget.setToolTip(tip)
+            bar.addWidget(caption)
             bar.addWidget(widget)
-        bar.addWidget(file_button)
+        bar.addWidget(self.file_button)
         bar.addWidget(self.text_edit)
+        bar.addWidget(self.trace_button)
         self.addToolBar(bar)
-        self.model_box.currentTextChanged.connect(lambda _: self.retrace())
-        self.task_box.currentTextChanged.connect(lambda _: self.retrace())
-        self.hidden_box.editingFinished.connect(self._retrace_if_changed)
-        self.seed_box.editingFinished.connect(self._retrace_if_changed)
+        for box in (self.model_box, self.task_box, self.corpus_box):
+            box.currentTextChanged.connect(lambda _: self.retrace())
+        for box in (
+            self.hidden_box,
+            self.seed_box,
+            self.slots_box,
+            self.width_box,
+            self.heads_box,
+            self.length_box,
+        ):
+            box.editingFinished.connect(self._retrace_if_changed)
         self.text_edit.returnPressed.connect(lambda: self.retrace())
+        self._enable_controls()
 
         self.addToolBarBreak()
         steps = QToolBar("Steps", self)
         steps.setObjectName("toolbar:steps")
         self.buttons: dict[str, QPushButton] = {}
-        for name, text, slot in (
-            ("first", "|◀ first", self.first_step),
-            ("prev", "◀ prev", self.prev_step),
-            ("play", "▶ play", self.toggle_play),
-            ("next", "next ▶", self.next_step),
-            ("last", "last ▶|", self.last_step),
+        for name, text, slot, key in (
+            ("first", "|◀ first", self.first_step, "Home"),
+            ("prev", "◀ prev", self.prev_step, "Left"),
+            ("play", "▶ play", self.toggle_play, "Space"),
+            ("next", "next ▶", self.next_step, "Right"),
+            ("last", "last ▶|", self.last_step, "End"),
         ):
             button = QPushButton(text)
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.setToolTip(key)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the arrow keys stay with the window
             button.clicked.connect(slot)
             steps.addWidget(button)
             self.buttons[name] = button
         steps.addWidget(QLabel(" step "))
         self.step_box = QSpinBox(minimum=0, maximum=0)
+        self.step_box.setToolTip("jump to a timestep")
+        self.step_box.setKeyboardTracking(False)
         self.step_box.valueChanged.connect(self.set_step)
         steps.addWidget(self.step_box)
+        self.steps_label = QLabel(" / 0 ")
+        steps.addWidget(self.steps_label)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.slider.valueChanged.connect(self.set_step)
@@ -207,6 +293,7 @@ class MainWindow(QMainWindow):
         steps.addWidget(self.slider)
         steps.addWidget(QLabel(" steps/s "))
         self.speed_box = QSpinBox(minimum=1, maximum=120, value=8)
+        self.speed_box.setToolTip("play speed")
         self.speed_box.valueChanged.connect(self._update_speed)
         steps.addWidget(self.speed_box)
         self.addToolBar(steps)
@@ -223,22 +310,40 @@ class MainWindow(QMainWindow):
             action.triggered.connect(slot)
             self.addAction(action)
 
+    def _enable_controls(self) -> None:
+        """Only the controls that mean something for the picked model and task are enabled."""
+        dnc = self.model_box.currentText() == "dnc"
+        for box in (self.slots_box, self.width_box, self.heads_box):
+            box.setEnabled(dnc)
+        chars = self.task_box.currentText() == "chars"
+        self.corpus_box.setEnabled(chars and not self.spec.text_file)
+        self.file_button.setEnabled(chars)
+        self.text_edit.setEnabled(self.task_box.currentText() in TEXT_TASKS)
+
     def _build_fixed_panels(self) -> None:
         from rnnscope.app.panels.lines import UnitPlot
 
+        # no central widget of its own: every panel is a dock, the sequence strip spans the top
         central = QWidget()
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(2, 2, 2, 2)
+        central.setMaximumSize(0, 0)
+        self.setCentralWidget(central)
+        self.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.TopDockWidgetArea)
+        self.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.TopDockWidgetArea)
+        top = QWidget()
+        layout = QVBoxLayout(top)
+        layout.setContentsMargins(4, 2, 4, 2)
         self.message_label = QLabel()
         self.message_label.setWordWrap(True)
         self.message_label.setStyleSheet("color: #b71c1c; font-weight: bold;")
+        self.message_label.hide()
         layout.addWidget(self.message_label)
         self.strip_host = QVBoxLayout()
         layout.addLayout(self.strip_host)
         self.strip = None
+        self.sequence_dock = self.add_panel("sequence", top, Qt.DockWidgetArea.TopDockWidgetArea)
         self.unit_plot = UnitPlot()
-        layout.addWidget(self.unit_plot, 1)
-        self.setCentralWidget(central)
+        right = Qt.DockWidgetArea.RightDockWidgetArea
+        self.unit_dock = self.add_panel("unit over time", self.unit_plot, right)
 
     def add_panel(
         self, title: str, widget: QWidget, area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea
@@ -265,86 +370,116 @@ class MainWindow(QMainWindow):
         spec = SessionSpec(**vars(self.spec))
         spec.model = self.model_box.currentText()
         spec.task = self.task_box.currentText()
+        spec.corpus = self.corpus_box.currentText()
         spec.hidden = self.hidden_box.value()
         spec.seed = self.seed_box.value()
+        spec.length = self.length_box.value()
+        spec.slots = self.slots_box.value()
+        spec.width = self.width_box.value()
+        spec.read_heads = self.heads_box.value()
         spec.text = self.text_edit.text() or None
         return spec
 
     def _retrace_if_changed(self) -> None:
-        if (self.hidden_box.value(), self.seed_box.value()) != (self.spec.hidden, self.spec.seed):
+        spec = self._spec_from_controls()
+        keys = ("hidden", "seed", "length", "slots", "width", "read_heads")
+        if any(getattr(spec, key) != getattr(self.spec, key) for key in keys):
             self.retrace()
 
     def _pick_text_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Text file", "", "Text (*.txt);;All files (*)")
         if path:
-            self.spec.text_file = path
-            self.task_box.setCurrentText("chars")
-            self.retrace()
+            self.use_text_file(path)
+
+    def use_text_file(self, path: str | None, background: bool = True) -> None:
+        """Trace a sample of the UTF-8 file ``path`` (chars task); ``None`` goes back to the corpus."""
+        self.spec.text_file = path
+        self.file_button.setToolTip(path or "trace a sample of a UTF-8 text file (chars task)")
+        self.task_box.blockSignals(True)
+        self.task_box.setCurrentText("chars")
+        self.task_box.blockSignals(False)
+        self.retrace(background=background)
 
     def show_message(self, text: str) -> None:
+        """A message over the panels and in the status bar (errors, notes, NaN reports)."""
         self.message = text
         self.message_label.setText(text)
-        self.statusBar().showMessage(text, 10_000)
+        self.message_label.setVisible(bool(text))
+        if text:
+            self.statusBar().showMessage(text, 10_000)
 
-    def retrace(self, background: bool | None = None) -> None:
-        """Rebuild model, task and sequence from the controls and trace them."""
+    def retrace(self, background: bool = True) -> None:
+        """Rebuild model, task and sequence from the controls and trace them (on a worker thread)."""
+        self._enable_controls()
         spec = self._spec_from_controls()
-        if spec.text and spec.task != "chars":
-            self.show_message(
-                f"typed text needs the 'chars' task, not {spec.task!r}; tracing a sample instead"
-            )
-            spec.text = None
-        self.spec = spec
-        self._start(lambda: self._build(spec), spec.length * spec.hidden, background)
+        if spec.text and spec.task not in TEXT_TASKS:
+            spec.text = None  # the field is disabled for these tasks; its text waits for a text task
+        self._start(lambda: build_session(spec), background)
 
-    def _build(self, spec: SessionSpec) -> Session:
-        task = build_task_for(spec)
-        model, notes = build_model_for(spec, task)
-        return trace_session(model, task, sequence_for(spec, task), notes)
-
-    def show_model(self, model: Any, task: Any = None) -> None:
+    def show_model(self, model: Any, task: Any = None, background: bool = True) -> None:
         """Display ``model`` (e.g. a copy of training weights) on the current sequence: a re-trace."""
         if task is None or (self.session is not None and task is self.session.task):
             task = self.current_task()
             batch = self.current_batch()
         else:
             batch = sequence_for(self.spec, task)
-        self._start(lambda: trace_session(model, task, batch), batch.steps * model.config.hidden_size, None)
+        spec = SessionSpec(**vars(self.spec))
+        spec.model = model.config.kind
+        spec.hidden = model.config.hidden_size
 
-    def _start(self, job, work: int, background: bool | None) -> None:
-        if background is None:
-            background = work > BACKGROUND_WORK
+        def job() -> Session:
+            session = trace_session(model, task, batch)
+            session.spec = spec
+            return session
+
+        self._start(job, background)
+
+    def _start(self, job, background: bool) -> None:
+        self._generation += 1
+        generation = self._generation
         if not background:
             try:
                 session = job()
             except Exception as error:
-                self._failed(f"{type(error).__name__}: {error}")
+                self._failed(f"{type(error).__name__}: {error}", generation)
                 return
             self.set_session(session)
             return
-        if self.worker is not None and self.worker.isRunning():
-            self.worker.wait()
         self.statusBar().showMessage("tracing…")
-        self.worker = TraceWorker(job, self)
-        self.worker.finished_session.connect(self.set_session)
-        self.worker.failed.connect(self._failed)
-        self.worker.start()
+        worker = TraceWorker(job, self)
+        # a newer re-trace makes this one's result stale: it is dropped, never shown
+        worker.finished_session.connect(lambda session: self._finished(session, generation))
+        worker.failed.connect(lambda message: self._failed(message, generation))
+        worker.finished.connect(lambda: self._workers.remove(worker) if worker in self._workers else None)
+        self._workers.append(worker)
+        self.worker = worker
+        worker.start()
 
-    def _failed(self, message: str) -> None:
+    def _finished(self, session: Session, generation: int) -> None:
+        if generation == self._generation:
+            self.statusBar().clearMessage()
+            self.set_session(session)
+
+    def _failed(self, message: str, generation: int | None = None) -> None:
+        if generation is not None and generation != self._generation:
+            return
         self.show_message(f"Could not trace: {message}")
+        self.session_failed.emit(message)
+        self.trace_done.emit()
 
     def open_checkpoint(self, path: str) -> bool:
         """Show the model saved at ``path``; a bad file gives a message and the window keeps its model."""
         try:
+            from rnnscope.app.checkpoint_actions import checkpoint_task
             from rnnscope.engine.checkpoint import load_checkpoint
 
             checkpoint = load_checkpoint(path)
+            task = checkpoint_task(checkpoint) or self.current_task()
         except Exception as error:
             self.show_message(f"Could not open checkpoint {path}: {error}")
             return False
-        task = getattr(checkpoint, "task", None) or self.current_task()
-        self.show_model(checkpoint.model, task)
-        return True
+        self.show_model(checkpoint.model, task, background=False)
+        return self.session is not None and self.session.model is checkpoint.model
 
     # ------------------------------------------------------------------ panels
     def set_session(self, session: Session) -> None:
@@ -353,68 +488,109 @@ class MainWindow(QMainWindow):
         from rnnscope.app.panels.lines import ScalarPanel
         from rnnscope.app.panels.strip import PredictionStrip
 
-        self.play_timer.stop()
+        # the same sequence shown with other weights (training, checkpoints) keeps its step
+        same_sequence = self.session is not None and session.batch is self.session.batch
+        previous_step = self.step
+        if not same_sequence:
+            self.stop_playing()
         self.session = session
+        self.step = -1
+        if session.spec is not None:
+            self.spec = session.spec
+            self._sync_controls(session.spec)
         trace = session.trace
         for panel in self.panels:
             panel.deleteLater()
         self.panels = []
         groups: dict[str, list[Any]] = {}
+        scalars: dict[str, np.ndarray] = {}
         for probe in trace:
+            if probe.group == "data" or probe.kind == ProbeKind.INDEX:
+                continue  # inputs and targets are in the sequence strip
+            if probe.data.ndim == 2:
+                scalars[probe.name] = probe.row(0)  # one value per step: a curve
+                continue
             for panel in panels_for_probe(probe):
-                panel.hovered.connect(lambda text: self.statusBar().showMessage(text))
+                panel.hovered.connect(self.statusBar().showMessage)
                 panel.unit_clicked.connect(self._show_unit)
-                groups.setdefault(probe.name.split("/")[0], []).append(panel)
-        scalars = {
-            p.name: p.row(0) for p in trace if p.data.ndim == 2 and p.kind == "scalar" and p.group != "data"
-        }
+                groups.setdefault(dock_key(probe), []).append(panel)
         if scalars:
-            groups.setdefault("curves", []).append(ScalarPanel(scalars))
+            curves = ScalarPanel(scalars)
+            curves.hovered.connect(self.statusBar().showMessage)
+            groups.setdefault("curves", []).append(curves)
         self._fill_docks(groups)
         if self.strip is not None:
             self.strip.deleteLater()
         probs = trace["output/probs"].row(0) if "output/probs" in trace else None
-        symbols = list(trace.vocab) if trace.vocab else None
-        if symbols is None and session.task is not None and getattr(session.task, "vocab", None) is not None:
-            symbols = list(session.task.vocab.labels())
-        self.strip = PredictionStrip(session.input_labels, session.target_labels, probs, symbols)
+        symbols = list(getattr(session.task, "output_names", None) or []) or None
+        loss = getattr(session.model.config, "loss", "softmax_ce")
+        self.strip = PredictionStrip(session.input_labels, session.target_labels, probs, symbols, loss=loss)
         self.strip_host.addWidget(self.strip)
         steps = trace.steps
         for widget in (self.slider, self.step_box):
             widget.blockSignals(True)
             widget.setMaximum(max(steps - 1, 0))
             widget.blockSignals(False)
-        self.step = -1
-        self.message = ""
-        self.message_label.setText("; ".join(session.notes))
+        self.steps_label.setText(f" / {max(steps - 1, 0)} ")
+        self.show_message("; ".join(session.notes))
         self.last_nonfinite = trace.first_nonfinite()
         if self.last_nonfinite is not None:
+            self.stop_playing()
             bad = self.last_nonfinite
             self.show_message(
                 f"Non-finite value {bad.value} in {bad.probe} at step {bad.step} "
                 f"(index {bad.index}): jumped there"
             )
             self.set_step(bad.step)
+            self._reveal(bad.probe)
         else:
-            self.set_step(0)
-        self.setWindowTitle(
-            f"rnnscope — {trace.model_kind or 'model'} on {getattr(session.task, 'name', '?')}"
-        )
+            self.set_step(previous_step if same_sequence else 0)
+        task_name = getattr(session.task, "name", "?")
+        self.setWindowTitle(f"rnnscope — {trace.model_kind or 'model'} on {task_name}, {steps} steps")
         self.session_changed.emit()
         self.model_changed.emit(session.model)
+        self.trace_done.emit()
+
+    def _sync_controls(self, spec: SessionSpec) -> None:
+        """Show ``spec`` in the controls without triggering another re-trace."""
+        pairs = (
+            (self.model_box, spec.model),
+            (self.task_box, spec.task),
+            (self.corpus_box, spec.corpus),
+        )
+        for box, value in pairs:
+            box.blockSignals(True)
+            box.setCurrentText(value)
+            box.blockSignals(False)
+        for box, value in (
+            (self.hidden_box, spec.hidden),
+            (self.seed_box, spec.seed),
+            (self.length_box, spec.length),
+            (self.slots_box, spec.slots),
+            (self.width_box, spec.width),
+            (self.heads_box, spec.read_heads),
+        ):
+            box.blockSignals(True)
+            box.setValue(value)
+            box.blockSignals(False)
+        self._enable_controls()
 
     def _fill_docks(self, groups: dict[str, list[Any]]) -> None:
         for name in list(self.group_docks):
             if name not in groups:
                 dock = self.group_docks.pop(name)
+                self.view_menu.removeAction(dock.toggleViewAction())
                 self.removeDockWidget(dock)
                 dock.deleteLater()
         self.panel_export_menu.clear()
+        left: list[QDockWidget] = []
+        right: list[QDockWidget] = []
         for name, panels in groups.items():
             grid_host = QWidget()
             grid = QGridLayout(grid_host)
             grid.setContentsMargins(0, 0, 0, 0)
-            columns = 1 if len(panels) < 3 else 2
+            grid.setSpacing(2)
+            columns = 1 if len(panels) < 3 else 2 if len(panels) < 13 else 3
             for i, panel in enumerate(panels):
                 grid.addWidget(panel, i // columns, i % columns)
                 self.panels.append(panel)
@@ -425,20 +601,36 @@ class MainWindow(QMainWindow):
                         "PNG (*.png)", lambda path: self.export_widget_png(p, path)
                     )
                 )
+            rows = (len(panels) + columns - 1) // columns
+            grid_host.setMinimumHeight(PANEL_HEIGHT * rows if name != "curves" else 0)
             scroll = QScrollArea()
             scroll.setWidgetResizable(True)
             scroll.setWidget(grid_host)
-            grid_host.setMinimumHeight(200 * ((len(panels) + columns - 1) // columns))
             if name in self.group_docks:
                 self.group_docks[name].setWidget(scroll)
-            else:
-                area = (
-                    Qt.DockWidgetArea.BottomDockWidgetArea
-                    if name == "curves"
-                    else Qt.DockWidgetArea.RightDockWidgetArea
-                )
-                self.group_docks[name] = self.add_panel(name, scroll, area)
-                self.group_docks[name].setObjectName(f"group:{name}")
+                continue
+            on_right = name.split(" ")[0] in MODEL_GROUPS_LAST
+            area = Qt.DockWidgetArea.RightDockWidgetArea if on_right else Qt.DockWidgetArea.LeftDockWidgetArea
+            dock = self.add_panel(name, scroll, area)
+            dock.setObjectName(f"group:{name}")
+            self.group_docks[name] = dock
+            (right if on_right else left).append(dock)
+        # model groups side by side on the left; output, curves and the unit plot stacked on the right
+        for before, after in zip(left, left[1:], strict=False):
+            self.splitDockWidget(before, after, Qt.Orientation.Horizontal)
+        if right:
+            self.splitDockWidget(right[-1], self.unit_dock, Qt.Orientation.Vertical)
+
+    def _reveal(self, probe_name: str) -> None:
+        """Bring the dock holding ``probe_name`` to the front and frame its panel(s) in red."""
+        for panel in self.panels:
+            if getattr(panel, "probe_name", None) == probe_name:
+                panel.mark_problem()
+                for dock in self.group_docks.values():
+                    if dock.widget() is not None and dock.widget().isAncestorOf(panel):
+                        dock.show()
+                        dock.raise_()
+                        dock.widget().ensureWidgetVisible(panel)
 
     def panel(self, title: str) -> Any:
         """The probe panel titled ``title`` (a probe name, or ``name [head h]``)."""
@@ -447,11 +639,12 @@ class MainWindow(QMainWindow):
                 return panel
         raise KeyError(f"no panel {title!r}")
 
-    def _show_unit(self, title: str, unit: int) -> None:
+    def _show_unit(self, title: str, row: int, col: int) -> None:
         panel = self.panel(title)
-        values = panel.values[:, unit] if panel.values.ndim == 2 else panel.values[:, unit, :].mean(axis=1)
-        self.unit_plot.show_unit(f"{title} unit {unit}", values)
+        self.unit_plot.show_unit(panel.cell_name(row, col), panel.cell_over_time(row, col))
         self.unit_plot.set_step(self.step)
+        self.unit_dock.show()
+        self.unit_dock.raise_()
 
     # ------------------------------------------------------------------ stepping
     @property
@@ -486,6 +679,10 @@ class MainWindow(QMainWindow):
 
     def last_step(self) -> None:
         self.set_step(self.steps - 1)
+
+    def stop_playing(self) -> None:
+        if self.play_timer.isActive():
+            self.toggle_play()
 
     def toggle_play(self) -> None:
         if self.play_timer.isActive():

@@ -1,44 +1,93 @@
-"""The main window driven as a user would: stepping, typing, hovering, NaN, exports, settings."""
+"""The main window driven as a user would: launching, stepping, typing, hovering, NaN, exports, settings."""
 
 from __future__ import annotations
 
-import os
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from PyQt6.QtCore import QPointF, Qt
+from PyQt6.QtGui import QImage
 
 from rnnscope.app.panels.heatmap import HeatmapPanel, MatrixPanel
 from rnnscope.app.session import MODEL_KINDS
+from tests.app.conftest import require_model
 
 
 def heatmaps(window) -> list[HeatmapPanel]:
     return [p for p in window.panels if isinstance(p, HeatmapPanel)]
 
 
+def image_probes(trace) -> set[str]:
+    """Probes that must have an image panel: every non-data probe with an axis after (T, B)."""
+    return {p.name for p in trace if p.group != "data" and p.data.ndim >= 3}
+
+
+def image_is_not_blank(path) -> bool:
+    image = QImage(str(path)).convertToFormat(QImage.Format.Format_RGB32)
+    pixels = np.frombuffer(image.constBits().asstring(image.sizeInBytes()), np.uint8)
+    return image.width() > 0 and len(np.unique(pixels.reshape(-1, 4)[::97], axis=0)) > 20
+
+
 @pytest.mark.parametrize("kind", MODEL_KINDS)
-def test_launch_each_model_and_render_png(make_window, tmp_path, kind):
+def test_launch_each_model_shows_a_panel_per_probe_and_renders(make_window, tmp_path, kind):
+    require_model(kind)
     window = make_window(model=kind, task="copy" if kind == "dnc" else "chars")
-    assert window.session is not None
-    assert heatmaps(window), "every model shows at least one heatmap"
-    assert "grad/hidden_norm" in window.session.trace
-    shots = os.environ.get("RNNSCOPE_SCREENSHOTS") == "1"
-    path = os.path.join("docs", "screenshots", f"{kind}.png") if shots else str(tmp_path / f"{kind}.png")
+    trace = window.session.trace
+    assert trace.model_kind == kind and window.spec.model == kind
+    shown = {p.probe_name for p in window.panels if p.probe_name}
+    assert image_probes(trace) <= shown, "every probe gets a panel, derived from its metadata"
+    curves = next(p for p in window.panels if p.title == "curves")
+    assert {"loss/step", "grad/hidden_norm"} <= set(curves.series)
+    assert curves.plots["grad/hidden_norm"].ctrl.logYCheck.isChecked()  # |dLoss/dh_t| on a log axis
+    for panel in heatmaps(window):
+        low, high = panel.levels
+        if panel.kind.bounded:
+            assert (low, high) == (0.0, 1.0)  # sequential 0..1 for gates, probabilities, weightings
+        else:
+            assert low == -high  # diverging, centred on 0
+        assert panel.colour_bar is not None
     window.resize(1400, 900)
     window.set_step(5)
-    window.export_view_png(path)
-    from PyQt6.QtGui import QImage
+    path = tmp_path / f"{kind}.png"
+    window.export_view_png(str(path))
+    assert QImage(str(path)).width() == 1400 and image_is_not_blank(path)
 
-    image = QImage(path)
-    assert image.width() >= 1000 and image.height() >= 600
+
+def test_dnc_panels_per_head_matrices_and_read_modes(make_window):
+    require_model("dnc")
+    window = make_window(model="dnc", task="copy")
+    trace = window.session.trace
+    heads = trace["dnc/read_weighting"].data.shape[2]
+    assert heads == 2
+    for h in range(heads):
+        panel = window.panel(f"dnc/read_weighting [head {h}]")
+        np.testing.assert_array_equal(panel.values, trace["dnc/read_weighting"].row(0)[:, h])
+        assert panel.unit_axis == "slot"
+    modes = window.panel("dnc/read_modes [head 1]")
+    ticks = modes.plot.getAxis("left")._tickLevels[0]
+    assert [text for _, text in ticks] == ["backward", "content", "forward"]
+    memory = window.panel("dnc/memory")
+    link = window.panel("dnc/link")
+    assert isinstance(memory, MatrixPanel) and memory.axes == ("slot", "width")
+    assert isinstance(link, MatrixPanel) and link.axes == ("slot", "slot")
+    assert memory.image.image.shape == (6, 4) and link.image.image.shape == (6, 6)
+    before = memory.image.image.copy()
+    window.set_step(4)
+    np.testing.assert_array_equal(memory.image.image, trace["dnc/memory"].row(0)[4])
+    np.testing.assert_array_equal(link.image.image, trace["dnc/link"].row(0)[4])
+    assert not np.array_equal(before, memory.image.image)
+    assert "step 4" in memory.plot.titleLabel.text
 
 
 def test_buttons_and_keys_move_the_shared_cursor(make_window, qtbot):
     window = make_window()
     panel = heatmaps(window)[0]
-    before = panel.cursor.value()
+    image = panel.image.image
+    assert panel.cursor.value() == 0.5
     qtbot.mouseClick(window.buttons["next"], Qt.MouseButton.LeftButton)
-    assert window.step == 1 and panel.cursor.value() == before + 1
+    assert window.step == 1 and panel.cursor.value() == 1.5
+    assert panel.image.image is image, "a step moves the cursor, the units x time image is not redrawn"
     assert window.slider.value() == 1 and window.step_box.value() == 1 and window.strip.step == 1
     qtbot.mouseClick(window.buttons["last"], Qt.MouseButton.LeftButton)
     assert window.step == window.steps - 1
@@ -53,43 +102,103 @@ def test_buttons_and_keys_move_the_shared_cursor(make_window, qtbot):
     qtbot.keyClick(window, Qt.Key.Key_Right)
     assert window.step == 2 and all(p.step == 2 for p in window.panels)
     qtbot.keyClick(window, Qt.Key.Key_Left)
-    assert window.step == 1
+    assert window.step == 1 and panel.cursor.value() == 1.5
     qtbot.keyClick(window, Qt.Key.Key_End)
     assert window.step == window.steps - 1
     qtbot.keyClick(window, Qt.Key.Key_Home)
     assert window.step == 0
+    window.speed_box.setValue(100)
     qtbot.keyClick(window, Qt.Key.Key_Space)
-    assert window.playing
+    assert window.playing and window.play_timer.interval() == 10
     qtbot.waitUntil(lambda: window.step >= 2, timeout=10_000)
     qtbot.keyClick(window, Qt.Key.Key_Space)
     assert not window.playing
     window.slider.setValue(7)
     assert window.step == 7 and panel.cursor.value() == 7.5
+    window.step_box.setValue(11)  # jump to a timestep
+    assert window.step == 11 and window.slider.value() == 11
+    window.set_step(10_000)
+    assert window.step == window.steps - 1  # clamped
 
 
-def test_step_changes_the_per_step_matrix_image():
-    from rnnscope.app.panels.synthetic import synthetic_trace
-
-    trace = synthetic_trace()
-    probe = trace["demo/memory"]
-    panel = MatrixPanel("demo/memory", probe.row(0), probe.kind, ("slot", "width"))
-    first = panel.image.image.copy()
-    panel.set_step(3)
-    assert not np.array_equal(first, panel.image.image)
-    np.testing.assert_array_equal(panel.image.image, probe.row(0)[3])
+def test_playing_stops_at_the_last_step(make_window, qtbot):
+    window = make_window(length=6)
+    window.speed_box.setValue(120)
+    window.set_step(3)
+    window.toggle_play()
+    qtbot.waitUntil(lambda: not window.playing, timeout=10_000)
+    assert window.step == window.steps - 1 and window.buttons["play"].text() == "▶ play"
 
 
-def test_typed_sequence_changes_the_trace_and_bad_char_is_a_message(make_window):
+def test_strip_shows_input_target_and_top_predictions(make_window):
+    window = make_window()
+    window.set_step(3)
+    strip = window.strip
+    labels = window.session.input_labels
+    probs = window.session.trace["output/probs"].row(0)[3]
+    top = strip.top_k(3)
+    assert len(top) == 3 and top[0][1] == pytest.approx(probs.max())
+    assert [p for _, p in top] == sorted((p for _, p in top), reverse=True)
+    text = strip.label.text()
+    assert f"{top[0][0]} {top[0][1]:.2f}" in text and "#ffd54f" in text and labels[3] in text
+
+
+def test_typed_sequence_retraces_off_the_gui_thread(make_window, retrace, qtbot):
     window = make_window()
     window.text_edit.setText("the sea")
-    window.retrace()
-    assert window.steps == 6
+    retrace(window, lambda: qtbot.keyClick(window.text_edit, Qt.Key.Key_Return))
+    assert window.steps == 6 and window.spec.text == "the sea"
     assert window.session.input_labels[:3] == ["t", "h", "e"]
+    assert window.slider.maximum() == 5 and heatmaps(window)[0].values.shape[0] == 6
+
+
+def test_character_outside_the_vocabulary_is_a_message(make_window, retrace):
+    window = make_window()
     old = window.session
     window.text_edit.setText("the sea \u2603")
-    window.retrace()
-    assert window.session is old
-    assert "\u2603" in window.message
+    retrace(window)
+    assert window.session is old and window.isVisible()
+    assert "\u2603" in window.message and "vocabulary" in window.message
+
+
+def test_changing_the_pickers_retraces(make_window, retrace):
+    window = make_window(model="rnn")
+    first = window.session.trace["rnn/hidden"].data.copy()
+    window.seed_box.setValue(4)
+    retrace(window, window.seed_box.editingFinished.emit)
+    assert window.spec.seed == 4
+    assert not np.array_equal(window.session.trace["rnn/hidden"].data, first)
+    window.hidden_box.setValue(7)
+    retrace(window, window.hidden_box.editingFinished.emit)
+    assert window.session.trace["rnn/hidden"].data.shape[2] == 7
+    retrace(window, lambda: window.task_box.setCurrentText("sine"))
+    assert window.current_task().name == "sine" and not window.text_edit.isEnabled()
+    retrace(window, lambda: window.task_box.setCurrentText("chars"))
+    retrace(window, lambda: window.corpus_box.setCurrentText("arithmetic"))
+    assert window.current_task().options["corpus"] == "arithmetic"
+
+
+def test_text_file_is_traced_and_a_bad_file_is_a_message(make_window, retrace, tmp_path):
+    window = make_window()
+    good = tmp_path / "notes.txt"
+    good.write_text("abba cab abba cab abba cab abba cab\n" * 3, encoding="utf-8")
+    retrace(window, lambda: window.use_text_file(str(good)))
+    assert set(window.current_task().vocab.symbols) == set("abc \n")
+    old = window.session
+    bad = tmp_path / "binary.txt"
+    bad.write_bytes(b"\xff\xfe\x00abc")
+    retrace(window, lambda: window.use_text_file(str(bad)))
+    assert window.session is old and "binary.txt" in window.message
+
+
+def test_stale_retrace_is_dropped(make_window, retrace):
+    window = make_window()
+    window.seed_box.setValue(1)
+    window.retrace()  # superseded by the next one before it can be shown
+    window.seed_box.setValue(2)
+    retrace(window)
+    window.wait_for_workers()
+    assert window.spec.seed == 2 and window.seed_box.value() == 2
 
 
 def test_hover_reports_probe_step_unit_value(make_window, qtbot):
@@ -103,15 +212,18 @@ def test_hover_reports_probe_step_unit_value(make_window, qtbot):
     panel.hovered.connect(texts.append)
     panel._on_move(scene)
     value = panel.values[step, unit]
+    assert value == window.session.trace[panel.probe_name].data[step, 0, unit]
     assert texts and texts[-1] == f"{panel.title}  step {step}  unit {unit}  value {value:.6g}"
     assert window.statusBar().currentMessage() == texts[-1]
+    assert panel.toolTip() == texts[-1]
 
 
 def test_click_unit_shows_its_values_over_time(make_window):
     window = make_window()
     panel = heatmaps(window)[0]
-    panel.unit_clicked.emit(panel.title, 2)
+    panel.unit_clicked.emit(panel.title, 2, 5)
     np.testing.assert_array_equal(window.unit_plot.values, panel.values[:, 2])
+    assert panel.title in window.unit_plot.plot.getPlotItem().titleLabel.text
 
 
 def test_nan_weights_are_reported_and_jumped_to(make_window):
@@ -121,18 +233,16 @@ def test_nan_weights_are_reported_and_jumped_to(make_window):
     broken = type(model)(model.config, model.params.copy())
     # one NaN input weight: the one-hot product (0 * NaN = NaN) makes the first pre-activation NaN
     broken.params["Wx"][0, 3] = np.nan
-    window.show_model(broken)
+    window.show_model(broken, background=False)
     bad = window.last_nonfinite
     kind = window.session.trace.model_kind
-    # the first probe recorded is the first pre-activation, which already reads the NaN at step 0
     assert bad is not None and bad.step == 0 and bad.probe.startswith(f"{kind}/") and bad.index == (3,)
     assert window.step == 0
     assert "Non-finite" in window.message and bad.probe in window.message
+    assert "non-finite" in window.panel(bad.probe).plot.titleLabel.text
 
 
 def test_nan_appearing_later_is_jumped_to(make_window):
-    from dataclasses import replace
-
     window = make_window()
     session = window.session
     name = f"{session.trace.model_kind}/hidden"
@@ -150,35 +260,30 @@ def test_png_and_npz_exports_load(make_window, tmp_path):
     window.export_view_png(str(tmp_path / "view.png"))
     window.export_widget_png(heatmaps(window)[0], str(tmp_path / "panel.png"))
     window.export_trace_npz(str(tmp_path / "trace.npz"))
-    from PyQt6.QtGui import QImage
-
-    assert not QImage(str(tmp_path / "view.png")).isNull()
-    assert not QImage(str(tmp_path / "panel.png")).isNull()
+    assert image_is_not_blank(tmp_path / "view.png")
+    assert image_is_not_blank(tmp_path / "panel.png")
     with np.load(tmp_path / "trace.npz", allow_pickle=False) as arrays:
         for name, probe in window.session.trace.probes.items():
             np.testing.assert_array_equal(arrays[name], probe.data)
+    titles = [a.text() for a in window.panel_export_menu.actions()]
+    assert heatmaps(window)[0].title in titles
 
 
 def test_settings_persist_across_a_new_window(make_window, settings, qtbot):
-    window = make_window(seed=3, hidden=10)
+    window = make_window(model="rnn", seed=3, hidden=10, task="sine", length=15)
     window.resize(1111, 777)
+    dock = window.group_docks["rnn"]
+    dock.close()  # a layout change the next window must restore
     window.close()
     from rnnscope.app.window import MainWindow
 
     again = MainWindow(settings=settings)
     qtbot.addWidget(again)
-    assert again.spec.seed == 3 and again.spec.hidden == 10
-    assert again.seed_box.value() == 3
+    assert (again.spec.model, again.spec.seed, again.spec.hidden, again.spec.task) == ("rnn", 3, 10, "sine")
+    assert again.seed_box.value() == 3 and again.model_box.currentText() == "rnn"
+    assert again.session.trace.steps == 15 and again.session.trace.model_kind == "rnn"
     assert again.size().width() == 1111 and again.size().height() == 777
-
-
-def test_background_retrace_in_a_worker_thread(make_window, qtbot):
-    window = make_window()
-    window.seed_box.setValue(5)
-    with qtbot.waitSignal(window.session_changed, timeout=10_000):
-        window.retrace(background=True)
-    window.worker.wait()
-    assert window.spec.seed == 5 and window.session.trace.steps == 20
+    assert again.group_docks["rnn"].isHidden() and not again.group_docks["curves"].isHidden()
 
 
 def test_bad_checkpoint_is_a_message_and_the_window_keeps_running(make_window, tmp_path):
@@ -190,7 +295,7 @@ def test_bad_checkpoint_is_a_message_and_the_window_keeps_running(make_window, t
     assert "Could not open checkpoint" in window.message and window.session is old
 
 
-def test_api_for_the_training_tools(make_window, qtbot):
+def test_api_for_the_training_tools(make_window, retrace):
     from PyQt6.QtWidgets import QLabel
 
     window = make_window()
@@ -199,13 +304,20 @@ def test_api_for_the_training_tools(make_window, qtbot):
     seen = []
     window.model_changed.connect(seen.append)
     model = window.current_model()
-    window.show_model(model)
-    assert seen == [model] and window.current_task() is not None and window.current_batch() is not None
+    batch = window.current_batch()
+    window.set_step(5)
+    retrace(window, lambda: window.show_model(model))
+    assert seen == [model] and window.current_task() is not None and window.current_batch() is batch
+    assert window.step == 5, "the same sequence with other weights keeps its step"
 
 
-def test_main_help_mentions_subcommands(capsys):
-    from rnnscope.app.main import build_parser
+def test_main_help_and_window_from_arguments(settings, qtbot):
+    from rnnscope.app.main import build_parser, build_window
 
     text = build_parser().format_help()
     assert "gradcheck" in text and "train" in text and "--read-heads" in text
-
+    args = build_parser().parse_args(["--model", "rnn", "--task", "copy", "--hidden", "9", "--seed", "2"])
+    window = build_window(args, settings=settings, training_tools=False)  # those have their own tests
+    qtbot.addWidget(window)
+    assert window.session.trace.model_kind == "rnn" and window.current_task().name == "copy"
+    assert window.session.trace["rnn/hidden"].data.shape[2] == 9

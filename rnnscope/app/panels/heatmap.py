@@ -2,7 +2,10 @@
 
 The colour map follows the probe kind: sequential on 0..1 for gates,
 probabilities and weightings; diverging and centred on 0 for signed values.
-A step only moves the cursor line (or swaps the matrix), never re-draws the whole image.
+A step only moves the cursor line (or swaps the small matrix), never re-draws
+the units x time image.
+
+``python -m rnnscope.app.panels.heatmap`` shows every panel of a synthetic trace.
 """
 
 from __future__ import annotations
@@ -12,9 +15,12 @@ import pyqtgraph as pg
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import QVBoxLayout, QWidget
 
-from rnnscope.engine.trace import ProbeKind
+from rnnscope.engine.trace import Probe, ProbeKind
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
+
+DOWNSAMPLE_ABOVE = 2000  # images wider than this many steps are drawn downsampled to the screen
+MAX_TICK_LABELS = 16  # an axis with more named entries shows every k-th name
 
 
 def colour_map_and_levels(kind: ProbeKind, data: np.ndarray) -> tuple[pg.ColorMap, tuple[float, float]]:
@@ -27,24 +33,41 @@ def colour_map_and_levels(kind: ProbeKind, data: np.ndarray) -> tuple[pg.ColorMa
     return pg.colormap.get("CET-D1"), (-bound, bound)
 
 
+def _name_ticks(names: tuple[str, ...]) -> list[list[tuple[float, str]]]:
+    """pyqtgraph ticks naming rows ``0..len(names)-1`` (at their centres), thinned to stay readable."""
+    every = max(1, int(np.ceil(len(names) / MAX_TICK_LABELS)))
+    return [[(i + 0.5, str(name)) for i, name in enumerate(names) if i % every == 0]]
+
+
 class _ImagePanel(QWidget):
     """A plot with one image, a colour bar and hover / click reporting in data coordinates."""
 
     hovered = pyqtSignal(str)
-    unit_clicked = pyqtSignal(str, int)  # probe title, unit (row of the image)
+    unit_clicked = pyqtSignal(str, int, int)  # panel title, row, column of the clicked cell
 
     def __init__(
-        self, title: str, kind: ProbeKind, x_label: str, y_label: str, parent: QWidget | None = None
+        self,
+        title: str,
+        kind: ProbeKind,
+        x_label: str,
+        y_label: str,
+        probe_name: str | None = None,
+        parent: QWidget | None = None,
     ):
         super().__init__(parent)
         self.title = title
+        self.probe_name = probe_name or title
         self.kind = kind
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground("w")
-        self.plot = self.view.addPlot(title=title)
+        self.view.ci.setContentsMargins(2, 2, 2, 2)
+        self.plot = self.view.addPlot()
+        self.plot.setTitle(title, size="9pt")
         self.plot.setLabel("bottom", x_label)
         self.plot.setLabel("left", y_label)
         self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.hideButtons()
         self.plot.invertY(True)
         self.image = pg.ImageItem()
         self.plot.addItem(self.image)
@@ -58,15 +81,29 @@ class _ImagePanel(QWidget):
 
     def _show(self, image: np.ndarray, reference: np.ndarray) -> None:
         cmap, levels = colour_map_and_levels(self.kind, reference)
+        self.levels = levels
+        self.image.setAutoDownsample(image.shape[1] > DOWNSAMPLE_ABOVE)
         self.image.setImage(np.nan_to_num(image, nan=0.0, posinf=levels[1], neginf=levels[0]), levels=levels)
         # a fixed range: no auto-range pass on every cursor move, and hover maps cells at once
         self.plot.setRange(xRange=(0, image.shape[1]), yRange=(0, image.shape[0]), padding=0)
         self.plot.disableAutoRange()
         if self.colour_bar is None:
-            self.colour_bar = pg.ColorBarItem(values=levels, colorMap=cmap, interactive=False, width=12)
+            self.colour_bar = pg.ColorBarItem(values=levels, colorMap=cmap, interactive=False, width=10)
             self.colour_bar.setImageItem(self.image, insert_in=self.plot)
         else:
             self.colour_bar.setLevels(levels)
+
+    def name_rows(self, names: tuple[str, ...] | None) -> None:
+        if names:
+            self.plot.getAxis("left").setTicks(_name_ticks(names))
+
+    def name_columns(self, names: tuple[str, ...] | None) -> None:
+        if names:
+            self.plot.getAxis("bottom").setTicks(_name_ticks(names))
+
+    def mark_problem(self) -> None:
+        """Title in red: the first non-finite value of the trace is in this panel."""
+        self.plot.setTitle(f"⚠ {self.title}: non-finite", color="#b71c1c", size="9pt")
 
     def shown_values(self) -> np.ndarray:
         """The 2-D array currently drawn (rows x columns)."""
@@ -82,8 +119,15 @@ class _ImagePanel(QWidget):
     def describe(self, row: int, col: int) -> str:
         raise NotImplementedError
 
+    def cell_name(self, row: int, col: int) -> str:
+        raise NotImplementedError
+
+    def cell_over_time(self, row: int, col: int) -> np.ndarray:
+        """``(T,)`` values of the clicked cell's unit (or matrix entry) at every step."""
+        raise NotImplementedError
+
     def _scene_to_cell(self, pos) -> tuple[int, int] | None:
-        if not self.plot.sceneBoundingRect().contains(pos):
+        if not self.plot.vb.sceneBoundingRect().contains(pos):
             return None
         point = self.plot.vb.mapSceneToView(pos)
         return self.cell_at(point.x(), point.y())
@@ -98,19 +142,30 @@ class _ImagePanel(QWidget):
     def _on_click(self, event) -> None:
         cell = self._scene_to_cell(event.scenePos())
         if cell is not None:
-            self.unit_clicked.emit(self.title, cell[0])
+            self.unit_clicked.emit(self.title, *cell)
 
 
 class HeatmapPanel(_ImagePanel):
     """Units x time for ``values`` ``(T, units)``, with a vertical line at the current step."""
 
-    def __init__(self, title: str, values: np.ndarray, kind: ProbeKind, unit_axis: str = "unit", parent=None):
-        super().__init__(title, kind, "step", unit_axis, parent)
+    def __init__(
+        self,
+        title: str,
+        values: np.ndarray,
+        kind: ProbeKind,
+        unit_axis: str = "unit",
+        unit_names: tuple[str, ...] | None = None,
+        probe_name: str | None = None,
+        parent=None,
+    ):
+        super().__init__(title, kind, "step", unit_axis, probe_name, parent)
         self.values = values  # (T, units)
         self.unit_axis = unit_axis
+        self.unit_names = unit_names
         self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("r", width=2))
-        self.plot.addItem(self.cursor)
+        self.plot.addItem(self.cursor, ignoreBounds=True)
         self._show(values.T, values)
+        self.name_rows(unit_names)
         self.step = -1
         self.set_step(0)
 
@@ -118,30 +173,54 @@ class HeatmapPanel(_ImagePanel):
         return self.values.T
 
     def set_step(self, step: int) -> None:
+        """Only the cursor line moves: the units x time image stays as it is."""
         self.step = step
         self.cursor.setValue(step + 0.5)
 
+    def cell_name(self, row: int, col: int) -> str:
+        name = f" ({self.unit_names[row]})" if self.unit_names and row < len(self.unit_names) else ""
+        return f"{self.title}  {self.unit_axis} {row}{name}"
+
     def describe(self, row: int, col: int) -> str:
         return f"{self.title}  step {col}  {self.unit_axis} {row}  value {self.values[col, row]:.6g}"
+
+    def cell_over_time(self, row: int, col: int) -> np.ndarray:
+        return self.values[:, row]
 
 
 class MatrixPanel(_ImagePanel):
     """One ``(N, M)`` matrix per step from ``values`` ``(T, N, M)``; colour levels fixed over all steps."""
 
-    def __init__(self, title: str, values: np.ndarray, kind: ProbeKind, axes: tuple[str, str], parent=None):
-        super().__init__(title, kind, axes[1], axes[0], parent)
+    def __init__(
+        self,
+        title: str,
+        values: np.ndarray,
+        kind: ProbeKind,
+        axes: tuple[str, str],
+        probe_name: str | None = None,
+        parent=None,
+    ):
+        super().__init__(title, kind, axes[1], axes[0], probe_name, parent)
         self.values = values
         self.axes = axes
+        self.unit_axis = axes[0]
         self.step = 0
         self._show(values[0], values)
+        self.plot.setTitle(f"{title}  (step 0)", size="9pt")
 
     def shown_values(self) -> np.ndarray:
         return self.values[self.step]
 
     def set_step(self, step: int) -> None:
+        """Swap in the small matrix of ``step`` (levels stay those of the whole trace)."""
         self.step = step
-        matrix = self.values[step]
-        self.image.setImage(np.nan_to_num(matrix), autoLevels=False)
+        low, high = self.levels
+        matrix = np.nan_to_num(self.values[step], nan=0.0, posinf=high, neginf=low)
+        self.image.setImage(matrix, autoLevels=False)
+        self.plot.setTitle(f"{self.title}  (step {step})", size="9pt")
+
+    def cell_name(self, row: int, col: int) -> str:
+        return f"{self.title}  {self.axes[0]} {row}  {self.axes[1]} {col}"
 
     def describe(self, row: int, col: int) -> str:
         value = self.values[self.step, row, col]
@@ -149,23 +228,36 @@ class MatrixPanel(_ImagePanel):
             f"{self.title}  step {self.step}  {self.axes[0]} {row}  {self.axes[1]} {col}  value {value:.6g}"
         )
 
+    def cell_over_time(self, row: int, col: int) -> np.ndarray:
+        return self.values[:, row, col]
 
-def panels_for_probe(probe) -> list[_ImagePanel]:
-    """Every image panel the probe's metadata calls for (none for scalars, indices and data probes)."""
+
+def panels_for_probe(probe: Probe) -> list[_ImagePanel]:
+    """Every image panel the probe's metadata calls for (none for scalars, indices and data probes).
+
+    ``(T, B, units)``: one units x time heatmap; ``(T, B, head, x)``: one heatmap
+    per head; any other ``(T, B, N, M)``: a matrix shown at the current step.
+    """
     data = probe.row(0)
-    if probe.kind in (ProbeKind.SCALAR, ProbeKind.INDEX) or probe.group == "data":
+    if probe.kind in (ProbeKind.SCALAR, ProbeKind.INDEX) or probe.group == "data" or data.ndim < 2:
         return []
+    axes = tuple(probe.axes)
     if data.ndim == 2:
-        return [HeatmapPanel(probe.name, data, probe.kind, probe.axes[0] if probe.axes else "unit")]
-    if data.ndim == 3 and probe.axes[:1] == ("head",):
-        axis = probe.axes[1] if len(probe.axes) > 1 else "slot"
+        axis = axes[0] if axes else "unit"
+        return [HeatmapPanel(probe.name, data, probe.kind, axis, probe.tick_labels.get(0), probe.name)]
+    if data.ndim == 3 and axes[:1] == ("head",):
+        axis = axes[1] if len(axes) > 1 else "slot"
+        names = probe.tick_labels.get(1)
         return [
-            HeatmapPanel(f"{probe.name} [head {h}]", data[:, h], probe.kind, axis)
+            HeatmapPanel(f"{probe.name} [head {h}]", data[:, h], probe.kind, axis, names, probe.name)
             for h in range(data.shape[1])
         ]
     if data.ndim == 3:
-        axes = tuple(probe.axes) if len(probe.axes) == 2 else ("row", "column")
-        return [MatrixPanel(probe.name, data, probe.kind, axes)]
+        axes2 = axes if len(axes) == 2 else ("row", "column")
+        panel = MatrixPanel(probe.name, data, probe.kind, axes2, probe.name)
+        panel.name_rows(probe.tick_labels.get(0))
+        panel.name_columns(probe.tick_labels.get(1))
+        return [panel]
     return []
 
 

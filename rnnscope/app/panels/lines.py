@@ -1,46 +1,90 @@
-"""Line plots over time: every SCALAR ``(T, B)`` probe (loss/step, grad/hidden_norm) and a clicked unit."""
+"""Line plots over time: every one-value-per-step ``(T, B)`` probe and a clicked unit.
+
+``loss/step`` and ``grad/hidden_norm`` (``|dLoss/dh_t|``, on a log axis so vanishing and
+exploding gradients stand out) are always there; the DNC adds its scalar gates.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import QVBoxLayout, QWidget
+
+LOG_SCALE_PREFIXES = ("grad/",)  # positive series spanning decades: drawn on a log axis
 
 
 class ScalarPanel(QWidget):
-    """One small plot per scalar series ``{name: (T,)}``, sharing the step axis and a cursor line."""
+    """One small plot per series ``{name: (T,)}``, sharing the step axis and a cursor line.
+
+    A step moves the cursor lines only; the curves are drawn once.
+    """
+
+    hovered = pyqtSignal(str)
+    unit_clicked = pyqtSignal(str, int, int)  # never emitted: the curves are already over time
 
     def __init__(self, series: dict[str, np.ndarray], parent: QWidget | None = None):
         super().__init__(parent)
+        self.title = "curves"
+        self.probe_name = None
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground("w")
+        self.view.ci.setContentsMargins(2, 2, 2, 2)
         self.cursors: list[pg.InfiniteLine] = []
+        self.plots: dict[str, pg.PlotItem] = {}
         self.series = series
         first = None
         for name, values in series.items():
-            plot = self.view.addPlot(title=name)
+            plot = self.view.addPlot()
+            plot.setTitle(name, size="9pt")
             plot.setMenuEnabled(False)
-            finite = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
-            plot.plot(np.arange(len(values)), finite, pen=pg.mkPen("b", width=1))
-            plot.setLabel("bottom", "step")
+            plot.hideButtons()
+            values = np.asarray(values, dtype=float)
+            finite = np.isfinite(values)
+            log = name.startswith(LOG_SCALE_PREFIXES) and finite.any() and (values[finite] > 0).all()
+            shown = np.where(finite, values, np.nan)
+            # NaN and Inf leave gaps in the curve rather than breaking the plot
+            plot.plot(np.arange(len(values)), shown, pen=pg.mkPen("#1565c0", width=1), connect="finite")
+            plot.setLogMode(y=bool(log))
+            if log:
+                plot.setLabel("left", "log10")
+            if finite.any():
+                low, high = float(np.min(values[finite])), float(np.max(values[finite]))
+                if log:
+                    low, high = np.log10(low), np.log10(high)
+                pad = 0.05 * (high - low) if high > low else 0.5
+                plot.setYRange(low - pad, high + pad, padding=0)
+            plot.setXRange(0, max(len(values) - 1, 1), padding=0.01)
+            plot.disableAutoRange()
             cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("r", width=1))
-            plot.addItem(cursor)
+            plot.addItem(cursor, ignoreBounds=True)
             self.cursors.append(cursor)
+            self.plots[name] = plot
             if first is None:
                 first = plot
             else:
                 plot.setXLink(first)
             self.view.nextRow()
+        self.view.scene().sigMouseMoved.connect(self._on_move)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
         self.step = 0
-        self.setMinimumSize(220, 140)
+        self.setMinimumSize(220, 100 * max(1, min(len(series), 3)))
 
     def set_step(self, step: int) -> None:
         self.step = step
         for cursor in self.cursors:
             cursor.setValue(step)
+
+    def _on_move(self, pos) -> None:
+        for name, plot in self.plots.items():
+            if plot.vb.sceneBoundingRect().contains(pos):
+                step = int(round(plot.vb.mapSceneToView(pos).x()))
+                values = self.series[name]
+                if 0 <= step < len(values):
+                    self.hovered.emit(f"{name}  step {step}  value {values[step]:.6g}")
+                return
 
 
 class UnitPlot(QWidget):
@@ -48,7 +92,7 @@ class UnitPlot(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.plot = pg.PlotWidget(background="w", title="click a heatmap row to plot a unit")
+        self.plot = pg.PlotWidget(background="w", title="click a heatmap cell to plot its unit over time")
         self.plot.setLabel("bottom", "step")
         self.curve = self.plot.plot(pen=pg.mkPen("b", width=2))
         self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("r", width=1))
@@ -63,7 +107,7 @@ class UnitPlot(QWidget):
         """``values`` ``(T,)``: one unit of one probe."""
         self.values = np.asarray(values)
         self.plot.setTitle(title)
-        self.curve.setData(np.arange(len(values)), np.nan_to_num(self.values))
+        self.curve.setData(np.arange(len(values)), np.where(np.isfinite(self.values), self.values, np.nan))
 
     def set_step(self, step: int) -> None:
         self.cursor.setValue(step)
