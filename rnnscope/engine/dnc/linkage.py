@@ -20,28 +20,44 @@ def _zero_diagonal(square: np.ndarray) -> np.ndarray:
 
 
 def link_forward(
-    link_prev: np.ndarray, write_weighting: np.ndarray, precedence_prev: np.ndarray
+    link_prev: np.ndarray,
+    write_weighting: np.ndarray,
+    precedence_prev: np.ndarray,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The new link matrix ``(B, N, N)`` from ``L_{t-1}`` ``(B, N, N)``, ``w_w``, ``p_{t-1}`` ``(B, N)``."""
+    """The new link matrix ``(B, N, N)`` from ``L_{t-1}`` ``(B, N, N)``, ``w_w``, ``p_{t-1}`` ``(B, N)``.
+
+    ``out`` may be a ``(B, N, N)`` buffer (not ``link_prev``) to write the result into.
+    """
     w = write_weighting
-    link = 1.0 - w[:, :, None] - w[:, None, :]
+    link = np.subtract(1.0 - w[:, :, None], w[:, None, :], out=out)
     link *= link_prev
     link += w[:, :, None] * precedence_prev[:, None, :]
     return _zero_diagonal(link)
 
 
 def link_backward(
-    dlink: np.ndarray, link_prev: np.ndarray, write_weighting: np.ndarray, precedence_prev: np.ndarray
+    dlink: np.ndarray,
+    link_prev: np.ndarray,
+    write_weighting: np.ndarray,
+    precedence_prev: np.ndarray,
+    overwrite: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Backward of :func:`link_forward`: ``(dlink_prev, dwrite_weighting, dprecedence_prev)``."""
+    """Backward of :func:`link_forward`: ``(dlink_prev, dwrite_weighting, dprecedence_prev)``.
+
+    ``overwrite=True`` lets the function use ``dlink`` as scratch space (saves a copy).
+    """
     w = write_weighting
-    dlink = _zero_diagonal(dlink.copy())  # the diagonal is overwritten: no gradient flows there
+    if not overwrite:
+        dlink = dlink.copy()
+    _zero_diagonal(dlink)  # the diagonal is overwritten in the forward: no gradient flows there
     weighted = dlink * link_prev
-    dwrite = np.einsum("bij,bj->bi", dlink, precedence_prev)
+    dwrite = (dlink @ precedence_prev[:, :, None])[:, :, 0]
     dwrite -= weighted.sum(axis=2)
     dwrite -= weighted.sum(axis=1)
-    dprecedence = np.einsum("bi,bij->bj", w, dlink)
-    dlink_prev = 1.0 - w[:, :, None] - w[:, None, :]
+    dprecedence = (w[:, None, :] @ dlink)[:, 0]
+    # dlink_prev = (1 - w_i - w_j) * dlink, reusing the product's buffer
+    dlink_prev = np.subtract(1.0 - w[:, :, None], w[:, None, :], out=weighted)
     dlink_prev *= dlink
     return dlink_prev, dwrite, dprecedence
 
@@ -75,8 +91,10 @@ def directional_backward(
     dforward: np.ndarray, dbackward: np.ndarray, link: np.ndarray, read_weightings_prev: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Backward of :func:`directional_forward`: ``(dlink (B, N, N), dread_weightings_prev (B, R, N))``."""
-    dlink = dforward.transpose(0, 2, 1) @ read_weightings_prev
-    dlink += read_weightings_prev.transpose(0, 2, 1) @ dbackward
+    # dL = dfw^T w_r + w_r^T dbw as one (N, 2R) x (2R, N) product per row
+    left = np.concatenate([dforward, read_weightings_prev], axis=1).transpose(0, 2, 1)
+    right = np.concatenate([read_weightings_prev, dbackward], axis=1)
+    dlink = left @ right
     dread = dforward @ link
     dread += dbackward @ link.transpose(0, 2, 1)
     return dlink, dread

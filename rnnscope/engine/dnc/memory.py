@@ -10,14 +10,19 @@ import numpy as np
 
 
 def write_forward(
-    memory_prev: np.ndarray, write_weighting: np.ndarray, erase: np.ndarray, write_vector: np.ndarray
+    memory_prev: np.ndarray,
+    write_weighting: np.ndarray,
+    erase: np.ndarray,
+    write_vector: np.ndarray,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """New memory ``(B, N, W)`` from ``M_{t-1}`` ``(B, N, W)``, ``w_w`` ``(B, N)``, ``e``, ``v`` ``(B, W)``.
 
-    The erase and the add happen in one expression per element.
+    ``out`` may be a ``(B, N, W)`` buffer (not ``memory_prev``) for the result.
     """
     w = write_weighting[:, :, None]
-    memory = 1.0 - w * erase[:, None, :]
+    memory = np.multiply(w, erase[:, None, :], out=out)
+    np.subtract(1.0, memory, out=memory)
     memory *= memory_prev
     memory += w * write_vector[:, None, :]
     return memory

@@ -271,9 +271,9 @@ class DNC(RecurrentModel):
             gw = iface.write_gate[:, None]
             new_write_w = s.write_weighting[t]
             np.multiply(gw, ga * allocation + (1.0 - ga) * s.write_content[t], out=new_write_w)
-            memory = s.memory[t] = write_forward(memory, new_write_w, iface.erase, iface.write_vector)
+            memory = write_forward(memory, new_write_w, iface.erase, iface.write_vector, out=s.memory[t])
             # temporal links, then reads
-            link = s.link[t] = linkage.link_forward(link, new_write_w, precedence)
+            link = linkage.link_forward(link, new_write_w, precedence, out=s.link[t])
             precedence = s.precedence[t] = linkage.precedence_forward(precedence, new_write_w)
             fwd, bwd = linkage.directional_forward(link, read_w)
             s.forward_weighting[t], s.backward_weighting[t] = fwd, bwd
@@ -384,7 +384,6 @@ class DNC(RecurrentModel):
             dmemory = nxt["memory"].copy()
             dread_w = nxt["read_weightings"].copy()
             dwrite_w = nxt["write_weighting"].copy()
-            dlink = nxt["link"]
             # r = M^T w_r
             dm, dw = read_backward(dread_vec, memory, read_w)
             dmemory += dm
@@ -401,14 +400,16 @@ class DNC(RecurrentModel):
             )
             dm, dread_keys, dread_strengths = content_backward(dread_w * modes[:, :, 1:2], s.read_caches[t])
             dmemory += dm
-            dl, dread_prev = linkage.directional_backward(
+            dlink, dread_prev = linkage.directional_backward(
                 dread_w * modes[:, :, 2:3], dread_w * modes[:, :, 0:1], s.link[t], prev["read_weightings"]
             )
-            dlink = dlink + dl
+            dlink += nxt["link"]
             # precedence and link
             dprec_prev, dw = linkage.precedence_backward(nxt["precedence"], prev["precedence"], write_w)
             dwrite_w += dw
-            dlink_prev, dw, dp = linkage.link_backward(dlink, prev["link"], write_w, prev["precedence"])
+            dlink_prev, dw, dp = linkage.link_backward(
+                dlink, prev["link"], write_w, prev["precedence"], overwrite=True
+            )
             dwrite_w += dw
             dprec_prev += dp
             # erase and add
