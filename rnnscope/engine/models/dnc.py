@@ -16,6 +16,9 @@ Parameters: ``Wx`` ``(D + R W, 4H)`` (the controller input is ``[x_t, r_{t-1}]``
 ``[forget]``, ``[output]``, ``[candidate]``; ``Wi`` ``(H, I)`` and ``bi`` ``(I,)`` with
 one slice per interface part (``Wi[write_key]``, ``Wi[erase]``, ``Wi[free_gates]``,
 ``Wi[read_modes]`` ...); read-out ``Wy`` ``(H + R W, O)``, ``by`` ``(O,)``.
+Initialisation: matrices uniform in ``+-1/sqrt(fan_in)``; ``b`` zero but the forget
+slice (``forget_bias``); ``bi`` uniform in ``+-1/sqrt(H)`` like a ``torch.nn.Linear``
+bias; ``by`` zero.
 
 State (every entry zero at the start of a sequence unless passed in):
 ``h``, ``c`` ``(B, H)``; ``memory`` ``(B, N, W)``; ``usage`` ``(B, N)``;
@@ -169,7 +172,10 @@ class DNC(RecurrentModel):
             "Wh": init_uniform(rng, (H, 4 * H), H, self.dtype),
             "b": b,
             "Wi": init_uniform(rng, (H, size), H, self.dtype),
-            "bi": np.zeros(size, dtype=self.dtype),
+            # like torch.nn.Linear's bias (the usual DNC interface layer): keys and write vectors
+            # then start away from zero, where the cosine's gradient (~ 1 / |k|) and curvature
+            # (~ 1 / |k|^2) are moderate; with a zero bias they scale with the small h of a fresh LSTM
+            "bi": init_uniform(rng, (size,), H, self.dtype),
             "Wy": init_uniform(rng, (H + R * W, O), H + R * W, self.dtype),
             "by": np.zeros(O, dtype=self.dtype),
         }
