@@ -82,17 +82,19 @@ class AllocationCache:
     order: np.ndarray  # (B, N) int: slot indices by usage ascending (stable: ties keep slot order)
     sorted_usage: np.ndarray  # (B, N)
     before: np.ndarray  # (B, N): prod_{i<j} sorted_usage[i]
+    rows: np.ndarray  # (B, 1) batch indices: x[rows, order] is x in sorted order
 
 
 def allocation_forward(usage: np.ndarray) -> tuple[np.ndarray, AllocationCache]:
     """Allocation weighting ``(B, N)`` from usage ``(B, N)``; sums to ``1 - prod(u) <= 1``."""
     order = np.argsort(usage, axis=1, kind="stable")
-    sorted_usage = np.take_along_axis(usage, order, axis=1)
+    rows = np.arange(usage.shape[0])[:, None]
+    sorted_usage = usage[rows, order]
     before = np.ones_like(sorted_usage)
     np.cumprod(sorted_usage[:, :-1], axis=1, out=before[:, 1:])
     allocation = np.empty_like(usage)
-    np.put_along_axis(allocation, order, (1.0 - sorted_usage) * before, axis=1)
-    return allocation, AllocationCache(order, sorted_usage, before)
+    allocation[rows, order] = (1.0 - sorted_usage) * before
+    return allocation, AllocationCache(order, sorted_usage, before, rows)
 
 
 def allocation_backward(dallocation: np.ndarray, cache: AllocationCache) -> np.ndarray:
@@ -109,7 +111,7 @@ def allocation_backward(dallocation: np.ndarray, cache: AllocationCache) -> np.n
     s = cache.sorted_usage
     before = cache.before
     batch, slots = s.shape
-    dsorted_alloc = np.take_along_axis(dallocation, cache.order, axis=1)
+    dsorted_alloc = dallocation[cache.rows, cache.order]
     weighted = dsorted_alloc * (1.0 - s) * before  # g_k P_k
     # suffix[j] = sum_{k>j} g_k P_k
     suffix = np.zeros_like(weighted)
@@ -133,5 +135,5 @@ def allocation_backward(dallocation: np.ndarray, cache: AllocationCache) -> np.n
         total[rows, cols] = before[rows, cols] * (g * between * inside).sum(axis=1)
     dsorted = total - before * dsorted_alloc
     dusage = np.empty_like(dsorted)
-    np.put_along_axis(dusage, cache.order, dsorted, axis=1)
+    dusage[cache.rows, cache.order] = dsorted
     return dusage
