@@ -20,6 +20,7 @@ from PyQt6.QtWidgets import (
     QMenu,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSlider,
     QSpinBox,
     QToolBar,
@@ -39,7 +40,7 @@ from rnnscope.app.session import (
     trace_session,
 )
 from rnnscope.app.trace_worker import TraceWorker
-from rnnscope.engine.trace import Probe, ProbeKind
+from rnnscope.engine.trace import Probe, ProbeKind, Trace
 
 # SessionSpec fields remembered in QSettings, with how to read them back
 SPEC_SETTINGS = {
@@ -58,6 +59,23 @@ SPEC_SETTINGS = {
 PANEL_HEIGHT = 170  # minimum height of one heatmap row in a dock; docks scroll beyond
 MODEL_GROUPS_LAST = ("output", "curves")  # docks on the right; model groups go on the left
 SPLIT_ABOVE = 8  # a group with more panels is split into docks by axes (matrices, per-head, ...)
+
+
+def first_nonfinite_forward(trace: Trace):
+    """Where NaN / Inf first appeared, looking at the forward pass before the gradients.
+
+    Gradients run backward in time: one NaN at step t makes ``grad/hidden_norm``
+    NaN at every earlier step, which is not where the problem started.
+    """
+    forward = Trace({n: p for n, p in trace.probes.items() if p.group != "grad"}, trace.model_kind)
+    return forward.first_nonfinite() or trace.first_nonfinite()
+
+
+def panel_order(probe: Probe) -> int:
+    """Within a dock: 0..1 quantities (gates, weightings) first, then states, pre-activations last."""
+    if probe.kind.bounded:
+        return 0
+    return 2 if "preact" in probe.name else 1
 
 
 def dock_key(probe: Probe) -> str:
@@ -323,12 +341,9 @@ class MainWindow(QMainWindow):
     def _build_fixed_panels(self) -> None:
         from rnnscope.app.panels.lines import UnitPlot
 
-        # no central widget of its own: every panel is a dock, the sequence strip spans the top
-        central = QWidget()
-        central.setMaximumSize(0, 0)
-        self.setCentralWidget(central)
-        self.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.TopDockWidgetArea)
-        self.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.TopDockWidgetArea)
+        # the sequence strip is the central widget, as tall as its rows; every panel is a dock below it
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
         top = QWidget()
         layout = QVBoxLayout(top)
         layout.setContentsMargins(4, 2, 4, 2)
@@ -340,10 +355,11 @@ class MainWindow(QMainWindow):
         self.strip_host = QVBoxLayout()
         layout.addLayout(self.strip_host)
         self.strip = None
-        self.sequence_dock = self.add_panel("sequence", top, Qt.DockWidgetArea.TopDockWidgetArea)
+        top.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.setCentralWidget(top)
         self.unit_plot = UnitPlot()
-        right = Qt.DockWidgetArea.RightDockWidgetArea
-        self.unit_dock = self.add_panel("unit over time", self.unit_plot, right)
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        self.unit_dock = self.add_panel("unit over time", self.unit_plot, bottom)
 
     def add_panel(
         self, title: str, widget: QWidget, area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea
@@ -504,7 +520,7 @@ class MainWindow(QMainWindow):
         self.panels = []
         groups: dict[str, list[Any]] = {}
         scalars: dict[str, np.ndarray] = {}
-        for probe in trace:
+        for probe in sorted(trace, key=panel_order):
             if probe.group == "data" or probe.kind == ProbeKind.INDEX:
                 continue  # inputs and targets are in the sequence strip
             if probe.data.ndim == 2:
@@ -521,11 +537,15 @@ class MainWindow(QMainWindow):
         self._fill_docks(groups)
         if self.strip is not None:
             self.strip.deleteLater()
+            self.strip_host.removeWidget(self.strip)
         probs = trace["output/probs"].row(0) if "output/probs" in trace else None
         symbols = list(getattr(session.task, "output_names", None) or []) or None
         loss = getattr(session.model.config, "loss", "softmax_ce")
         self.strip = PredictionStrip(session.input_labels, session.target_labels, probs, symbols, loss=loss)
         self.strip_host.addWidget(self.strip)
+        # the strip takes the height of its rows, the heatmaps all the rest
+        top = self.centralWidget()
+        top.setMaximumHeight(self.strip.sizeHint().height() + 44)  # room for a two-line message
         steps = trace.steps
         for widget in (self.slider, self.step_box):
             widget.blockSignals(True)
@@ -533,7 +553,7 @@ class MainWindow(QMainWindow):
             widget.blockSignals(False)
         self.steps_label.setText(f" / {max(steps - 1, 0)} ")
         self.show_message("; ".join(session.notes))
-        self.last_nonfinite = trace.first_nonfinite()
+        self.last_nonfinite = first_nonfinite_forward(trace)
         if self.last_nonfinite is not None:
             self.stop_playing()
             bad = self.last_nonfinite
@@ -585,12 +605,14 @@ class MainWindow(QMainWindow):
         self.panel_export_menu.clear()
         left: list[QDockWidget] = []
         right: list[QDockWidget] = []
+        model_groups = [name for name in groups if name.split(" ")[0] not in MODEL_GROUPS_LAST]
         for name, panels in groups.items():
             grid_host = QWidget()
             grid = QGridLayout(grid_host)
             grid.setContentsMargins(0, 0, 0, 0)
             grid.setSpacing(2)
-            columns = 1 if len(panels) < 3 else 2 if len(panels) < 13 else 3
+            narrow = len(model_groups) > 2 or name.split(" ")[0] in MODEL_GROUPS_LAST
+            columns = 1 if len(panels) < 3 or narrow else 2
             for i, panel in enumerate(panels):
                 grid.addWidget(panel, i // columns, i % columns)
                 self.panels.append(panel)
@@ -610,16 +632,28 @@ class MainWindow(QMainWindow):
                 self.group_docks[name].setWidget(scroll)
                 continue
             on_right = name.split(" ")[0] in MODEL_GROUPS_LAST
-            area = Qt.DockWidgetArea.RightDockWidgetArea if on_right else Qt.DockWidgetArea.LeftDockWidgetArea
-            dock = self.add_panel(name, scroll, area)
+            dock = self.add_panel(name, scroll, Qt.DockWidgetArea.BottomDockWidgetArea)
             dock.setObjectName(f"group:{name}")
             self.group_docks[name] = dock
             (right if on_right else left).append(dock)
         # model groups side by side on the left; output, curves and the unit plot stacked on the right
-        for before, after in zip(left, left[1:], strict=False):
+        # more than three model docks (the DNC's): two rows, so each keeps room for its colour bars
+        top_row = left[: (len(left) + 1) // 2] if len(left) > 3 else left
+        row = top_row + right[:1]
+        for before, after in zip(row, row[1:], strict=False):
             self.splitDockWidget(before, after, Qt.Orientation.Horizontal)
-        if right:
-            self.splitDockWidget(right[-1], self.unit_dock, Qt.Orientation.Vertical)
+        for above, below in zip(top_row, left[len(top_row) :], strict=False):
+            self.splitDockWidget(above, below, Qt.Orientation.Vertical)
+        column = right + [self.unit_dock]
+        for before, after in zip(column, column[1:], strict=False):
+            self.splitDockWidget(before, after, Qt.Orientation.Vertical)
+        if left and right and self.settings.value("window/state") is None:
+            # a first layout: the model's panels get most of the width
+            width = max(self.width(), 800)
+            share = [int(0.62 * width / len(top_row))] * len(top_row) + [int(0.38 * width)]
+            self.resizeDocks(top_row + [right[0]], share, Qt.Orientation.Horizontal)
+            self.resizeDocks(column, [300] * len(right) + [200], Qt.Orientation.Vertical)
+
 
     def _reveal(self, probe_name: str) -> None:
         """Bring the dock holding ``probe_name`` to the front and frame its panel(s) in red."""

@@ -227,18 +227,21 @@ def test_click_unit_shows_its_values_over_time(make_window):
 
 
 def test_nan_weights_are_reported_and_jumped_to(make_window):
-    window = make_window()
-    window.set_step(7)
+    require_model("lstm")
+    window = make_window(model="lstm", text=None)
+    window.set_step(15)
+    ids = np.argmax(window.current_batch().inputs[:, 0], axis=-1)
+    later = next(t for t in range(1, len(ids)) if ids[t] not in ids[:t])  # a character first read at t > 0
     model = window.current_model()
     broken = type(model)(model.config, model.params.copy())
-    # one NaN input weight: the one-hot product (0 * NaN = NaN) makes the first pre-activation NaN
-    broken.params["Wx"][0, 3] = np.nan
+    # the LSTM reads one-hot inputs as rows of Wx: a NaN in that character's row appears when it is first read
+    broken.params["Wx"][ids[later], 3] = np.nan
     window.show_model(broken, background=False)
     bad = window.last_nonfinite
-    kind = window.session.trace.model_kind
-    assert bad is not None and bad.step == 0 and bad.probe.startswith(f"{kind}/") and bad.index == (3,)
-    assert window.step == 0
-    assert "Non-finite" in window.message and bad.probe in window.message
+    assert bad is not None and bad.step == later and bad.probe == "lstm/input_preact" and bad.index == (3,)
+    assert window.step == later and window.slider.value() == later
+    assert "Non-finite" in window.message and f"step {later}" in window.message
+    assert bad.probe in window.message
     assert "non-finite" in window.panel(bad.probe).plot.titleLabel.text
 
 

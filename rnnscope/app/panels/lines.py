@@ -46,8 +46,6 @@ class ScalarPanel(QWidget):
             # NaN and Inf leave gaps in the curve rather than breaking the plot
             plot.plot(np.arange(len(values)), shown, pen=pg.mkPen("#1565c0", width=1), connect="finite")
             plot.setLogMode(y=bool(log))
-            if log:
-                plot.setLabel("left", "log10")
             if finite.any():
                 low, high = float(np.min(values[finite])), float(np.max(values[finite]))
                 if log:
@@ -70,7 +68,7 @@ class ScalarPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
         self.step = 0
-        self.setMinimumSize(220, 100 * max(1, min(len(series), 3)))
+        self.setMinimumSize(220, 110 * max(1, len(series)))
 
     def set_step(self, step: int) -> None:
         self.step = step
@@ -106,7 +104,7 @@ class UnitPlot(QWidget):
     def show_unit(self, title: str, values: np.ndarray) -> None:
         """``values`` ``(T,)``: one unit of one probe."""
         self.values = np.asarray(values)
-        self.plot.setTitle(title)
+        self.plot.setTitle(title, size="9pt")
         self.curve.setData(np.arange(len(values)), np.where(np.isfinite(self.values), self.values, np.nan))
 
     def set_step(self, step: int) -> None:
