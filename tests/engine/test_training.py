@@ -187,3 +187,15 @@ def test_evaluate_copes_with_a_text_shorter_than_the_batch():
     model = build_model(task.model_config("rnn", 4))
     scores = evaluate(model, task, batch_size=16, seq_len=25)
     assert scores["bits_per_char"] > 0 and 0 <= scores["accuracy"] <= 1
+
+
+@pytest.mark.parametrize(
+    "optimizer, lr", [("sgd", 0.05), ("adagrad", 0.1), ("rmsprop", 3e-3), ("adam", 5e-3)]
+)
+def test_every_optimiser_trains_a_char_model_through_the_trainer(optimizer, lr):
+    task = build_task("chars", text=TEXT)
+    trainer = _trainer(task, hidden=16, optimizer=optimizer, lr=lr, batch_size=8, seq_len=10)
+    before = evaluate(trainer.model, task, batch_size=8, seq_len=10)["loss_per_step"]
+    trainer.train(60)
+    after = evaluate(trainer.model, task, batch_size=8, seq_len=10)["loss_per_step"]
+    assert after < 0.8 * before, (optimizer, before, after)
