@@ -139,8 +139,11 @@ def test_strip_shows_input_target_and_top_predictions(make_window):
     top = strip.top_k(3)
     assert len(top) == 3 and top[0][1] == pytest.approx(probs.max())
     assert [p for _, p in top] == sorted((p for _, p in top), reverse=True)
-    text = strip.label.text()
-    assert f"{top[0][0]} {top[0][1]:.2f}" in text and "#ffd54f" in text and labels[3] in text
+    assert strip.columns.index(3) == 3  # the current step is highlighted among its neighbours
+    rows = dict(strip.rows)
+    assert rows["step"][3] == "3" and rows["input"][3] == labels[3]
+    assert rows["target"][3] == window.session.target_labels[3]
+    assert rows["top 1"][3] == f"{top[0][0]} {top[0][1]:.2f}"
 
 
 def test_typed_sequence_retraces_off_the_gui_thread(make_window, retrace, qtbot):

@@ -10,13 +10,13 @@ the top ``k`` symbols with probabilities (softmax), the thresholded bits
 
 from __future__ import annotations
 
-import html
-
 import numpy as np
-from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PyQt6.QtCore import QRectF, Qt
+from PyQt6.QtGui import QColor, QFont, QFontMetrics, QPainter
+from PyQt6.QtWidgets import QWidget
 
-CURRENT = "background:#ffd54f;"
+CURRENT = QColor("#ffd54f")
+NAME_WIDTH = 52  # pixels for the row names on the left
 
 
 class PredictionStrip(QWidget):
@@ -24,6 +24,8 @@ class PredictionStrip(QWidget):
 
     ``probs`` ``(T, O)``: softmax or sigmoid probabilities, or MSE predictions;
     ``symbols`` names the ``O`` outputs (vocabulary, class or bit names).
+    Drawn with a painter into a fixed-height widget: a step changes a few strings
+    and repaints this widget only (no rich-text layout, no window re-layout).
     """
 
     def __init__(
@@ -42,12 +44,15 @@ class PredictionStrip(QWidget):
         self.loss = loss
         width = probs.shape[1] if probs is not None else 0
         self.symbols = symbols or [str(i) for i in range(width)]
-        self.label = QLabel()
-        self.label.setTextFormat(Qt.TextFormat.RichText)
-        self.label.setStyleSheet("font-family: 'DejaVu Sans Mono', monospace; font-size: 11px;")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(2, 0, 2, 0)
-        layout.addWidget(self.label)
+        self.rows: list[tuple[str, list[str]]] = []
+        self.columns: list[int] = []
+        font = QFont("DejaVu Sans Mono")
+        font.setStyleHint(QFont.StyleHint.Monospace)
+        font.setPointSize(8)
+        self.setFont(font)
+        self.line = QFontMetrics(font).height() + 1
+        self.setFixedHeight(self.line * (3 + k) + 4)
+        self.setMinimumWidth(300)
         self.step = 0
         self.set_step(0)
 
@@ -60,40 +65,56 @@ class PredictionStrip(QWidget):
         return [(self.symbols[i] if i < len(self.symbols) else str(i), float(row[i])) for i in order]
 
     def prediction(self, step: int) -> list[str]:
-        """The prediction at ``step`` as short lines of text (one per row of the strip)."""
+        """The prediction at ``step`` as ``k`` short lines of text (one per row of the strip)."""
+        lines = [""] * self.k
         if self.probs is None:
-            return [""] * self.k
+            return lines
         row = self.probs[step]
         if self.loss == "softmax_ce":
-            return [f"{s} {p:.2f}" for s, p in self.top_k(step)]
-        if self.loss == "sigmoid_bce":
+            found = [f"{s} {p:.2f}" for s, p in self.top_k(step)]
+        elif self.loss == "sigmoid_bce":
             bits = "".join("1" if p > 0.5 else "0" for p in row)
             doubt = float(np.max(np.minimum(row, 1 - row))) if row.size else 0.0
-            return [bits, f"±{doubt:.2f}", ""]
-        return [" ".join(f"{v:+.2f}" for v in row[:2]), "", ""]
+            found = [bits, f"±{doubt:.2f}"]
+        else:
+            found = [" ".join(f"{v:+.2f}" for v in row[:2])]
+        return (found + lines)[: self.k]
 
     def set_step(self, step: int) -> None:
         self.step = step
         lo, hi = max(0, step - self.context), min(len(self.inputs), step + self.context + 1)
-        columns = range(lo, hi)
-        predictions = {t: self.prediction(t) for t in columns}
-        rows = [
-            ("step", [str(t) for t in columns]),
-            ("input", [self.inputs[t] if t < len(self.inputs) else "" for t in columns]),
-            ("target", [self.targets[t] if t < len(self.targets) else "" for t in columns]),
+        self.columns = list(range(lo, hi))
+        predictions = [self.prediction(t) for t in self.columns]
+        names = ("top 1", "top 2", "top 3") if self.loss == "softmax_ce" else ("predict", "", "")
+        self.rows = [
+            ("step", [str(t) for t in self.columns]),
+            ("input", [self.inputs[t] if t < len(self.inputs) else "" for t in self.columns]),
+            ("target", [self.targets[t] if t < len(self.targets) else "" for t in self.columns]),
         ]
-        names = ("predict", "", "") if self.loss != "softmax_ce" else ("top 1", "top 2", "top 3")
         for i in range(self.k):
-            rows.append((names[i] if i < len(names) else "", [predictions[t][i] for t in columns]))
-        body = []
-        for name, cells in rows:
-            tds = [f"<td style='color:#555;padding-right:6px'>{html.escape(name)}</td>"]
-            for t, text in zip(columns, cells, strict=True):
-                style = CURRENT if t == step else ""
-                cell = html.escape(text) or "&nbsp;"
-                tds.append(f"<td align='center' style='{style}padding:0 3px'>{cell}</td>")
-            body.append("<tr>" + "".join(tds) + "</tr>")
-        self.label.setText("<table cellspacing='0'>" + "".join(body) + "</table>")
+            self.rows.append((names[i] if i < len(names) else "", [p[i] for p in predictions]))
+        self.update()
+
+    def text(self) -> str:
+        """What the strip shows, as plain text (rows of tab-separated cells)."""
+        return "\n".join("\t".join([name, *cells]) for name, cells in self.rows)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
+        painter = QPainter(self)
+        columns = max(2 * self.context + 1, 1)
+        cell = max((self.width() - NAME_WIDTH) / columns, 1.0)
+        if self.step in self.columns:
+            x = NAME_WIDTH + self.columns.index(self.step) * cell
+            painter.fillRect(QRectF(x, 0, cell, self.height()), CURRENT)
+        centre = Qt.AlignmentFlag.AlignCenter
+        for r, (name, cells) in enumerate(self.rows):
+            y = 2 + r * self.line
+            painter.setPen(QColor("#555555"))
+            painter.drawText(QRectF(2, y, NAME_WIDTH - 4, self.line), Qt.AlignmentFlag.AlignLeft, name)
+            painter.setPen(QColor("#000000"))
+            for c, text in enumerate(cells):
+                painter.drawText(QRectF(NAME_WIDTH + c * cell, y, cell, self.line), centre, text)
+        painter.end()
 
 
 if __name__ == "__main__":  # pragma: no cover - interactive preview
