@@ -545,7 +545,7 @@ class MainWindow(QMainWindow):
         self.strip_host.addWidget(self.strip)
         # the strip takes the height of its rows, the heatmaps all the rest
         top = self.centralWidget()
-        top.setMaximumHeight(self.strip.sizeHint().height() + 44)  # room for a two-line message
+        top.setMaximumHeight(self.strip.maximumHeight() + 44)  # room for a two-line message
         steps = trace.steps
         for widget in (self.slider, self.step_box):
             widget.blockSignals(True)

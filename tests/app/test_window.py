@@ -327,3 +327,18 @@ def test_main_help_and_window_from_arguments(settings, qtbot):
     qtbot.addWidget(window)
     assert window.session.trace.model_kind == "rnn" and window.current_task().name == "copy"
     assert window.session.trace["rnn/hidden"].data.shape[2] == 9
+
+
+def test_checkpoint_opens_its_model_and_task(make_window, tmp_path):
+    pytest.importorskip("rnnscope.engine.checkpoint", reason="the checkpoint module is not in this build yet")
+    from rnnscope.engine.checkpoint import save_checkpoint
+    from rnnscope.engine.models.base import build_model
+
+    window = make_window(model="rnn", task="chars")
+    task = window.current_task()
+    model = build_model(task.model_config("rnn", 9, seed=5))
+    path = tmp_path / "model.npz"
+    save_checkpoint(path, model, task=task)
+    assert window.open_checkpoint(str(path)) is True
+    assert window.session.trace["rnn/hidden"].data.shape[2] == 9
+    np.testing.assert_array_equal(window.current_model().params["Wh"], model.params["Wh"])

@@ -48,7 +48,7 @@ class PredictionStrip(QWidget):
         self.columns: list[int] = []
         font = QFont("DejaVu Sans Mono")
         font.setStyleHint(QFont.StyleHint.Monospace)
-        font.setPointSize(8)
+        font.setPointSize(9)
         self.setFont(font)
         self.line = QFontMetrics(font).height() + 1
         self.setFixedHeight(self.line * (3 + k) + 4)
