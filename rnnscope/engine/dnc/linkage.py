@@ -42,16 +42,19 @@ def link_backward(
     write_weighting: np.ndarray,
     precedence_prev: np.ndarray,
     overwrite: bool = False,
+    out: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Backward of :func:`link_forward`: ``(dlink_prev, dwrite_weighting, dprecedence_prev)``.
 
-    ``overwrite=True`` lets the function use ``dlink`` as scratch space (saves a copy).
+    ``overwrite=True`` lets the function use ``dlink`` as scratch space (saves a copy);
+    ``out`` may be a ``(B, N, N)`` buffer (neither ``dlink`` nor ``link_prev``) for ``dlink_prev``.
+    The model passes work buffers so that no step allocates a fresh ``(B, N, N)`` array.
     """
     w = write_weighting
     if not overwrite:
         dlink = dlink.copy()
     _zero_diagonal(dlink)  # the diagonal is overwritten in the forward: no gradient flows there
-    weighted = dlink * link_prev
+    weighted = np.multiply(dlink, link_prev, out=out)
     dwrite = (dlink @ precedence_prev[:, :, None])[:, :, 0]
     dwrite -= weighted.sum(axis=2)
     dwrite -= weighted.sum(axis=1)
@@ -88,13 +91,20 @@ def directional_forward(link: np.ndarray, read_weightings_prev: np.ndarray) -> t
 
 
 def directional_backward(
-    dforward: np.ndarray, dbackward: np.ndarray, link: np.ndarray, read_weightings_prev: np.ndarray
+    dforward: np.ndarray,
+    dbackward: np.ndarray,
+    link: np.ndarray,
+    read_weightings_prev: np.ndarray,
+    out: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Backward of :func:`directional_forward`: ``(dlink (B, N, N), dread_weightings_prev (B, R, N))``."""
+    """Backward of :func:`directional_forward`: ``(dlink (B, N, N), dread_weightings_prev (B, R, N))``.
+
+    ``out`` may be a ``(B, N, N)`` buffer for ``dlink``.
+    """
     # dL = dfw^T w_r + w_r^T dbw as one (N, 2R) x (2R, N) product per row
     left = np.concatenate([dforward, read_weightings_prev], axis=1).transpose(0, 2, 1)
     right = np.concatenate([read_weightings_prev, dbackward], axis=1)
-    dlink = left @ right
+    dlink = np.matmul(left, right, out=out)
     dread = dforward @ link
     dread += dbackward @ link.transpose(0, 2, 1)
     return dlink, dread

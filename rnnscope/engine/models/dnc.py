@@ -380,6 +380,8 @@ class DNC(RecurrentModel):
         dhidden = np.empty_like(s.hidden)
         # gradients arriving at step t from step t + 1 (zero after the last step)
         nxt = {name: np.zeros_like(value) for name, value in s.initial.items()}
+        # two (B, N, N) work buffers for the link gradient, rotated with nxt["link"]
+        work = (np.empty_like(nxt["link"]), np.empty_like(nxt["link"]))
         for t in range(steps - 1, -1, -1):
             iface = s.interfaces[t]
             prev = {name: s.previous(name, t) for name in STATE_KEYS}
@@ -407,15 +409,20 @@ class DNC(RecurrentModel):
             dm, dread_keys, dread_strengths = content_backward(dread_w * modes[:, :, 1:2], s.read_caches[t])
             dmemory += dm
             dlink, dread_prev = linkage.directional_backward(
-                dread_w * modes[:, :, 2:3], dread_w * modes[:, :, 0:1], s.link[t], prev["read_weightings"]
+                dread_w * modes[:, :, 2:3],
+                dread_w * modes[:, :, 0:1],
+                s.link[t],
+                prev["read_weightings"],
+                out=work[0],
             )
             dlink += nxt["link"]
             # precedence and link
             dprec_prev, dw = linkage.precedence_backward(nxt["precedence"], prev["precedence"], write_w)
             dwrite_w += dw
             dlink_prev, dw, dp = linkage.link_backward(
-                dlink, prev["link"], write_w, prev["precedence"], overwrite=True
+                dlink, prev["link"], write_w, prev["precedence"], overwrite=True, out=work[1]
             )
+            work = (work[0], nxt["link"])  # free again: dlink_prev becomes the incoming gradient
             dwrite_w += dw
             dprec_prev += dp
             # erase and add
