@@ -18,6 +18,16 @@ MODEL_KINDS = ("rnn", "lstm", "gru", "dnc")
 TASKS = ("chars", "copy", "repeat_copy", "recall", "sine", "sentiment")
 CORPORA = ("lighthouse", "arithmetic", "toycode")
 TEXT_TASKS = ("chars", "sentiment")  # tasks that take typed text
+# what "length" means per task and its default: characters (chars), steps (sine), items to copy
+# (copy, repeat_copy), items to store (recall); a sentiment sample is one whole sentence
+TASK_LENGTHS: dict[str, int | None] = {
+    "chars": 60,
+    "sine": 50,
+    "copy": 6,
+    "repeat_copy": 3,
+    "recall": 4,
+    "sentiment": None,
+}
 
 
 @dataclass
@@ -28,7 +38,7 @@ class SessionSpec:
     task: str = "chars"
     hidden: int = 64
     seed: int = 0
-    length: int = 60
+    length: int = 60  # the task's variable length (see TASK_LENGTHS)
     text: str | None = None  # typed sequence (character tasks)
     text_file: str | None = None  # a corpus file for the chars task (wins over ``corpus``)
     corpus: str = "lighthouse"  # a shipped corpus for the chars task
@@ -90,10 +100,9 @@ def sequence_for(spec: SessionSpec, task: Any) -> Any:
     if spec.text and spec.task in TEXT_TASKS:
         return task.encode_text(spec.text)  # VocabularyError names a bad character
     rng = np.random.default_rng(spec.seed)
-    try:
-        return task.sample(1, rng, spec.length)
-    except Exception:  # tasks with their own lengths refuse one
-        return task.sample(1, rng)
+    if TASK_LENGTHS.get(spec.task, 1) is None:
+        return task.sample(1, rng)  # the task's own length
+    return task.sample(1, rng, spec.length)
 
 
 def trace_session(model: Any, task: Any, batch: Any, notes: list[str] | None = None) -> Session:

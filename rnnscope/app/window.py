@@ -31,6 +31,7 @@ from PyQt6.QtWidgets import (
 from rnnscope.app.session import (
     CORPORA,
     MODEL_KINDS,
+    TASK_LENGTHS,
     TASKS,
     TEXT_TASKS,
     Session,
@@ -134,7 +135,10 @@ class MainWindow(QMainWindow):
         self.setDockNestingEnabled(True)
         self.settings = settings if settings is not None else QSettings("rnnscope", "rnnscope")
         self.spec = self._load_spec()
-        for key, value in (overrides or {}).items():
+        overrides = dict(overrides or {})
+        if "task" in overrides and "length" not in overrides and overrides["task"] != self.spec.task:
+            overrides["length"] = TASK_LENGTHS.get(overrides["task"]) or self.spec.length
+        for key, value in overrides.items():
             setattr(self.spec, key, value)
         self.session: Session | None = None
         self.step = 0
@@ -254,7 +258,7 @@ class MainWindow(QMainWindow):
             ("R", self.heads_box, "DNC read heads"),
             ("task", self.task_box, "what the sequence is"),
             ("corpus", self.corpus_box, "shipped text of the chars task"),
-            ("T", self.length_box, "sequence length (steps) of a sampled sequence"),
+            ("length", self.length_box, "chars: characters; sine: steps; copy: items; recall: stored items"),
         ):
             caption = QLabel(f" {label} ")
             caption.setToolTip(tip)
@@ -265,8 +269,9 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.text_edit)
         bar.addWidget(self.trace_button)
         self.addToolBar(bar)
-        for box in (self.model_box, self.task_box, self.corpus_box):
+        for box in (self.model_box, self.corpus_box):
             box.currentTextChanged.connect(lambda _: self.retrace())
+        self.task_box.currentTextChanged.connect(self._task_picked)
         for box in (
             self.hidden_box,
             self.seed_box,
@@ -328,6 +333,15 @@ class MainWindow(QMainWindow):
             action.triggered.connect(slot)
             self.addAction(action)
 
+    def _task_picked(self, task: str) -> None:
+        """A new task starts at its own default length (60 characters are not 60 items to copy)."""
+        default = TASK_LENGTHS.get(task)
+        if default is not None:
+            self.length_box.blockSignals(True)
+            self.length_box.setValue(default)
+            self.length_box.blockSignals(False)
+        self.retrace()
+
     def _enable_controls(self) -> None:
         """Only the controls that mean something for the picked model and task are enabled."""
         dnc = self.model_box.currentText() == "dnc"
@@ -337,6 +351,7 @@ class MainWindow(QMainWindow):
         self.corpus_box.setEnabled(chars and not self.spec.text_file)
         self.file_button.setEnabled(chars)
         self.text_edit.setEnabled(self.task_box.currentText() in TEXT_TASKS)
+        self.length_box.setEnabled(TASK_LENGTHS.get(self.task_box.currentText(), 1) is not None)
 
     def _build_fixed_panels(self) -> None:
         from rnnscope.app.panels.lines import UnitPlot

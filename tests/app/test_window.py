@@ -176,6 +176,9 @@ def test_changing_the_pickers_retraces(make_window, retrace):
     assert window.session.trace["rnn/hidden"].data.shape[2] == 7
     retrace(window, lambda: window.task_box.setCurrentText("sine"))
     assert window.current_task().name == "sine" and not window.text_edit.isEnabled()
+    assert window.length_box.value() == 50 and window.steps == 50  # the task's own default length
+    retrace(window, lambda: window.task_box.setCurrentText("sentiment"))
+    assert not window.length_box.isEnabled() and window.session.target_labels[-1] in ("negative", "positive")
     retrace(window, lambda: window.task_box.setCurrentText("chars"))
     retrace(window, lambda: window.corpus_box.setCurrentText("arithmetic"))
     assert window.current_task().options["corpus"] == "arithmetic"
@@ -327,6 +330,7 @@ def test_main_help_and_window_from_arguments(settings, qtbot):
     qtbot.addWidget(window)
     assert window.session.trace.model_kind == "rnn" and window.current_task().name == "copy"
     assert window.session.trace["rnn/hidden"].data.shape[2] == 9
+    assert window.steps == 2 * 6 + 1  # copy's default: 6 vectors, a delimiter, 6 outputs
 
 
 def test_checkpoint_opens_its_model_and_task(make_window, tmp_path):
