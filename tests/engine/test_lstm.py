@@ -124,3 +124,33 @@ def test_lstm_float32_runs_and_stays_float32():
     assert all(g.dtype == np.float32 for g in grads.params.values())
     assert result.trace["lstm/cell"].data.dtype == np.float32
     assert result.final_state["c"].dtype == np.float32
+
+
+def test_one_hot_inputs_pick_rows_with_the_matmuls_numbers():
+    from rnnscope.engine.models.lstm import input_projection, one_hot_indices
+
+    rng = np.random.default_rng(7)
+    Wx = rng.standard_normal((6, 8))
+    x = np.eye(6)[rng.integers(0, 6, (5, 3))]
+    flat = x.reshape(15, 6)
+    assert np.array_equal(one_hot_indices(flat), flat.argmax(axis=1))
+    assert np.array_equal(input_projection(x, Wx), flat @ Wx)  # bit for bit
+    two = x.copy()
+    two[2, 1, 0] += 0.5  # two non-zeros in one row
+    scaled = 2.0 * x  # one non-zero that is not one
+    zero = x.copy()
+    zero[4, 2] = 0.0  # a step with no input
+    for bad in (two, scaled, zero):
+        assert one_hot_indices(bad.reshape(15, 6)) is None
+        assert np.array_equal(input_projection(bad, Wx), bad.reshape(15, 6) @ Wx)
+    # the model gives the same loss and gradients on the one-hot path as on the matmul path
+    model = build_model(ModelConfig("lstm", 6, 4, 6, seed=2))
+    y = rng.integers(0, 6, (5, 3))
+    dense = x.copy()
+    dense[0, 0, (dense[0, 0].argmax() + 1) % 6] = 1e-300  # numerically nothing, but not one-hot
+    assert one_hot_indices(dense.reshape(15, 6)) is None
+    loss_fast, grads_fast, _ = model.loss_and_gradients(x, y)
+    loss_dense, grads_dense, _ = model.loss_and_gradients(dense, y)
+    assert np.isclose(loss_fast, loss_dense, rtol=1e-14)
+    for name in model.params:
+        assert np.allclose(grads_fast.params[name], grads_dense.params[name], rtol=1e-12, atol=1e-15)

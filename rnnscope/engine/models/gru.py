@@ -50,6 +50,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnscope.engine.models.base import CoreOutput, RecurrentModel, State, init_uniform
+from rnnscope.engine.models.lstm import input_projection
 from rnnscope.engine.params import GateSlice, Params
 from rnnscope.engine.trace import ProbeKind, Trace
 
@@ -113,7 +114,7 @@ class GRU(RecurrentModel):
         H = Wh.shape[0]
         h2 = 2 * H
         # all input projections (with bias) in one matmul; the loop only does the recurrent part
-        preact = (inputs.reshape(steps * batch, width) @ Wx).reshape(steps, batch, 3 * H)
+        preact = input_projection(inputs, Wx).reshape(steps, batch, 3 * H)
         preact += b
         gates = np.empty_like(preact)
         hs = np.empty((steps + 1, batch, H), dtype=preact.dtype)  # hs[0] = h_0, hs[t + 1] = h_t
