@@ -346,3 +346,43 @@ def test_checkpoint_opens_its_model_and_task(make_window, tmp_path):
     assert window.open_checkpoint(str(path)) is True
     assert window.session.trace["rnn/hidden"].data.shape[2] == 9
     np.testing.assert_array_equal(window.current_model().params["Wh"], model.params["Wh"])
+
+
+def test_hover_on_a_memory_matrix_and_a_read_head(make_window, qtbot):
+    require_model("dnc")
+    window = make_window(model="dnc", task="copy")
+    window.resize(1400, 900)
+    window.set_step(6)
+    memory = window.panel("dnc/memory")
+    head = window.panel("dnc/read_weighting [head 1]")
+    window.group_docks["dnc · memory"].raise_()
+    qtbot.waitUntil(lambda: memory.plot.vb.width() > 30 and head.plot.vb.width() > 30, timeout=10_000)
+    texts = []
+    memory.hovered.connect(texts.append)
+    memory._on_move(memory.plot.vb.mapViewToScene(QPointF(2.5, 4.5)))  # width 2, slot 4
+    value = window.session.trace["dnc/memory"].data[6, 0, 4, 2]
+    assert texts[-1] == f"dnc/memory  step 6  slot 4  width 2  value {value:.6g}"
+    head.hovered.connect(texts.append)
+    head._on_move(head.plot.vb.mapViewToScene(QPointF(3.5, 5.5)))  # step 3, slot 5
+    value = window.session.trace["dnc/read_weighting"].data[3, 0, 1, 5]
+    assert texts[-1] == f"dnc/read_weighting [head 1]  step 3  slot 5  value {value:.6g}"
+    memory.unit_clicked.emit(memory.title, 4, 2)
+    expected = window.session.trace["dnc/memory"].data[:, 0, 4, 2]
+    np.testing.assert_array_equal(window.unit_plot.values, expected)
+
+
+def test_file_menu_exports_through_the_save_dialog(make_window, tmp_path, monkeypatch):
+    from PyQt6.QtWidgets import QFileDialog
+
+    window = make_window()
+    answers = iter([str(tmp_path / "view.png"), str(tmp_path / "trace.npz"), str(tmp_path / "one.png")])
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, **kwargs: (next(answers), ""))
+    actions = {a.text(): a for a in window.file_menu.actions()}
+    actions["Export view as PNG…"].trigger()
+    actions["Export trace as .npz…"].trigger()
+    panel = heatmaps(window)[2]
+    next(a for a in window.panel_export_menu.actions() if a.text() == panel.title).trigger()
+    assert image_is_not_blank(tmp_path / "view.png") and image_is_not_blank(tmp_path / "one.png")
+    assert QImage(str(tmp_path / "one.png")).size() == panel.grab().size()
+    with np.load(tmp_path / "trace.npz", allow_pickle=False) as arrays:
+        assert set(arrays.files) == set(window.session.trace.names())
