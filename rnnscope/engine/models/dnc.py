@@ -136,18 +136,21 @@ class _Steps:
         """The value of state ``name`` before step ``t`` (the initial state at ``t = 0``)."""
         if t == 0:
             return self.initial[name]
-        series = {
-            "h": self.hidden,
-            "c": self.cell,
-            "memory": self.memory,
-            "usage": self.usage,
-            "link": self.link,
-            "precedence": self.precedence,
-            "read_weightings": self.read_weighting,
-            "write_weighting": self.write_weighting,
-            "read_vectors": self.read_vectors,
-        }[name]
-        return series[t - 1]
+        return getattr(self, _SERIES[name])[t - 1]
+
+
+# the _Steps field holding each state entry over time
+_SERIES = {
+    "h": "hidden",
+    "c": "cell",
+    "memory": "memory",
+    "usage": "usage",
+    "link": "link",
+    "precedence": "precedence",
+    "read_weightings": "read_weighting",
+    "write_weighting": "write_weighting",
+    "read_vectors": "read_vectors",
+}
 
 
 class DNC(RecurrentModel):
