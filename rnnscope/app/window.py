@@ -160,7 +160,15 @@ class MainWindow(QMainWindow):
         size = self.settings.value("window/size")
         self.resize(size if size is not None else QSize(1280, 860))
         if trace_now:
+            # the first trace runs here, so the window opens with something on screen
             self.retrace(background=False)
+            if self.session is None:  # e.g. a remembered text file that has gone: the defaults instead
+                problem = self.message
+                self.spec = SessionSpec()
+                self.text_edit.setText("")
+                self._sync_controls(self.spec)
+                self.retrace(background=False)
+                self.show_message(f"{problem} (showing the default model instead)")
         state = self.settings.value("window/state")
         if state is not None:
             self.restoreState(state)
@@ -186,6 +194,7 @@ class MainWindow(QMainWindow):
         for key in SPEC_SETTINGS:
             value = getattr(self.spec, key)
             self.settings.setValue(f"session/{key}", "" if value is None else value)
+        self.settings.setValue("ui/speed", self.speed_box.value())
         self.settings.setValue("window/geometry", self.saveGeometry())
         # restoreGeometry clamps to the screen it finds; the size is kept on its own as well
         self.settings.setValue("window/size", self.size())
@@ -315,7 +324,8 @@ class MainWindow(QMainWindow):
         self.slider.setMinimumWidth(400)
         steps.addWidget(self.slider)
         steps.addWidget(QLabel(" steps/s "))
-        self.speed_box = QSpinBox(minimum=1, maximum=120, value=8)
+        speed = self.settings.value("ui/speed")
+        self.speed_box = QSpinBox(minimum=1, maximum=120, value=int(speed) if speed is not None else 8)
         self.speed_box.setToolTip("play speed")
         self.speed_box.valueChanged.connect(self._update_speed)
         steps.addWidget(self.speed_box)

@@ -386,3 +386,16 @@ def test_file_menu_exports_through_the_save_dialog(make_window, tmp_path, monkey
     assert QImage(str(tmp_path / "one.png")).size() == panel.grab().size()
     with np.load(tmp_path / "trace.npz", allow_pickle=False) as arrays:
         assert set(arrays.files) == set(window.session.trace.names())
+
+
+def test_a_remembered_file_that_has_gone_falls_back_to_the_default(settings, qtbot, tmp_path):
+    from rnnscope.app.window import MainWindow
+
+    settings.setValue("session/task", "chars")
+    settings.setValue("session/text_file", str(tmp_path / "gone.txt"))
+    settings.setValue("ui/speed", 30)
+    window = MainWindow(settings=settings, overrides={"hidden": 8, "length": 10})
+    qtbot.addWidget(window)
+    assert window.session is not None and window.spec.text_file is None
+    assert "gone.txt" in window.message and "default" in window.message
+    assert window.speed_box.value() == 30
