@@ -577,6 +577,8 @@ class MainWindow(QMainWindow):
             widget.setMaximum(max(steps - 1, 0))
             widget.blockSignals(False)
         self.steps_label.setText(f" / {max(steps - 1, 0)} ")
+        if not same_sequence:
+            self.unit_plot.clear_unit(steps)  # its unit belonged to the previous trace
         self.show_message("; ".join(session.notes))
         self.last_nonfinite = first_nonfinite_forward(trace)
         if self.last_nonfinite is not None:

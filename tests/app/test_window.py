@@ -148,11 +148,14 @@ def test_strip_shows_input_target_and_top_predictions(make_window):
 
 def test_typed_sequence_retraces_off_the_gui_thread(make_window, retrace, qtbot):
     window = make_window()
+    heatmaps(window)[0].unit_clicked.emit(heatmaps(window)[0].title, 1, 1)
+    assert window.unit_plot.values is not None
     window.text_edit.setText("the sea")
     retrace(window, lambda: qtbot.keyClick(window.text_edit, Qt.Key.Key_Return))
     assert window.steps == 6 and window.spec.text == "the sea"
     assert window.session.input_labels[:3] == ["t", "h", "e"]
     assert window.slider.maximum() == 5 and heatmaps(window)[0].values.shape[0] == 6
+    assert window.unit_plot.values is None  # a unit of the previous trace is not shown against this one
 
 
 def test_character_outside_the_vocabulary_is_a_message(make_window, retrace):

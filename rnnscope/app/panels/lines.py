@@ -90,7 +90,8 @@ class UnitPlot(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.plot = pg.PlotWidget(background="w", title="click a heatmap cell to plot its unit over time")
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.setTitle("click a heatmap cell to plot its unit over time", size="9pt")
         self.plot.setLabel("bottom", "step")
         self.curve = self.plot.plot(pen=pg.mkPen("b", width=2))
         self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("r", width=1))
@@ -106,6 +107,13 @@ class UnitPlot(QWidget):
         self.values = np.asarray(values)
         self.plot.setTitle(title, size="9pt")
         self.curve.setData(np.arange(len(values)), np.where(np.isfinite(self.values), self.values, np.nan))
+
+    def clear_unit(self, steps: int) -> None:
+        """Forget the shown unit (a new trace): an empty plot over ``steps`` steps."""
+        self.values = None
+        self.curve.setData([], [])
+        self.plot.setTitle("click a heatmap cell to plot its unit over time", size="9pt")
+        self.plot.setXRange(0, max(steps - 1, 1), padding=0.01)
 
     def set_step(self, step: int) -> None:
         self.cursor.setValue(step)
