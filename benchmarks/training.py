@@ -2,8 +2,7 @@
 
 The model is a character LSTM, H=128, B=16, T=25, on the default corpus, trained
 with Adagrad and global-norm clipping. *Headless* calls ``trainer.step()`` in a
-loop. *App* opens the main window offscreen (or the training panel alone when
-the window cannot be built), starts training from the training panel -- worker
+loop. *App* opens the main window offscreen, starts training from the training panel -- worker
 thread, batched statistics, curves redrawn at up to 20 Hz -- and lets it run
 the same number of iterations. Both are timed the same way: from the end of
 the warm-up iterations to the end of the last one, measured in the thread that
@@ -60,61 +59,11 @@ class TimedTrainer:
         return (len(ends) - warmup) * chars_per_iteration / (ends[-1] - ends[warmup - 1])
 
 
-class PlainSGDTrainer:
-    """Stand-in used only when ``rnnscope.engine.training`` is not in the tree: fresh batches,
-    plain SGD with global-norm clipping. What is measured is the GUI's cost to a training
-    loop, so the loop itself only has to be a realistic one."""
-
-    def __init__(self, model, task, batch_size: int, length: int, seed: int, lr: float = 0.05):
-        self.model = model
-        self.task = task
-        self.batch_size = batch_size
-        self.length = length
-        self.lr = lr
-        self.rng = np.random.default_rng(seed)
-        self.iteration = 0
-
-    def step(self):
-        batch = self.task.sample(self.batch_size, self.rng, length=self.length)
-        loss, grads, _ = self.model.loss_and_gradients(batch.inputs, batch.targets, batch.mask)
-        norm = float(np.sqrt(sum(float((g * g).sum()) for g in grads.params.values())))
-        scale = min(1.0, 5.0 / max(norm, 1e-12))
-        ratios = {}
-        for name, grad in grads.params.items():
-            weight = self.model.params[name]
-            update = (-self.lr * scale) * grad
-            ratios[name] = float(np.linalg.norm(update) / max(float(np.linalg.norm(weight)), 1e-8))
-            weight += update
-        self.iteration += 1
-        return argparse.Namespace(
-            iteration=self.iteration,
-            loss=loss,
-            loss_per_step=loss / self.length,
-            bits_per_char=loss / self.length / np.log(2),
-            grad_norm=norm,
-            update_ratio=ratios,
-        )
-
-
-def model_kind(args) -> str:
-    """``args.model``, or ``rnn`` (with a note) when that model is not in the tree."""
-    from rnnscope.engine.models import ModelConfig
-
-    try:
-        build_model(ModelConfig(args.model, 2, 2, 2))
-    except ImportError:
-        print(f"note: the {args.model} model is not available here; measuring an rnn", file=sys.stderr)
-        return "rnn"
-    return args.model
-
-
 def make_trainer(args, task, model=None):
     if model is None:
         model = build_model(task.model_config(args.kind, args.hidden, seed=args.seed))
-    try:
-        from rnnscope.engine.training import Trainer, build_optimizer
-    except ImportError:
-        return PlainSGDTrainer(model, task, args.batch, args.length, args.seed)
+    from rnnscope.engine.training import Trainer, build_optimizer
+
     optimizer = build_optimizer("adagrad", lr=0.1)
     return Trainer(
         model, task, optimizer, batch_size=args.batch, seq_len=args.length, clip_norm=5.0, seed=args.seed
@@ -128,29 +77,23 @@ def run_headless(args, task) -> float:
     return trainer.chars_per_s(args.warmup, args.batch * args.length)
 
 
-def build_window(task):
-    """The app's main window, or ``None`` when it cannot be built here."""
-    try:
-        from rnnscope.app.window import MainWindow
-    except ImportError:
-        return None
+def build_window():
+    """The app's main window, with a throw-away settings file."""
     import tempfile
 
     from PyQt6.QtCore import QSettings
 
+    from rnnscope.app.window import MainWindow
+
     # a throw-away settings file: the benchmark must not read or change the user's layout
     settings_dir = tempfile.mkdtemp(prefix="rnnscope-bench-")
     settings = QSettings(os.path.join(settings_dir, "settings.ini"), QSettings.Format.IniFormat)
-    try:
-        return MainWindow(settings=settings, trace_now=False)
-    except Exception as error:  # the window is not the thing measured; fall back to the panel
-        print(f"note: main window unavailable ({error}); measuring the training panel alone", file=sys.stderr)
-        return None
+    return MainWindow(settings=settings, trace_now=False)
 
 
-def run_app(args, task, app) -> tuple[float, int, bool]:
-    """chars/s inside the app, how many times the curves were redrawn, and whether the window was used."""
-    from PyQt6.QtCore import QTimer
+def run_app(args, task, app) -> tuple[float, int]:
+    """chars/s inside the app and how many times the curves were redrawn."""
+    from PyQt6.QtCore import Qt, QTimer
 
     from rnnscope.app.panels.training import TrainingPanel
 
@@ -161,21 +104,14 @@ def run_app(args, task, app) -> tuple[float, int, bool]:
         timed.append(trainer)
         return trainer
 
-    window = build_window(task)
+    window = build_window()
     panel = TrainingPanel(trainer_factory=factory)
-    if window is not None:
-        from PyQt6.QtCore import Qt
-
-        window.add_panel("Training", panel, Qt.DockWidgetArea.BottomDockWidgetArea)
-        model = build_model(task.model_config(args.kind, args.hidden, seed=args.seed))
-        window.show_model(model, task)
-        panel.set_source(model, task)
-        window.resize(1400, 900)
-        window.show()
-    else:
-        panel.set_source(build_model(task.model_config(args.kind, args.hidden, seed=args.seed)), task)
-        panel.resize(1200, 800)
-        panel.show()
+    window.add_panel("Training", panel, Qt.DockWidgetArea.BottomDockWidgetArea)
+    model = build_model(task.model_config(args.kind, args.hidden, seed=args.seed))
+    window.show_model(model, task)
+    panel.set_source(model, task)
+    window.resize(1400, 900)
+    window.show()
     panel.iterations.setValue(args.warmup + args.iterations)
     panel.sample_every.setValue(0)
     panel.snapshot_every.setValue(0)
@@ -196,8 +132,8 @@ def run_app(args, task, app) -> tuple[float, int, bool]:
         print(f"  GUI thread: {gui_cpu:.2f} s CPU in {gui_wall:.2f} s", file=sys.stderr)
     redraws = panel.plots.redraws
     panel.shutdown()
-    (window or panel).close()
-    return timed[0].chars_per_s(args.warmup, args.batch * args.length), redraws, window is not None
+    window.close()
+    return timed[0].chars_per_s(args.warmup, args.batch * args.length), redraws
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -219,14 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.iterations = args.iterations or (60 if args.quick else 600)
     args.repeats = args.repeats or (1 if args.quick else 5)
-    args.kind = model_kind(args)
-    try:
-        import rnnscope.engine.training  # noqa: F401
-
-        args.trainer = "engine Trainer (adagrad, clip 5)"
-    except ImportError:
-        args.trainer = "plain SGD stand-in (rnnscope.engine.training is not in this tree)"
-        print(f"note: training with a {args.trainer}", file=sys.stderr)
+    args.kind = args.model
+    args.trainer = "engine Trainer (adagrad, clip 5)"
 
     from PyQt6.QtWidgets import QApplication
 
@@ -235,10 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     headless, inside, redraws = [], [], []
     # one untimed run first: the first iterations of a process are slower (caches, allocator)
     run_headless(argparse.Namespace(**{**vars(args), "iterations": 20}), task)
-    used_window = False
     for repeat in range(args.repeats):
         headless.append(run_headless(args, task))
-        speed, count, used_window = run_app(args, task, app)
+        speed, count = run_app(args, task, app)
         inside.append(speed)
         redraws.append(count)
         print(
@@ -250,11 +179,10 @@ def main(argv: list[str] | None = None) -> int:
     app_speed = statistics.median(inside)
     ratio = app_speed / headless_speed
     load = os.getloadavg()
-    where = "main window" if used_window else "training panel alone"
     print(
         f"{args.kind.upper()} H={args.hidden} B={args.batch} T={args.length}, "
         f"{args.iterations} iterations x {args.repeats}: headless {headless_speed:,.0f} chars/s, "
-        f"in the app ({where}, offscreen, live plots) {app_speed:,.0f} chars/s -> "
+        f"in the app (main window, offscreen, live plots) {app_speed:,.0f} chars/s -> "
         f"ratio {ratio:.3f} (target >= 0.9); load average {load[0]:.2f}, "
         f"{os.cpu_count()} CPUs"
     )
@@ -274,7 +202,6 @@ def main(argv: list[str] | None = None) -> int:
             "headless_runs": headless,
             "app_runs": inside,
             "redraws": redraws,
-            "in_main_window": used_window,
             "quick": args.quick,
             "load_average": load[0],
             "cpu_count": os.cpu_count(),
