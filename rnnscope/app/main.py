@@ -57,6 +57,7 @@ def build_window(args: argparse.Namespace, settings=None, training_tools: bool =
             window.training_tools = install_training_tools(window, settings=settings)
         except ImportError:
             pass
+        window.restore_layout()  # the training docks were not there when the window first restored it
     if args.checkpoint:
         tools = window.training_tools
         if tools is not None and getattr(tools, "checkpoints", None) is not None:

@@ -169,9 +169,7 @@ class MainWindow(QMainWindow):
                 self._sync_controls(self.spec)
                 self.retrace(background=False)
                 self.show_message(f"{problem} (showing the default model instead)")
-        state = self.settings.value("window/state")
-        if state is not None:
-            self.restoreState(state)
+        self.restore_layout()
 
     # ------------------------------------------------------------------ settings
     def _load_spec(self) -> SessionSpec:
@@ -384,12 +382,36 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(top)
         self.unit_plot = UnitPlot()
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
-        self.unit_dock = self.add_panel("unit over time", self.unit_plot, bottom)
+        self.unit_dock = self._dock("unit over time", self.unit_plot, bottom)
 
     def add_panel(
         self, title: str, widget: QWidget, area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea
     ) -> QDockWidget:
-        """Dock ``widget`` under ``title`` (listed in the View menu; its layout is remembered)."""
+        """Dock ``widget`` under ``title`` (listed in the View menu; its layout is remembered).
+
+        Panels from elsewhere (training, gradient check) open as tabs behind the model's
+        first dock, which stays in front: beside it they would squeeze every heatmap.
+        ``dock.widget()`` is a scroll area holding ``widget``.
+        """
+        # in a scroll area: a wide panel's minimum size must not force the whole layout wider
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(widget)
+        dock = self._dock(title, scroll, area)
+        model_docks = [d for n, d in self.group_docks.items() if n.split(" ")[0] not in MODEL_GROUPS_LAST]
+        if model_docks:  # a remembered layout, restored after, still wins
+            front = model_docks[0]
+            self.tabifyDockWidget(front, dock)
+            QTimer.singleShot(0, front.raise_)
+        return dock
+
+    def restore_layout(self) -> None:
+        """Put every dock where the settings remember it (again, once late panels are docked)."""
+        state = self.settings.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(f"panel:{title}")
         dock.setWidget(widget)
@@ -659,7 +681,7 @@ class MainWindow(QMainWindow):
                 self.group_docks[name].setWidget(scroll)
                 continue
             on_right = name.split(" ")[0] in MODEL_GROUPS_LAST
-            dock = self.add_panel(name, scroll, Qt.DockWidgetArea.BottomDockWidgetArea)
+            dock = self._dock(name, scroll, Qt.DockWidgetArea.BottomDockWidgetArea)
             dock.setObjectName(f"group:{name}")
             self.group_docks[name] = dock
             (right if on_right else left).append(dock)

@@ -312,7 +312,9 @@ def test_api_for_the_training_tools(make_window, retrace):
 
     window = make_window()
     dock = window.add_panel("Extra", QLabel("x"))
-    assert dock.widget().text() == "x" and window.file_menu.title() == "&File"
+    assert dock.widget().widget().text() == "x" and window.file_menu.title() == "&File"
+    model_dock = window.group_docks[window.session.trace.model_kind]
+    assert window.tabifiedDockWidgets(model_dock) == [dock]  # a tab behind the model's heatmaps
     seen = []
     window.model_changed.connect(seen.append)
     model = window.current_model()
