@@ -307,14 +307,15 @@ def test_bad_checkpoint_is_a_message_and_the_window_keeps_running(make_window, t
     assert "Could not open checkpoint" in window.message and window.session is old
 
 
-def test_api_for_the_training_tools(make_window, retrace):
+def test_api_for_the_training_tools(make_window, retrace, qtbot):
     from PyQt6.QtWidgets import QLabel
 
     window = make_window()
     dock = window.add_panel("Extra", QLabel("x"))
     assert dock.widget().widget().text() == "x" and window.file_menu.title() == "&File"
     model_dock = window.group_docks[window.session.trace.model_kind]
-    assert window.tabifiedDockWidgets(model_dock) == [dock]  # a tab behind the model's heatmaps
+    # a tab behind the model's heatmaps (the dock layout settles in the event loop)
+    qtbot.waitUntil(lambda: window.tabifiedDockWidgets(model_dock) == [dock], timeout=10_000)
     seen = []
     window.model_changed.connect(seen.append)
     model = window.current_model()
