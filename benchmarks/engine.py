@@ -12,8 +12,9 @@ When a Python with PyTorch is available (``--torch-python``; by default
 ``$RNNSCOPE_TORCH_PYTHON`` or ``/tmp/torchvenv/bin/python``) the same models in
 ``torch.nn.LSTM`` / ``GRU`` / ``RNN`` + ``Linear`` (float64, ``--threads``
 threads, no input gradient) are timed in a *separate process*: NumPy's and
-PyTorch's thread pools in one process stall each other on two cores. PyTorch
-runs first for all cells, then NumPy, so the two never compete.
+PyTorch's thread pools in one process stall each other on two cores. The two
+sides take turns cell by cell (never at the same time), so both see the same
+load on a shared machine; the load average is printed with the table.
 
 GFLOP/s is nominal: the matmul work of the forward pass (input projection,
 recurrent matmul, read-out) times three for forward + backward, divided by the
@@ -78,14 +79,15 @@ def time_loop(step, budget: float, rounds: int) -> float:
 
 
 # --------------------------------------------------------------------------- PyTorch side
-def torch_worker(cell_list: list[tuple[str, int, int]], threads: int, budget: float, rounds: int) -> None:
-    """Run in the PyTorch process: print one JSON list of seconds per iteration."""
+def torch_worker(threads: int, budget: float, rounds: int) -> None:
+    """The PyTorch process: for each ``[model, H, B]`` line on stdin, print seconds per iteration."""
     import torch
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    out = []
-    for model, H, B in cell_list:
+    print("ready", flush=True)
+    for line in sys.stdin:
+        model, H, B = json.loads(line)
         layer = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[model]
         core = layer(VOCAB, H).double()
         readout = torch.nn.Linear(H, VOCAB).double()
@@ -103,46 +105,66 @@ def torch_worker(cell_list: list[tuple[str, int, int]], threads: int, budget: fl
             for p in (*core.parameters(), *readout.parameters()):
                 p.grad = None
 
-        out.append(time_loop(step, budget, rounds))
-    print(json.dumps(out))
+        print(json.dumps(time_loop(step, budget, rounds)), flush=True)
 
 
-def run_torch(
-    python: str, cell_list: list[tuple[str, int, int]], threads: int, budget: float, rounds: int
-) -> list[float] | None:
-    """Seconds per iteration of every cell from the PyTorch process, or None without PyTorch."""
+class TorchSide:
+    """A PyTorch process that times one cell at a time, idle (threads asleep) in between."""
+
+    def __init__(self, python: str, threads: int, budget: float, rounds: int) -> None:
+        # (OpenMP's default waiting policy: its threads spin briefly after each parallel
+        # region, then sleep; the pauses between the two sides let them fall asleep)
+        env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+        args = [python, os.path.abspath(__file__), "--torch-worker"]
+        args += ["--threads", str(threads), "--budget", str(budget), "--rounds", str(rounds)]
+        self.process = subprocess.Popen(
+            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
+        self._expect("ready")
+
+    def _expect(self, what: str) -> str:
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(self.process.stderr.read().strip()[-2000:] or f"no {what} from PyTorch")
+        return line.strip()
+
+    def time(self, cell: tuple[str, int, int]) -> float:
+        self.process.stdin.write(json.dumps(list(cell)) + "\n")
+        self.process.stdin.flush()
+        return float(self._expect("timing"))
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
+def start_torch(python: str, threads: int, budget: float, rounds: int) -> TorchSide | None:
     if not python or not os.path.exists(python):
         return None
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
-    args = [python, os.path.abspath(__file__), "--torch-worker", json.dumps(cell_list)]
-    args += ["--threads", str(threads), "--budget", str(budget), "--rounds", str(rounds)]
-    done = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
-    if done.returncode != 0:
-        print(f"PyTorch side failed ({python}):\n{done.stderr.strip()[-2000:]}", file=sys.stderr)
+    try:
+        return TorchSide(python, threads, budget, rounds)
+    except (OSError, RuntimeError) as error:
+        print(f"PyTorch side failed to start ({python}): {error}", file=sys.stderr)
         return None
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 # --------------------------------------------------------------------------- NumPy side
-def run_numpy(cell_list: list[tuple[str, int, int]], budget: float, rounds: int) -> list[float | None]:
+def time_numpy(cell: tuple[str, int, int], budget: float, rounds: int) -> float | None:
     import numpy as np
 
     from rnnscope.engine.models import ModelConfig, build_model
 
-    out: list[float | None] = []
+    model, H, B = cell
+    extra = {"reset_after": True} if model == "gru" else {}
+    try:
+        net = build_model(ModelConfig(model, VOCAB, H, VOCAB, seed=0, **extra))
+    except ImportError as error:
+        print(f"{model}: not available ({error})", file=sys.stderr)
+        return None
     rng = np.random.default_rng(0)
-    for model, H, B in cell_list:
-        extra = {"reset_after": True} if model == "gru" else {}
-        try:
-            net = build_model(ModelConfig(model, VOCAB, H, VOCAB, seed=0, **extra))
-        except ImportError as error:
-            print(f"{model}: not available ({error})", file=sys.stderr)
-            out.append(None)
-            continue
-        x = np.eye(VOCAB)[rng.integers(0, VOCAB, (STEPS, B))]
-        y = rng.integers(0, VOCAB, (STEPS, B))
-        out.append(time_loop(lambda net=net, x=x, y=y: net.loss_and_gradients(x, y), budget, rounds))
-    return out
+    x = np.eye(VOCAB)[rng.integers(0, VOCAB, (STEPS, B))]
+    y = rng.integers(0, VOCAB, (STEPS, B))
+    return time_loop(lambda: net.loss_and_gradients(x, y), budget, rounds)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,28 +179,41 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--budget", type=float, default=None, help="seconds of timing per cell")
     parser.add_argument("--rounds", type=int, default=None, help="timing rounds per cell (best is kept)")
-    parser.add_argument("--torch-worker", metavar="CELLS", help=argparse.SUPPRESS)
+    parser.add_argument("--torch-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     budget = args.budget if args.budget is not None else (0.5 if args.quick else 2.0)
     rounds = args.rounds if args.rounds is not None else (4 if args.quick else 8)
 
-    if args.torch_worker is not None:
-        torch_worker([tuple(c) for c in json.loads(args.torch_worker)], args.threads, budget, rounds)
+    if args.torch_worker:
+        torch_worker(args.threads, budget, rounds)
         return 0
 
     cell_list = cells(args.quick)
-    torch_seconds = run_torch(args.torch_python, cell_list, args.threads, budget, rounds)
-    # NumPy reads the BLAS thread count when it is first imported, i.e. here
+    # NumPy reads the BLAS thread count when it is first imported, i.e. after this
     os.environ["OPENBLAS_NUM_THREADS"] = str(args.threads)
     os.environ["OMP_NUM_THREADS"] = str(args.threads)
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    numpy_seconds = run_numpy(cell_list, budget, rounds)
+    load_before = os.getloadavg()[0]
+    torch_side = start_torch(args.torch_python, args.threads, budget, rounds)
+    # the two sides take turns, cell by cell, so that both see the same machine load;
+    # never at the same time (their thread pools would stall each other)
+    numpy_seconds: list[float | None] = []
+    torch_seconds: list[float] | None = [] if torch_side else None
+    for cell in cell_list:
+        if torch_side is not None and torch_seconds is not None:
+            torch_seconds.append(torch_side.time(cell))
+            time.sleep(0.3)
+        numpy_seconds.append(time_numpy(cell, budget, rounds))
+        time.sleep(0.3)  # let OpenBLAS's threads go idle before PyTorch runs
+    if torch_side is not None:
+        torch_side.close()
 
     import numpy as np
 
     print(
         f"engine benchmark: float64, vocab {VOCAB}, T={STEPS}, forward + backward, {args.threads} threads; "
-        f"numpy {np.__version__}, python {platform.python_version()}, {os.cpu_count()} CPUs"
+        f"numpy {np.__version__}, python {platform.python_version()}, {os.cpu_count()} CPUs; "
+        f"load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after"
     )
     if torch_seconds is None:
         print("PyTorch: not available (no comparison)")
