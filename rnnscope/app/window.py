@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -59,7 +60,7 @@ SPEC_SETTINGS = {
 }
 PANEL_HEIGHT = 170  # minimum height of one heatmap row in a dock; docks scroll beyond
 MODEL_GROUPS_LAST = ("output", "curves")  # docks on the right; model groups go on the left
-SPLIT_ABOVE = 8  # a group with more panels is split into docks by axes (matrices, per-head, ...)
+SPLIT_ABOVE = 12  # a group with more probes is split into docks by axes (matrices, per head, ...)
 
 
 def first_nonfinite_forward(trace: Trace):
@@ -79,20 +80,19 @@ def panel_order(probe: Probe) -> int:
     return 2 if "preact" in probe.name else 1
 
 
-def dock_key(probe: Probe) -> str:
-    """The dock a probe's panels go to: its group, and for the DNC's many probes also what they show.
+def dock_key(probe: Probe, split: bool) -> str:
+    """The dock a probe's panels go to: its group, and for a group of many probes (``split``,
+    the DNC's) also what the panel shows.
 
     Decided from the metadata alone (axes), so a new probe finds its dock with no new code.
     """
     axes = tuple(probe.axes)
-    if probe.group in ("output",) or probe.group.startswith("controller") or len(axes) < 1:
+    if not split or not axes:
         return probe.group
-    if probe.group not in ("dnc",) and len(axes) == 1:
-        return probe.group
-    if len(axes) == 2 and axes[0] != "head":
-        return f"{probe.group} · memory"  # one matrix per step
     if axes[0] == "head":
-        return f"{probe.group} · read heads"
+        return f"{probe.group} · per head"
+    if len(axes) == 2:
+        return f"{probe.group} · matrices"  # one matrix per step
     if axes == ("slot",):
         return f"{probe.group} · slots"
     return f"{probe.group} · vectors"
@@ -567,16 +567,24 @@ class MainWindow(QMainWindow):
         self.panels = []
         groups: dict[str, list[Any]] = {}
         scalars: dict[str, np.ndarray] = {}
+        task = session.task
+        axis_names = {
+            "output": tuple(getattr(task, "output_names", None) or ()),
+            "input": tuple(getattr(task, "input_names", None) or ()),
+        }
+        # a group with many probes (the DNC's) is split into docks by what its panels show
+        drawn = [p for p in trace if p.group != "data" and p.kind != ProbeKind.INDEX and p.data.ndim > 2]
+        sizes = Counter(p.group for p in drawn)
         for probe in sorted(trace, key=panel_order):
             if probe.group == "data" or probe.kind == ProbeKind.INDEX:
                 continue  # inputs and targets are in the sequence strip
             if probe.data.ndim == 2:
                 scalars[probe.name] = probe.row(0)  # one value per step: a curve
                 continue
-            for panel in panels_for_probe(probe):
+            for panel in panels_for_probe(probe, axis_names):
                 panel.hovered.connect(self.statusBar().showMessage)
                 panel.unit_clicked.connect(self._show_unit)
-                groups.setdefault(dock_key(probe), []).append(panel)
+                groups.setdefault(dock_key(probe, sizes[probe.group] > SPLIT_ABOVE), []).append(panel)
         if scalars:
             curves = ScalarPanel(scalars)
             curves.hovered.connect(self.statusBar().showMessage)

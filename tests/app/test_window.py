@@ -361,7 +361,7 @@ def test_hover_on_a_memory_matrix_and_a_read_head(make_window, qtbot):
     window.set_step(6)
     memory = window.panel("dnc/memory")
     head = window.panel("dnc/read_weighting [head 1]")
-    window.group_docks["dnc · memory"].raise_()
+    window.group_docks["dnc · matrices"].raise_()
     qtbot.waitUntil(lambda: memory.plot.vb.width() > 30 and head.plot.vb.width() > 30, timeout=10_000)
     texts = []
     memory.hovered.connect(texts.append)
@@ -405,3 +405,27 @@ def test_a_remembered_file_that_has_gone_falls_back_to_the_default(settings, qtb
     assert window.session is not None and window.spec.text_file is None
     assert "gone.txt" in window.message and "default" in window.message
     assert window.speed_box.value() == 30
+
+
+def test_a_new_probe_gets_a_panel_with_no_new_view_code(make_window):
+    from rnnscope.engine.trace import ProbeKind
+
+    window = make_window(model="rnn")
+    session = window.session
+    trace = type(session.trace)(dict(session.trace.probes), session.trace.model_kind, session.trace.vocab)
+    steps = trace.steps
+    attention = np.random.default_rng(0).dirichlet(np.ones(5), size=(steps, 1, 3))  # (T, B, head, slot)
+    trace.add("extra/attention", attention, ProbeKind.WEIGHTING, ("head", "slot"))
+    trace.add("extra/energy", np.linspace(0, 1, steps)[:, None], ProbeKind.SCALAR)
+    window.set_session(replace(session, trace=trace))
+    assert [window.panel(f"extra/attention [head {h}]").levels for h in range(3)] == [(0.0, 1.0)] * 3
+    assert "extra" in window.group_docks  # a small group: one dock
+    curves = next(p for p in window.panels if p.title == "curves")
+    np.testing.assert_array_equal(curves.series["extra/energy"], np.linspace(0, 1, steps))
+
+
+def test_output_rows_are_named_after_the_task(make_window):
+    window = make_window(model="rnn", task="copy")
+    panel = window.panel("output/probs")
+    ticks = panel.plot.getAxis("left")._tickLevels[0]
+    assert [text for _, text in ticks] == [f"bit {i}" for i in range(6)]

@@ -232,22 +232,29 @@ class MatrixPanel(_ImagePanel):
         return self.values[:, row, col]
 
 
-def panels_for_probe(probe: Probe) -> list[_ImagePanel]:
+def panels_for_probe(probe: Probe, axis_names: dict[str, tuple[str, ...]] | None = None) -> list[_ImagePanel]:
     """Every image panel the probe's metadata calls for (none for scalars, indices and data probes).
 
     ``(T, B, units)``: one units x time heatmap; ``(T, B, head, x)``: one heatmap
     per head; any other ``(T, B, N, M)``: a matrix shown at the current step.
+    ``axis_names`` names the entries of an axis by its name (e.g. the task's output
+    names for ``"output"``) where the probe's own ``tick_labels`` do not.
     """
     data = probe.row(0)
     if probe.kind in (ProbeKind.SCALAR, ProbeKind.INDEX) or probe.group == "data" or data.ndim < 2:
         return []
     axes = tuple(probe.axes)
+    labels = dict(probe.tick_labels)
+    for i, axis in enumerate(axes):
+        names = (axis_names or {}).get(axis)
+        if i not in labels and names and len(names) == data.shape[1 + i]:
+            labels[i] = tuple(names)
     if data.ndim == 2:
         axis = axes[0] if axes else "unit"
-        return [HeatmapPanel(probe.name, data, probe.kind, axis, probe.tick_labels.get(0), probe.name)]
+        return [HeatmapPanel(probe.name, data, probe.kind, axis, labels.get(0), probe.name)]
     if data.ndim == 3 and axes[:1] == ("head",):
         axis = axes[1] if len(axes) > 1 else "slot"
-        names = probe.tick_labels.get(1)
+        names = labels.get(1)
         return [
             HeatmapPanel(f"{probe.name} [head {h}]", data[:, h], probe.kind, axis, names, probe.name)
             for h in range(data.shape[1])
@@ -255,8 +262,8 @@ def panels_for_probe(probe: Probe) -> list[_ImagePanel]:
     if data.ndim == 3:
         axes2 = axes if len(axes) == 2 else ("row", "column")
         panel = MatrixPanel(probe.name, data, probe.kind, axes2, probe.name)
-        panel.name_rows(probe.tick_labels.get(0))
-        panel.name_columns(probe.tick_labels.get(1))
+        panel.name_rows(labels.get(0))
+        panel.name_columns(labels.get(1))
         return [panel]
     return []
 
