@@ -137,6 +137,10 @@ class LSTM(RecurrentModel):
         preact = input_projection(inputs, Wx * half).reshape(steps, batch, 4 * H)
         preact += b * half
         Wh_half = Wh * half
+        if batch > 1:
+            # column-major: OpenBLAS runs (B, H) @ (H, 4H) up to 1.7x faster with the
+            # right operand transposed in memory (measured here; gemv at B=1 prefers rows)
+            Wh_half = np.asfortranarray(Wh_half)
         # without a trace the gates overwrite their pre-activations in place
         gates = preact if trace is None else np.empty_like(preact)
         # hs[0] / cs[0] hold the initial state: hs[:-1] is then h_{t-1} for every t
