@@ -41,7 +41,9 @@ def render(kind: str, path: str, settings_path: str) -> str:
     window.show()
     app.processEvents()
     window.set_step(step)
-    heatmap = next(p for p in window.panels if hasattr(p, "unit_axis") and hasattr(p, "cursor"))
+    heatmaps = [p for p in window.panels if hasattr(p, "cursor") and hasattr(p, "unit_axis")]
+    own = [p for p in heatmaps if not p.probe_name.startswith(("output/", "dnc/"))]
+    heatmap = (own or heatmaps)[0]  # a unit of the model itself, e.g. a gate
     heatmap.unit_clicked.emit(heatmap.title, 3, step)  # so the unit plot is not empty
     app.processEvents()
     window.export_view_png(path)

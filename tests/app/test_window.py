@@ -424,8 +424,13 @@ def test_a_new_probe_gets_a_panel_with_no_new_view_code(make_window):
     np.testing.assert_array_equal(curves.series["extra/energy"], np.linspace(0, 1, steps))
 
 
-def test_output_rows_are_named_after_the_task(make_window):
+def test_output_rows_are_named_after_the_task(make_window, qtbot):
     window = make_window(model="rnn", task="copy")
     panel = window.panel("output/probs")
+    qtbot.waitUntil(lambda: panel.plot.vb.width() > 30, timeout=10_000)
     ticks = panel.plot.getAxis("left")._tickLevels[0]
     assert [text for _, text in ticks] == [f"bit {i}" for i in range(6)]
+    texts = []
+    panel.hovered.connect(texts.append)
+    panel._on_move(panel.plot.vb.mapViewToScene(QPointF(2.5, 4.5)))
+    assert texts and "output 4 (bit 4)" in texts[-1]

@@ -20,7 +20,7 @@ from rnnscope.engine.trace import Probe, ProbeKind
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 
 DOWNSAMPLE_ABOVE = 2000  # images wider than this many steps are drawn downsampled to the screen
-MAX_TICK_LABELS = 16  # an axis with more named entries shows every k-th name
+MAX_TICK_LABELS = 16  # an axis with more named entries keeps numbers (hover gives the names)
 
 
 def colour_map_and_levels(kind: ProbeKind, data: np.ndarray) -> tuple[pg.ColorMap, tuple[float, float]]:
@@ -34,9 +34,8 @@ def colour_map_and_levels(kind: ProbeKind, data: np.ndarray) -> tuple[pg.ColorMa
 
 
 def _name_ticks(names: tuple[str, ...]) -> list[list[tuple[float, str]]]:
-    """pyqtgraph ticks naming rows ``0..len(names)-1`` (at their centres), thinned to stay readable."""
-    every = max(1, int(np.ceil(len(names) / MAX_TICK_LABELS)))
-    return [[(i + 0.5, str(name)) for i, name in enumerate(names) if i % every == 0]]
+    """pyqtgraph ticks naming rows ``0..len(names)-1`` at their centres."""
+    return [[(i + 0.5, str(name)) for i, name in enumerate(names)]]
 
 
 class _ImagePanel(QWidget):
@@ -94,11 +93,11 @@ class _ImagePanel(QWidget):
             self.colour_bar.setLevels(levels)
 
     def name_rows(self, names: tuple[str, ...] | None) -> None:
-        if names:
+        if names and len(names) <= MAX_TICK_LABELS:
             self.plot.getAxis("left").setTicks(_name_ticks(names))
 
     def name_columns(self, names: tuple[str, ...] | None) -> None:
-        if names:
+        if names and len(names) <= MAX_TICK_LABELS:
             self.plot.getAxis("bottom").setTicks(_name_ticks(names))
 
     def mark_problem(self) -> None:
@@ -182,7 +181,8 @@ class HeatmapPanel(_ImagePanel):
         return f"{self.title}  {self.unit_axis} {row}{name}"
 
     def describe(self, row: int, col: int) -> str:
-        return f"{self.title}  step {col}  {self.unit_axis} {row}  value {self.values[col, row]:.6g}"
+        name = f" ({self.unit_names[row]})" if self.unit_names and row < len(self.unit_names) else ""
+        return f"{self.title}  step {col}  {self.unit_axis} {row}{name}  value {self.values[col, row]:.6g}"
 
     def cell_over_time(self, row: int, col: int) -> np.ndarray:
         return self.values[:, row]
