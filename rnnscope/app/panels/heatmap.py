@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import QVBoxLayout, QWidget
 
 from rnnscope.engine.trace import Probe, ProbeKind
@@ -38,6 +38,20 @@ def _name_ticks(names: tuple[str, ...]) -> list[list[tuple[float, str]]]:
     return [[(i + 0.5, str(name)) for i, name in enumerate(names)]]
 
 
+def _free_label_width(label: pg.LabelItem) -> None:
+    """Like ``LabelItem.updateMin``, but with no minimum width: a long text is cut, not the plot."""
+    height = label.itemRect().height()
+    label.setMinimumWidth(0)
+    label.setMinimumHeight(height)
+    label._sizeHint = {
+        Qt.SizeHint.MinimumSize: (0, height),
+        Qt.SizeHint.PreferredSize: (0, height),
+        Qt.SizeHint.MaximumSize: (-1, -1),
+        Qt.SizeHint.MinimumDescent: (0, 0),
+    }
+    label.updateGeometry()
+
+
 class _ImagePanel(QWidget):
     """A plot with one image, a colour bar and hover / click reporting in data coordinates."""
 
@@ -61,7 +75,7 @@ class _ImagePanel(QWidget):
         self.view.setBackground("w")
         self.view.ci.setContentsMargins(2, 2, 2, 2)
         self.plot = self.view.addPlot()
-        self.plot.setTitle(title, size="9pt")
+        self.set_title(title)
         self.plot.setLabel("bottom", x_label)
         self.plot.setLabel("left", y_label)
         self.plot.setMenuEnabled(False)
@@ -92,6 +106,15 @@ class _ImagePanel(QWidget):
         else:
             self.colour_bar.setLevels(levels)
 
+    def set_title(self, text: str, color: str | None = None) -> None:
+        """The plot's title; a long one is cut rather than pushing the colour bar out of a narrow dock."""
+        label = self.plot.titleLabel
+        if not getattr(label, "_width_free", False):
+            # pyqtgraph makes the title's text width the minimum width of the plot's column
+            label.updateMin = lambda: _free_label_width(label)
+            label._width_free = True
+        self.plot.setTitle(text, size="9pt", **({"color": color} if color else {}))
+
     def name_rows(self, names: tuple[str, ...] | None) -> None:
         if names and len(names) <= MAX_TICK_LABELS:
             self.plot.getAxis("left").setTicks(_name_ticks(names))
@@ -102,7 +125,7 @@ class _ImagePanel(QWidget):
 
     def mark_problem(self) -> None:
         """Title in red: the first non-finite value of the trace is in this panel."""
-        self.plot.setTitle(f"⚠ {self.title}: non-finite", color="#b71c1c", size="9pt")
+        self.set_title(f"⚠ {self.title}: non-finite", color="#b71c1c")
 
     def shown_values(self) -> np.ndarray:
         """The 2-D array currently drawn (rows x columns)."""
@@ -206,7 +229,7 @@ class MatrixPanel(_ImagePanel):
         self.unit_axis = axes[0]
         self.step = 0
         self._show(values[0], values)
-        self.plot.setTitle(f"{title}  (step 0)", size="9pt")
+        self.set_title(f"{title}  (step 0)")
 
     def shown_values(self) -> np.ndarray:
         return self.values[self.step]
@@ -217,7 +240,7 @@ class MatrixPanel(_ImagePanel):
         low, high = self.levels
         matrix = np.nan_to_num(self.values[step], nan=0.0, posinf=high, neginf=low)
         self.image.setImage(matrix, autoLevels=False)
-        self.plot.setTitle(f"{self.title}  (step {step})", size="9pt")
+        self.set_title(f"{self.title}  (step {step})")
 
     def cell_name(self, row: int, col: int) -> str:
         return f"{self.title}  {self.axes[0]} {row}  {self.axes[1]} {col}"
