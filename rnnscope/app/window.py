@@ -480,18 +480,33 @@ class MainWindow(QMainWindow):
         self._start(lambda: build_session(spec), background)
 
     def show_model(self, model: Any, task: Any = None, background: bool = True) -> None:
-        """Display ``model`` (e.g. a copy of training weights) on the current sequence: a re-trace."""
-        if task is None or (self.session is not None and task is self.session.task):
-            task = self.current_task()
-            batch = self.current_batch()
-        else:
-            batch = sequence_for(self.spec, task)
+        """Display ``model`` (e.g. a copy of training weights) on the current sequence: a re-trace.
+
+        With another ``task`` (a checkpoint's), a sequence of that task is drawn and the
+        controls follow the model and the task.
+        """
+        config = model.config
         spec = SessionSpec(**vars(self.spec))
-        spec.model = model.config.kind
-        spec.hidden = model.config.hidden_size
+        spec.model, spec.hidden = config.kind, config.hidden_size
+        if config.kind == "dnc":
+            spec.slots, spec.width = config.memory_slots, config.memory_width
+            spec.read_heads = config.read_heads
+        same_task = task is None or (self.session is not None and task is self.session.task)
+        if same_task:
+            task, batch = self.current_task(), self.current_batch()
+        else:
+            batch = None
+            name = getattr(task, "name", spec.task)
+            if name != spec.task and name in TASKS:
+                spec.task, spec.text = name, None
+                spec.length = TASK_LENGTHS.get(name) or spec.length
+            options = getattr(task, "options", {}) or {}
+            if spec.task == "chars" and ("path" in options or "corpus" in options):
+                spec.text_file = options.get("path")
+                spec.corpus = options.get("corpus", spec.corpus)
 
         def job() -> Session:
-            session = trace_session(model, task, batch)
+            session = trace_session(model, task, batch if batch is not None else sequence_for(spec, task))
             session.spec = spec
             return session
 

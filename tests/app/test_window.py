@@ -434,3 +434,18 @@ def test_output_rows_are_named_after_the_task(make_window, qtbot):
     panel.hovered.connect(texts.append)
     panel._on_move(panel.plot.vb.mapViewToScene(QPointF(2.5, 4.5)))
     assert texts and "output 4 (bit 4)" in texts[-1]
+
+
+def test_a_model_on_another_task_moves_the_controls(make_window):
+    require_model("dnc")
+    from rnnscope.engine.models.base import build_model
+    from rnnscope.engine.tasks import build_task
+
+    window = make_window(model="rnn", task="chars")
+    task = build_task("copy")
+    model = build_model(task.model_config("dnc", 10, memory_slots=5, memory_width=3, read_heads=1))
+    window.show_model(model, task, background=False)
+    assert window.session.trace.model_kind == "dnc" and window.current_task() is task
+    assert (window.model_box.currentText(), window.task_box.currentText()) == ("dnc", "copy")
+    assert (window.hidden_box.value(), window.slots_box.value(), window.heads_box.value()) == (10, 5, 1)
+    assert window.steps == 2 * 6 + 1 and window.slots_box.isEnabled() and not window.text_edit.isEnabled()
