@@ -449,3 +449,26 @@ def test_a_model_on_another_task_moves_the_controls(make_window):
     assert (window.model_box.currentText(), window.task_box.currentText()) == ("dnc", "copy")
     assert (window.hidden_box.value(), window.slots_box.value(), window.heads_box.value()) == (10, 5, 1)
     assert window.steps == 2 * 6 + 1 and window.slots_box.isEnabled() and not window.text_edit.isEnabled()
+
+
+def test_command_line_dnc_on_copy_and_a_checkpoint_path(settings, qtbot, tmp_path):
+    require_model("dnc")
+    pytest.importorskip("rnnscope.engine.checkpoint", reason="the checkpoint module is not in this build yet")
+    from rnnscope.app.main import build_parser, build_window
+    from rnnscope.engine.checkpoint import save_checkpoint
+    from rnnscope.engine.models.base import build_model
+    from rnnscope.engine.tasks import build_task
+
+    args = build_parser().parse_args(["--model", "dnc", "--task", "copy", "--hidden", "8", "--slots", "5"])
+    window = build_window(args, settings=settings, training_tools=False)
+    qtbot.addWidget(window)
+    assert window.session.trace.model_kind == "dnc" and window.current_task().name == "copy"
+    assert window.session.trace["dnc/memory"].data.shape[2] == 5
+
+    task = build_task("sine")
+    path = tmp_path / "rnn.npz"
+    save_checkpoint(path, build_model(task.model_config("rnn", 6, seed=2)), task=task)
+    again = build_window(build_parser().parse_args([str(path)]), settings=settings, training_tools=False)
+    qtbot.addWidget(again)
+    assert again.session.trace.model_kind == "rnn" and again.current_task().name == "sine"
+    assert again.session.trace["rnn/hidden"].data.shape[2] == 6
