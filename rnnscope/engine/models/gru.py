@@ -50,7 +50,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnscope.engine.models.base import CoreOutput, RecurrentModel, State, init_uniform
-from rnnscope.engine.models.lstm import input_projection
+from rnnscope.engine.models.lstm import column_major, input_projection
 from rnnscope.engine.params import GateSlice, Params
 from rnnscope.engine.trace import ProbeKind, Trace
 
@@ -124,7 +124,7 @@ class GRU(RecurrentModel):
         reset_after = self.config.reset_after
         # column-major weights: OpenBLAS runs (B, H) @ (H, G) up to 1.7x faster with the
         # right operand transposed in memory (measured here; gemv at B=1 prefers rows)
-        layout = np.asfortranarray if batch > 1 else np.ascontiguousarray
+        layout = column_major if batch > 1 else np.ascontiguousarray
         if reset_after:
             bh = self.params["bh"]
             Wh_step = layout(Wh)
