@@ -98,6 +98,10 @@ def dock_key(probe: Probe, split: bool) -> str:
     return f"{probe.group} · vectors"
 
 
+def _with_suffix(path: str, suffix: str) -> str:
+    return path if path.lower().endswith(suffix) else path + suffix
+
+
 def _atomic_write(path: str, write) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     handle, temporary = tempfile.mkstemp(dir=directory, suffix=os.path.splitext(path)[1])
@@ -815,15 +819,39 @@ class MainWindow(QMainWindow):
             self.next_step()
 
     # ------------------------------------------------------------------ export
-    def export_widget_png(self, widget: QWidget, path: str) -> None:
-        _atomic_write(path, lambda temporary: widget.grab().save(temporary, "PNG"))
+    def export_widget_png(self, widget: QWidget, path: str) -> str | None:
+        """``widget`` as drawn, to a PNG (``.png`` added if missing).
 
-    def export_view_png(self, path: str) -> None:
-        self.export_widget_png(self, path)
+        Returns the path written, or None after a message (the app keeps running)."""
+        path = _with_suffix(path, ".png")
 
-    def export_trace_npz(self, path: str) -> None:
-        """Every probe as a plain array keyed by probe name (``np.load(path)`` reads it, no pickles)."""
+        def save(temporary: str) -> None:
+            if not widget.grab().save(temporary, "PNG"):
+                raise OSError("the image could not be written")
+
+        try:
+            _atomic_write(path, save)
+        except OSError as error:
+            self.show_message(f"Could not export {path}: {error}")
+            return None
+        self.statusBar().showMessage(f"wrote {path}", 5000)
+        return path
+
+    def export_view_png(self, path: str) -> str | None:
+        return self.export_widget_png(self, path)
+
+    def export_trace_npz(self, path: str) -> str | None:
+        """Every probe keyed by its name, plus its metadata (``np.load(path)`` reads the arrays, no pickles;
+        :func:`rnnscope.report.trace_export.read_trace_npz` the whole trace)."""
         if self.session is None:
-            return
-        arrays = self.session.trace.to_arrays()
-        _atomic_write(path, lambda temporary: np.savez_compressed(temporary, **arrays))
+            return None
+        from rnnscope.report.trace_export import write_trace_npz
+
+        path = _with_suffix(path, ".npz")
+        try:
+            write_trace_npz(self.session.trace, path)
+        except Exception as error:  # unwritable folder, full disk: a message, the app keeps running
+            self.show_message(f"Could not export {path}: {error}")
+            return None
+        self.statusBar().showMessage(f"wrote {path}", 5000)
+        return path

@@ -274,9 +274,20 @@ def test_png_and_npz_exports_load(make_window, tmp_path):
     window.export_trace_npz(str(tmp_path / "trace.npz"))
     assert image_is_not_blank(tmp_path / "view.png")
     assert image_is_not_blank(tmp_path / "panel.png")
-    with np.load(tmp_path / "trace.npz", allow_pickle=False) as arrays:
-        for name, probe in window.session.trace.probes.items():
-            np.testing.assert_array_equal(arrays[name], probe.data)
+    with np.load(tmp_path / "trace.npz", allow_pickle=False) as arrays:  # plain arrays, no pickles
+        assert len(arrays.files) == len(window.session.trace.names()) + 1  # + the metadata
+    from rnnscope.report.trace_export import read_trace_npz
+
+    again = read_trace_npz(tmp_path / "trace.npz")
+    assert again.names() == window.session.trace.names()
+    assert again.model_kind == window.session.trace.model_kind
+    for name, probe in window.session.trace.probes.items():
+        np.testing.assert_array_equal(again[name].data, probe.data)
+        assert (again[name].kind, again[name].axes) == (probe.kind, probe.axes)
+    assert window.export_trace_npz(str(tmp_path / "bare")) == str(tmp_path / "bare.npz")
+    assert (tmp_path / "bare.npz").exists()
+    assert window.export_view_png(str(tmp_path / "missing" / "view.png")) is None
+    assert "Could not export" in window.message and window.isVisible()
     titles = [a.text() for a in window.panel_export_menu.actions()]
     assert heatmaps(window)[0].title in titles
 
@@ -390,8 +401,9 @@ def test_file_menu_exports_through_the_save_dialog(make_window, tmp_path, monkey
     next(a for a in window.panel_export_menu.actions() if a.text() == panel.title).trigger()
     assert image_is_not_blank(tmp_path / "view.png") and image_is_not_blank(tmp_path / "one.png")
     assert QImage(str(tmp_path / "one.png")).size() == panel.grab().size()
-    with np.load(tmp_path / "trace.npz", allow_pickle=False) as arrays:
-        assert set(arrays.files) == set(window.session.trace.names())
+    from rnnscope.report.trace_export import read_trace_npz
+
+    assert read_trace_npz(tmp_path / "trace.npz").names() == window.session.trace.names()
 
 
 def test_a_remembered_file_that_has_gone_falls_back_to_the_default(settings, qtbot, tmp_path):
