@@ -58,6 +58,7 @@ SPEC_SETTINGS = {
     "text_file": str,
     "text": str,
 }
+FIRST_TRACE_IN_BACKGROUND = 1_000_000  # steps x hidden units above which even the first trace is threaded
 PANEL_HEIGHT = 170  # minimum height of one heatmap row in a dock; docks scroll beyond
 MODEL_GROUPS_LAST = ("output", "curves")  # docks on the right; model groups go on the left
 SPLIT_ABOVE = 12  # a group with more probes is split into docks by axes (matrices, per head, ...)
@@ -163,17 +164,27 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         size = self.settings.value("window/size")
         self.resize(size if size is not None else QSize(1280, 860))
+        self._falling_back = False
         if trace_now:
-            # the first trace runs here, so the window opens with something on screen
-            self.retrace(background=False)
-            if self.session is None:  # e.g. a remembered text file that has gone: the defaults instead
-                problem = self.message
-                self.spec = SessionSpec()
-                self.text_edit.setText("")
-                self._sync_controls(self.spec)
-                self.retrace(background=False)
-                self.show_message(f"{problem} (showing the default model instead)")
+            # the first trace runs here, so the window opens with something on screen; a long
+            # remembered sequence is traced on the worker instead, so the window still opens at once
+            heavy = self.spec.length * self.spec.hidden > FIRST_TRACE_IN_BACKGROUND
+            self.retrace(background=heavy)
         self.restore_layout()
+
+    def _fall_back(self) -> None:
+        """Nothing shown yet and the picked model cannot be traced (a remembered file has gone,
+        settings from an older version): show the default model, and say why."""
+        problem = self.message
+        self._falling_back = True
+        try:
+            self.spec = SessionSpec()
+            self.text_edit.setText("")
+            self._sync_controls(self.spec)
+            self.retrace(background=False)
+        finally:
+            self._falling_back = False
+        self.show_message(f"{problem} (showing the default model instead)")
 
     # ------------------------------------------------------------------ settings
     def _load_spec(self) -> SessionSpec:
@@ -546,6 +557,8 @@ class MainWindow(QMainWindow):
         if generation is not None and generation != self._generation:
             return
         self.show_message(f"Could not trace: {message}")
+        if self.session is None and not self._falling_back:
+            self._fall_back()
         self.session_failed.emit(message)
         self.trace_done.emit()
 
@@ -608,7 +621,10 @@ class MainWindow(QMainWindow):
             curves = ScalarPanel(scalars)
             curves.hovered.connect(self.statusBar().showMessage)
             groups.setdefault("curves", []).append(curves)
+        first = not self.group_docks
         self._fill_docks(groups)
+        if first:
+            self.restore_layout()  # the remembered layout names these docks; they exist only now
         if self.strip is not None:
             self.strip.deleteLater()
             self.strip_host.removeWidget(self.strip)

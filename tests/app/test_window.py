@@ -484,3 +484,15 @@ def test_command_line_dnc_on_copy_and_a_checkpoint_path(settings, qtbot, tmp_pat
     qtbot.addWidget(again)
     assert again.session.trace.model_kind == "rnn" and again.current_task().name == "sine"
     assert again.session.trace["rnn/hidden"].data.shape[2] == 6
+
+
+def test_a_long_remembered_sequence_is_first_traced_on_the_worker(settings, qtbot, monkeypatch):
+    import rnnscope.app.window as window_module
+
+    monkeypatch.setattr(window_module, "FIRST_TRACE_IN_BACKGROUND", 100)
+    window = window_module.MainWindow(settings=settings, overrides={"hidden": 8, "length": 30})
+    qtbot.addWidget(window)
+    window.show()  # the window is up before its trace has arrived
+    qtbot.waitUntil(lambda: window.session is not None, timeout=10_000)
+    window.wait_for_workers()
+    assert window.steps == 30 and window.panels
