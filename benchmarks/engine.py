@@ -20,7 +20,7 @@ GFLOP/s is nominal: the matmul work of the forward pass (input projection,
 recurrent matmul, read-out) times three for forward + backward, divided by the
 time. Each cell reports the best of several timing rounds (the machine is shared).
 
-    python benchmarks/engine.py [--quick] [--json PATH] [--threads N] [--torch-python PATH]
+    python benchmarks/engine.py [--quick] [--json PATH] [--threads N] [--repeats N] [--torch-python PATH]
 
 Target: ``ratio_vs_torch >= 1.0`` in every LSTM cell, ``>= 2`` at B=1.
 """
@@ -179,6 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--budget", type=float, default=None, help="seconds of timing per cell")
     parser.add_argument("--rounds", type=int, default=None, help="timing rounds per cell (best is kept)")
+    parser.add_argument(
+        "--repeats", type=int, default=1, help="run the grid N times, keep each side's best per cell"
+    )
     parser.add_argument("--torch-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     budget = args.budget if args.budget is not None else (0.5 if args.quick else 2.0)
@@ -197,21 +200,27 @@ def main(argv: list[str] | None = None) -> int:
     torch_side = start_torch(args.torch_python, args.threads, budget, rounds)
     # the two sides take turns, cell by cell, so that both see the same machine load;
     # never at the same time (their thread pools would stall each other)
-    numpy_seconds: list[float | None] = []
-    torch_seconds: list[float] | None = [] if torch_side else None
-    for cell in cell_list:
-        if torch_side is not None and torch_seconds is not None:
-            torch_seconds.append(torch_side.time(cell))
-            time.sleep(0.3)
-        numpy_seconds.append(time_numpy(cell, budget, rounds))
-        time.sleep(0.3)  # let OpenBLAS's threads go idle before PyTorch runs
+    # with --repeats N the whole grid runs N times and each side keeps its best per cell
+    # (interference from other jobs on a shared machine lasts longer than one cell)
+    numpy_seconds: list[float | None] = [None] * len(cell_list)
+    torch_seconds: list[float] | None = [float("inf")] * len(cell_list) if torch_side else None
+    for _ in range(args.repeats):
+        for k, cell in enumerate(cell_list):
+            if torch_side is not None and torch_seconds is not None:
+                torch_seconds[k] = min(torch_seconds[k], torch_side.time(cell))
+                time.sleep(0.3)
+            seconds = time_numpy(cell, budget, rounds)
+            if seconds is not None:
+                numpy_seconds[k] = min(numpy_seconds[k] or float("inf"), seconds)
+            time.sleep(0.3)  # let OpenBLAS's threads go idle before PyTorch runs
     if torch_side is not None:
         torch_side.close()
 
     import numpy as np
 
     print(
-        f"engine benchmark: float64, vocab {VOCAB}, T={STEPS}, forward + backward, {args.threads} threads; "
+        f"engine benchmark: float64, vocab {VOCAB}, T={STEPS}, forward + backward, {args.threads} threads, "
+        f"best of {rounds} rounds x {args.repeats} runs; "
         f"numpy {np.__version__}, python {platform.python_version()}, {os.cpu_count()} CPUs; "
         f"load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after"
     )
