@@ -38,6 +38,36 @@ def _name_ticks(names: tuple[str, ...]) -> list[list[tuple[float, str]]]:
     return [[(i + 0.5, str(name)) for i, name in enumerate(names)]]
 
 
+class ColourBar(pg.GraphicsLayout):
+    """A vertical colour scale with a value axis: ``cmap`` from ``levels[0]`` (bottom) to ``levels[1]``.
+
+    Much cheaper to build than ``pg.ColorBarItem`` (which is a whole ``PlotItem``): a window
+    with fifty heatmaps builds fifty of these.
+    """
+
+    def __init__(self, cmap: pg.ColorMap, levels: tuple[float, float], width: int = 10):
+        super().__init__()
+        self.layout.setContentsMargins(0, 0, 0, 0)
+        self.layout.setHorizontalSpacing(0)
+        self.cmap = cmap
+        self.box = pg.ViewBox(enableMouse=False, enableMenu=False, defaultPadding=0)
+        self.box.setFixedWidth(width)
+        self.bar = pg.ImageItem(np.linspace(0.0, 1.0, 256)[:, None], levels=(0.0, 1.0))
+        self.bar.setLookupTable(cmap.getLookupTable(nPts=256))
+        self.box.addItem(self.bar)
+        self.axis = pg.AxisItem("right", linkView=self.box)
+        self.addItem(self.box, 0, 0)
+        self.addItem(self.axis, 0, 1)
+        self.levels = levels
+        self.setLevels(levels)
+
+    def setLevels(self, levels: tuple[float, float]) -> None:  # noqa: N802 - pyqtgraph's spelling
+        low, high = float(levels[0]), float(levels[1])
+        self.levels = (low, high)
+        self.bar.setRect(0.0, low, 1.0, high - low)
+        self.box.setRange(xRange=(0.0, 1.0), yRange=(low, high), padding=0)
+
+
 def _free_label_width(label: pg.LabelItem) -> None:
     """Like ``LabelItem.updateMin``, but with no minimum width: a long text is cut, not the plot."""
     height = label.itemRect().height()
@@ -74,7 +104,7 @@ class _ImagePanel(QWidget):
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground("w")
         self.view.ci.setContentsMargins(2, 2, 2, 2)
-        self.plot = self.view.addPlot()
+        self.plot = self.view.addPlot(enableMenu=False)  # no context menus: cheaper to build
         self.set_title(title)
         self.plot.setLabel("bottom", x_label)
         self.plot.setLabel("left", y_label)
@@ -84,7 +114,7 @@ class _ImagePanel(QWidget):
         self.plot.invertY(True)
         self.image = pg.ImageItem()
         self.plot.addItem(self.image)
-        self.colour_bar: pg.ColorBarItem | None = None
+        self.colour_bar: ColourBar | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
@@ -100,9 +130,11 @@ class _ImagePanel(QWidget):
         # a fixed range: no auto-range pass on every cursor move, and hover maps cells at once
         self.plot.setRange(xRange=(0, image.shape[1]), yRange=(0, image.shape[0]), padding=0)
         self.plot.disableAutoRange()
+        self.image.setLookupTable(cmap.getLookupTable(nPts=256))
         if self.colour_bar is None:
-            self.colour_bar = pg.ColorBarItem(values=levels, colorMap=cmap, interactive=False, width=10)
-            self.colour_bar.setImageItem(self.image, insert_in=self.plot)
+            self.colour_bar = ColourBar(cmap, levels)
+            self.plot.layout.addItem(self.colour_bar, 2, 5)  # after the right-hand axis, as pyqtgraph does
+            self.plot.layout.setColumnFixedWidth(4, 5)
         else:
             self.colour_bar.setLevels(levels)
 

@@ -35,7 +35,7 @@ class ScalarPanel(QWidget):
         self.series = series
         first = None
         for name, values in series.items():
-            plot = self.view.addPlot()
+            plot = self.view.addPlot(enableMenu=False)
             plot.setTitle(name, size="9pt")
             plot.setMenuEnabled(False)
             plot.hideButtons()
