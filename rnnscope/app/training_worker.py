@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from PyQt6.QtCore import QObject, QThread, pyqtSignal, pyqtSlot
+from PyQt6.QtCore import QObject, Qt, QThread, pyqtSignal, pyqtSlot
 
 from rnnscope.engine.models.base import ModelConfig, RecurrentModel, build_model
 from rnnscope.engine.params import Params
@@ -253,7 +253,9 @@ def start_worker(worker: QObject, name: str = "worker") -> QThread:
     thread.setObjectName(name)
     worker.moveToThread(thread)
     thread.started.connect(worker.run)
-    worker.done.connect(thread.quit)
+    # QThread.quit is thread-safe: call it from the worker's thread at once rather than queueing it
+    # to the GUI thread, which may itself be blocked in thread.wait() and would then never run it
+    worker.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
     thread.start()
     return thread
 
