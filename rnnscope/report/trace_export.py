@@ -40,7 +40,8 @@ def write_trace_npz(trace: Trace, path: str | os.PathLike[str]) -> None:
         ],
     }
     buffer = io.BytesIO()
-    arrays = {f"probe{k}": np.ascontiguousarray(p.data) for k, p in enumerate(trace)}
+    # keyed by probe name, so np.load(path)["lstm/forget_gate"] works in a notebook
+    arrays = {p.name: np.ascontiguousarray(p.data) for p in trace}
     np.savez_compressed(buffer, **arrays, **{_META: np.array(json.dumps(meta))})
     atomic_write_bytes(path, buffer.getvalue())
 
@@ -56,10 +57,10 @@ def read_trace_npz(path: str | os.PathLike[str]) -> Trace:
                 model_kind=meta.get("model_kind", ""),
                 vocab=tuple(meta["vocab"]) if meta.get("vocab") is not None else None,
             )
-            for k, info in enumerate(meta["probes"]):
+            for info in meta["probes"]:
                 trace.add(
                     info["name"],
-                    archive[f"probe{k}"],
+                    archive[info["name"]],
                     ProbeKind(info["kind"]),
                     tuple(info["axes"]),
                     gate=info.get("gate"),

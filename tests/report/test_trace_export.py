@@ -47,6 +47,15 @@ def test_npz_round_trip_keeps_every_probe_and_its_description(tmp_path):
         )
 
 
+def test_npz_arrays_are_keyed_by_probe_name_for_plain_numpy(tmp_path):
+    trace = _trace()
+    path = tmp_path / "trace.npz"
+    write_trace_npz(trace, path)
+    with np.load(path, allow_pickle=False) as archive:
+        assert np.array_equal(archive["rnn/hidden"], trace["rnn/hidden"].data)
+        assert set(trace.names()) <= set(archive.files)
+
+
 def test_reading_something_else_is_a_clear_error(tmp_path):
     path = tmp_path / "other.npz"
     np.savez(path, a=np.zeros(3))
