@@ -180,3 +180,41 @@ def test_batched_and_single_sequence_paths_agree():
         single = model.forward(x[:, b : b + 1], y[:, b : b + 1]).trace
         for name in ("lstm/cell", "lstm/hidden", "output/probs"):
             assert np.allclose(single[name].data[:, 0], batched[name].data[:, b], rtol=1e-13, atol=1e-15)
+
+
+def _lstm_problem(seed=10, T=5, B=3):
+    rng = np.random.default_rng(seed)
+    model = build_model(ModelConfig("lstm", 4, 6, 4, seed=seed))
+    x = rng.standard_normal((T, B, 4))
+    y = rng.integers(0, 4, (T, B))
+    return model, x, y, rng
+
+
+def test_buffers_are_reused_once_a_result_is_dropped():
+    model, x, y, _ = _lstm_problem()
+    result = model.forward(x, y, record=False)
+    cells = result.core.cache["cs"]
+    address = cells.ctypes.data
+    del result, cells
+    again = model.forward(x, y, record=False)
+    assert again.core.cache["cs"].ctypes.data == address  # the same memory, not a new block
+
+
+def test_a_kept_result_view_or_trace_is_never_overwritten():
+    model, x, y, rng = _lstm_problem()
+    first = model.forward(x, y, record=False)
+    grads_first = model.backward(first)
+    features = model.forward(x, y, record=False).core.features  # result dropped, view kept
+    kept_features = features.copy()
+    trace = model.forward(x, y).trace
+    kept_cells = trace["lstm/cell"].data.copy()
+    for _ in range(3):  # other inputs through the same model, with and without backward
+        other = rng.standard_normal(x.shape)
+        model.loss_and_gradients(other, y)
+        model.forward(other, y, record=False)
+    assert np.array_equal(features, kept_features)
+    assert np.array_equal(trace["lstm/cell"].data, kept_cells)
+    # backward of the first result again: its cache is intact
+    grads_again = model.backward(first)
+    for name in model.params:
+        assert np.array_equal(grads_again.params[name], grads_first.params[name])

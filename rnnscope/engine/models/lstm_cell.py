@@ -118,7 +118,11 @@ def lstm_cell_step(
 
 
 def lstm_backward_factors(
-    gates: np.ndarray, c_prev: np.ndarray, tanh_c: np.ndarray
+    gates: np.ndarray,
+    c_prev: np.ndarray,
+    tanh_c: np.ndarray,
+    factors: np.ndarray | None = None,
+    dcell: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-step factors of :func:`lstm_cell_backward` that do not depend on the gradient.
 
@@ -130,10 +134,14 @@ def lstm_backward_factors(
 
     so that with ``dc_total = dh * Q + dc`` the pre-activation gradient is
     ``[dc_total K_i | dc_total K_f | dh K_o | dc_total K_g]`` and ``dc_prev = dc_total f``.
+    ``factors`` and ``dcell`` may be given as preallocated outputs of those shapes.
     """
     hidden = c_prev.shape[-1]
     h3 = 3 * hidden
-    factors = np.empty_like(gates)
+    if factors is None:
+        factors = np.empty_like(gates)
+    if dcell is None:
+        dcell = np.empty_like(tanh_c)
     sig = gates[..., :h3]
     np.subtract(1.0, sig, out=factors[..., :h3])
     factors[..., :h3] *= sig  # sigmoid' = s (1 - s)
@@ -145,7 +153,7 @@ def lstm_backward_factors(
     factors[..., hidden : 2 * hidden] *= c_prev
     factors[..., 2 * hidden : h3] *= tanh_c
     cand_factor *= gates[..., :hidden]
-    dcell = np.multiply(tanh_c, tanh_c)
+    np.multiply(tanh_c, tanh_c, out=dcell)
     np.subtract(1.0, dcell, out=dcell)
     dcell *= gates[..., 2 * hidden : h3]
     return factors, dcell
