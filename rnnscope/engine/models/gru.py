@@ -50,7 +50,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnscope.engine.models.base import CoreOutput, RecurrentModel, State, init_uniform
-from rnnscope.engine.models.lstm import column_major, input_projection
+from rnnscope.engine.models.lstm import LSTM, _PoolToken, column_major, input_projection
 from rnnscope.engine.params import GateSlice, Params
 from rnnscope.engine.trace import ProbeKind, Trace
 
@@ -114,13 +114,20 @@ class GRU(RecurrentModel):
         H = Wh.shape[0]
         h2 = 2 * H
         # all input projections (with bias) in one matmul; the loop only does the recurrent part
-        preact = input_projection(inputs, Wx).reshape(steps, batch, 3 * H)
+        pool = self._buffer_pool()
+        record = trace is not None
+        # with a trace the probes are views of these arrays: fresh ones, never pooled
+        take = (lambda shape: np.empty(shape, dtype=self.dtype)) if record else (
+            lambda shape: pool.take(shape, self.dtype)
+        )
+        preact = take((steps, batch, 3 * H))
+        input_projection(inputs, Wx, out=preact.reshape(steps * batch, 3 * H))
         preact += b
-        gates = np.empty_like(preact)
-        hs = np.empty((steps + 1, batch, H), dtype=preact.dtype)  # hs[0] = h_0, hs[t + 1] = h_t
+        gates = take((steps, batch, 3 * H))
+        hs = take((steps + 1, batch, H))  # hs[0] = h_0, hs[t + 1] = h_t
         hs[0] = state["h"]
         # r * h_{t-1} (default) or h_{t-1} Wh_n + bh_n (reset_after): what backward needs
-        extra = np.empty((steps, batch, H), dtype=preact.dtype)
+        extra = take((steps, batch, H))
         reset_after = self.config.reset_after
         # column-major weights: OpenBLAS runs (B, H) @ (H, G) up to 1.7x faster with the
         # right operand transposed in memory (measured here; gemv at B=1 prefers rows)
@@ -216,12 +223,24 @@ class GRU(RecurrentModel):
                     description="r_t * h_{t-1}, the input of Wh_n",
                 )
             trace.add("gru/hidden", hidden, ProbeKind.SIGNED, ("unit",), description="hidden state h_t")
+        cache = {"gates": gates, "hs": hs, "extra": extra}
+        if not record:
+            # back to the pool when the core dies (see LSTM.forward_core); preact is not
+            # needed by backward: it goes back as soon as nothing refers to it
+            token = _PoolToken()
+            pool.when_dead(token, [gates, hs, extra])
+            cache["_pool"] = token
+            buffers = [preact]
+            del preact, pre
+            pool.give_back(buffers)
         return CoreOutput(
             features=hidden,
             hidden=hidden,
             final_state={"h": hs[-1].copy()},
-            cache={"gates": gates, "hs": hs, "extra": extra},
+            cache=cache,
         )
+
+    _buffer_pool = LSTM._buffer_pool
 
     # ------------------------------------------------------------------ backward
     def backward_core(
@@ -244,23 +263,27 @@ class GRU(RecurrentModel):
         reset_after = self.config.reset_after
         # factors that do not depend on the incoming gradient, for all steps at once:
         # da_n = dh * f_n, da_z = dh * f_z, da_r = (d(r h) or da_n) * f_r
-        f_n = np.multiply(n, n)
+        pool = self._buffer_pool()
+        shape = (steps, batch, H)
+        one_minus_z = np.subtract(1.0, z, out=pool.take(shape, dtype))
+        f_n = np.multiply(n, n, out=pool.take(shape, dtype))
         np.subtract(1.0, f_n, out=f_n)
-        f_n *= 1.0 - z
-        f_z = np.subtract(h_prev, n)
+        f_n *= one_minus_z
+        f_z = np.subtract(h_prev, n, out=pool.take(shape, dtype))
         f_z *= z
-        f_z *= 1.0 - z
-        f_r = np.subtract(1.0, r)
+        f_z *= one_minus_z
+        f_r = np.subtract(1.0, r, out=one_minus_z)  # (1 - z is no longer needed)
         f_r *= r
         f_r *= extra if reset_after else h_prev
+        del one_minus_z
         dhidden = np.empty((steps, batch, H), dtype=dtype)
-        dpreact = np.empty((steps, batch, 3 * H), dtype=dtype)  # d(input-side pre-activation)
+        dpreact = pool.take((steps, batch, 3 * H), dtype)  # d(input-side pre-activation)
         dh_next = np.zeros((batch, H), dtype=dtype)
         if dfinal_state is not None:
             dh_next += dfinal_state["h"]
         scratch = np.empty((batch, H), dtype=dtype)
         if reset_after:
-            drec = np.empty((steps, batch, 3 * H), dtype=dtype)  # d(h Wh + bh)
+            drec = pool.take((steps, batch, 3 * H), dtype)  # d(h Wh + bh)
             WhT = Wh.T
         else:
             Wh_rzT = Wh[:, :h2].T
@@ -305,4 +328,10 @@ class GRU(RecurrentModel):
             np.matmul(extra.reshape(flat, H).T, dpre_2d[:, h2:], out=dWh[:, h2:])
             grads["Wh"] = dWh
         dinputs = (dpre_2d @ Wx.T).reshape(steps, batch, width)
+        # the temporaries go back to the pool (no name or view of them may remain)
+        buffers = [f_n, f_z, f_r, dpreact] + ([drec] if reset_after else [])
+        del f_n, f_z, f_r, dpreact, dpre_2d, da_n, dpre, dh
+        if reset_after:
+            del drec, drec_2d, dr
+        pool.give_back(buffers)
         return grads, dinputs, {"h": dh_next}, dhidden
