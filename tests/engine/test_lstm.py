@@ -218,3 +218,13 @@ def test_a_kept_result_view_or_trace_is_never_overwritten():
     grads_again = model.backward(first)
     for name in model.params:
         assert np.array_equal(grads_again.params[name], grads_first.params[name])
+
+
+def test_a_copied_model_gets_its_own_pool():
+    import copy
+
+    model, x, y, _ = _lstm_problem()
+    model.loss_and_gradients(x, y)
+    twin = copy.deepcopy(model)
+    assert twin._buffer_pool() is not model._buffer_pool()
+    assert np.isclose(twin.loss(x, y), model.loss(x, y), rtol=0, atol=0)

@@ -132,6 +132,12 @@ class BufferPool:
         self._free: dict[tuple[tuple[int, ...], str], list[np.ndarray]] = {}
         self._lock = threading.Lock()
 
+    def __reduce__(self) -> tuple[type, tuple]:
+        return (BufferPool, ())  # a copied model starts with an empty pool (and its own lock)
+
+    def __deepcopy__(self, memo: dict) -> BufferPool:
+        return BufferPool()
+
     def take(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         """An uninitialised C-ordered array of ``shape``, reused when one is free."""
         key = (tuple(int(n) for n in shape), np.dtype(dtype).str)
