@@ -32,7 +32,6 @@ import io
 import json
 import math
 import os
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -43,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from rnnscope.engine.atomic import AtomicWriteError, write_atomically
 from rnnscope.engine.models.base import ModelConfig, RecurrentModel, build_model
 from rnnscope.engine.params import Params
 
@@ -214,54 +214,11 @@ def _digest(arrays: Mapping[str, np.ndarray]) -> str:
 
 
 def _atomic_write(target: str, data: bytes) -> None:
-    """``data`` to ``target`` via a temporary file in the same directory, fsync and ``os.replace``.
-
-    Whatever goes wrong -- an ``OSError``, or Ctrl-C in the middle -- the
-    temporary file is removed and ``target`` keeps its old contents.
-    """
-    directory = os.path.dirname(target)
-    if os.path.isdir(target):
-        raise CheckpointError(target, "cannot write the checkpoint: the path is a directory")
-    if not os.path.isdir(directory):
-        raise CheckpointError(
-            target, f"cannot write the checkpoint: the directory {directory!r} does not exist"
-        )
+    """``data`` to ``target`` atomically (see :func:`rnnscope.engine.atomic.write_atomically`)."""
     try:
-        handle, temporary = tempfile.mkstemp(prefix=".ckpt-", suffix=".part", dir=directory)
-    except OSError as error:
-        raise CheckpointError(target, f"cannot write the checkpoint: {error.strerror or error}") from None
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, _mode_for(target))
-        os.replace(temporary, target)
-    except BaseException as error:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        if isinstance(error, OSError):
-            raise CheckpointError(target, f"cannot write the checkpoint: {error.strerror or error}") from None
-        raise
-    try:  # make the rename itself durable
-        descriptor = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
-    except OSError:
-        pass
-
-
-def _mode_for(target: str) -> int:
-    try:
-        return os.stat(target).st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0o022)
-        os.umask(umask)
-        return 0o666 & ~umask
+        write_atomically(target, data)
+    except AtomicWriteError as error:
+        raise CheckpointError(target, f"cannot write the checkpoint: {error.reason}") from None
 
 
 # ---------------------------------------------------------------------- loading
