@@ -16,14 +16,11 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from rnnscope.commands.argtypes import UsageError, natural, nonnegative_float, positive, positive_float
 from rnnscope.engine.models.base import MODEL_KINDS
 
 TASKS = ("chars", "copy", "repeat_copy", "recall", "sine", "sentiment")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(Exception):
-    """A bad combination of options or an input that cannot be used (exit status 2)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,15 +41,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="task that provides the batch (default: chars, or the checkpoint's task with --checkpoint)",
     )
     model.add_argument("--corpus", help="chars task: name of a shipped corpus (default: the task's default)")
-    model.add_argument("--hidden", type=_positive, default=16, help="hidden units H (default: 16)")
-    model.add_argument("--slots", type=_positive, help="DNC: memory slots N (default: the model's, 16)")
-    model.add_argument("--width", type=_positive, help="DNC: memory width W (default: the model's, 16)")
-    model.add_argument("--read-heads", type=_positive, help="DNC: read heads R (default: the model's, 4)")
-    model.add_argument("--batch", type=_positive, default=2, help="sequences in the batch B (default: 2)")
-    model.add_argument("--length", type=_positive, help="steps T (default: the task's default length)")
+    model.add_argument("--hidden", type=positive, default=16, help="hidden units H (default: 16)")
+    model.add_argument("--slots", type=positive, help="DNC: memory slots N (default: the model's, 16)")
+    model.add_argument("--width", type=positive, help="DNC: memory width W (default: the model's, 16)")
+    model.add_argument("--read-heads", type=positive, help="DNC: read heads R (default: the model's, 4)")
+    model.add_argument("--batch", type=positive, default=2, help="sequences in the batch B (default: 2)")
+    model.add_argument("--length", type=positive, help="steps T (default: the task's default length)")
     model.add_argument(
         "--seed",
-        type=_natural,
+        type=natural,
         default=0,
         help="seeds the model's initialisation, the batch and the sampling",
     )
@@ -73,13 +70,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: sampled)",
     )
     check.add_argument(
-        "--samples", type=_positive, default=10, help="elements per tensor/gate slice (default: 10)"
+        "--samples", type=positive, default=10, help="elements per tensor/gate slice (default: 10)"
     )
     check.add_argument(
-        "--directions", type=_positive, default=3, help="directions per tensor/gate (default: 3)"
+        "--directions", type=positive, default=3, help="directions per tensor/gate (default: 3)"
     )
     check.add_argument(
-        "--step", type=_positive_float, default=1e-5, help="finite-difference step h (default: 1e-5)"
+        "--step", type=positive_float, default=1e-5, help="finite-difference step h (default: 1e-5)"
     )
     check.add_argument(
         "--absolute-step",
@@ -96,19 +93,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
     thresholds = parser.add_argument_group("thresholds")
-    thresholds.add_argument("--ok", type=_nonnegative_float, default=1e-7, help="ok below (default: 1e-7)")
+    thresholds.add_argument("--ok", type=nonnegative_float, default=1e-7, help="ok below (default: 1e-7)")
     thresholds.add_argument(
-        "--fail", type=_nonnegative_float, default=1e-4, help="fail above (default: 1e-4)"
+        "--fail", type=nonnegative_float, default=1e-4, help="fail above (default: 1e-4)"
     )
     thresholds.add_argument(
         "--floor",
-        type=_nonnegative_float,
+        type=nonnegative_float,
         default=1e-4,
         help="'too small' below floor * the tensor's largest |gradient| (default: 1e-4)",
     )
     thresholds.add_argument(
         "--kink",
-        type=_nonnegative_float,
+        type=nonnegative_float,
         default=1e-3,
         help="one-sided differences disagreeing by more than this mark a kink (default: 1e-3)",
     )
@@ -135,34 +132,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="colour the status column (auto: when stdout is a terminal and NO_COLOR is unset)",
     )
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
-
-
-def _natural(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not (np.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
-
-
-def _nonnegative_float(text: str) -> float:
-    value = float(text)
-    if not (np.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
-    return value
 
 
 class ProgressBar:

@@ -26,15 +26,19 @@ import time
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from rnnscope.commands.argtypes import (
+    UsageError,
+    natural,
+    nonnegative_float,
+    positive,
+    positive_float,
+    unit_float,
+)
 from rnnscope.engine.models.base import MODEL_KINDS
 
 TASKS = ("chars", "copy", "repeat_copy", "recall", "sine", "sentiment")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULTS = {"model": "lstm", "hidden": 128, "batch": 16, "seq_len": 25, "optimizer": "adagrad", "clip": 5.0}
-
-
-class UsageError(Exception):
-    """A bad combination of options or an input that cannot be used (exit status 2)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,17 +53,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     model = parser.add_argument_group("model and data")
     model.add_argument("--model", choices=MODEL_KINDS, help="model kind (default: lstm)")
-    model.add_argument("--hidden", type=_positive, help="hidden units H (default: 128)")
+    model.add_argument("--hidden", type=positive, help="hidden units H (default: 128)")
     model.add_argument("--task", choices=TASKS, help="task (default: chars, or the checkpoint's)")
     model.add_argument("--data", metavar="PATH", help="chars task: a UTF-8 text file to train on")
     model.add_argument("--corpus", help="chars task: a shipped corpus (lighthouse, arithmetic, toycode)")
-    model.add_argument("--batch", type=_positive, help="sequences per batch B (default: 16)")
+    model.add_argument("--batch", type=positive, help="sequences per batch B (default: 16)")
     model.add_argument(
         "--seq-len",
-        type=_positive,
+        type=positive,
         help="steps per chunk T, the truncated-BPTT length for text (default: 25)",
     )
-    model.add_argument("--seed", type=_natural, help="seeds the initial weights and the batches (default: 0)")
+    model.add_argument("--seed", type=natural, help="seeds the initial weights and the batches (default: 0)")
 
     optimiser = parser.add_argument_group("optimiser")
     optimiser.add_argument(
@@ -68,20 +72,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("sgd", "adagrad", "rmsprop", "adam"),
         help="default: adagrad, or the checkpoint's",
     )
-    optimiser.add_argument("--lr", type=_positive_float, help="learning rate (default: the optimiser's)")
-    optimiser.add_argument("--momentum", type=_unit_float, help="momentum (sgd, rmsprop)")
+    optimiser.add_argument("--lr", type=positive_float, help="learning rate (default: the optimiser's)")
+    optimiser.add_argument("--momentum", type=unit_float, help="momentum (sgd, rmsprop)")
     optimiser.add_argument(
-        "--clip", type=_nonnegative_float, help="global gradient-norm clipping, 0 = off (default: 5)"
+        "--clip", type=nonnegative_float, help="global gradient-norm clipping, 0 = off (default: 5)"
     )
     optimiser.add_argument(
-        "--clip-value", type=_positive_float, help="also clip every gradient element to [-v, v]"
+        "--clip-value", type=positive_float, help="also clip every gradient element to [-v, v]"
     )
 
     run = parser.add_argument_group("run")
-    run.add_argument("--iters", type=_positive, required=True, help="total iterations to reach")
+    run.add_argument("--iters", type=positive, required=True, help="total iterations to reach")
     run.add_argument("--checkpoint", metavar="PATH", help="save here (at the end, on Ctrl-C, periodically)")
     run.add_argument(
-        "--checkpoint-every", type=_natural, default=0, metavar="K", help="also save every K iterations"
+        "--checkpoint-every", type=natural, default=0, metavar="K", help="also save every K iterations"
     )
     run.add_argument(
         "--resume",
@@ -89,10 +93,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="continue from this checkpoint (saved back to it without --checkpoint)",
     )
     run.add_argument(
-        "--sample-every", type=_natural, default=0, metavar="N", help="char models: print a sample every N"
+        "--sample-every", type=natural, default=0, metavar="N", help="char models: print a sample every N"
     )
-    run.add_argument("--sample-length", type=_positive, default=200, help="characters per sample")
-    run.add_argument("--temperature", type=_positive_float, default=0.8, help="sampling temperature")
+    run.add_argument("--sample-length", type=positive, default=200, help="characters per sample")
+    run.add_argument("--temperature", type=positive_float, default=0.8, help="sampling temperature")
     run.add_argument(
         "--progress",
         choices=("auto", "bar", "lines", "never"),
@@ -100,41 +104,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="stderr progress: bar (redrawn in place), lines (periodic), auto = bar on a terminal",
     )
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
-
-
-def _natural(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
-
-
-def _nonnegative_float(text: str) -> float:
-    value = float(text)
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
-    return value
-
-
-def _unit_float(text: str) -> float:
-    value = float(text)
-    if not (0 <= value <= 1):
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
-    return value
 
 
 # ---------------------------------------------------------------------- progress
