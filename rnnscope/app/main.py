@@ -74,6 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("rnnscope")
     app.setOrganizationName("rnnscope")
+    from rnnscope.app import resources
+
+    if resources.resources_dir() is None:  # the app runs without them, but say why it looks plain
+        print(f"warning: {resources.missing_message()}", file=sys.stderr)
+    app.setWindowIcon(resources.app_icon())
     window = build_window(args)
     window.show()
     return app.exec()

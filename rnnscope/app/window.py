@@ -12,6 +12,8 @@ from PyQt6.QtCore import QSettings, QSize, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import (
     QComboBox,
+    QDialog,
+    QDialogButtonBox,
     QDockWidget,
     QFileDialog,
     QGridLayout,
@@ -24,11 +26,13 @@ from PyQt6.QtWidgets import (
     QSizePolicy,
     QSlider,
     QSpinBox,
+    QStyle,
     QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
+from rnnscope.app import resources
 from rnnscope.app.session import (
     CORPORA,
     MODEL_KINDS,
@@ -62,6 +66,23 @@ FIRST_TRACE_IN_BACKGROUND = 1_000_000  # steps x hidden units above which even t
 PANEL_HEIGHT = 170  # minimum height of one heatmap row in a dock; docks scroll beyond
 MODEL_GROUPS_LAST = ("output", "curves")  # docks on the right; model groups go on the left
 SPLIT_ABOVE = 12  # a group with more probes is split into docks by axes (matrices, per head, ...)
+# the step keys: (key, what it does, MainWindow method); the actions and the Help list both come from here
+STEP_KEYS = (
+    ("Right", "next step", "next_step"),
+    ("Left", "previous step", "prev_step"),
+    ("Home", "first step", "first_step"),
+    ("End", "last step", "last_step"),
+    ("Space", "play / pause", "toggle_play"),
+)
+HELP_KEY = "F1"
+# step bar buttons: (name, text, icon in resources/icons, standard icon if that is missing, method, key)
+STEP_BUTTONS = (
+    ("first", "first", "step-first", QStyle.StandardPixmap.SP_MediaSkipBackward, "first_step", "Home"),
+    ("prev", "prev", "step-prev", QStyle.StandardPixmap.SP_MediaSeekBackward, "prev_step", "Left"),
+    ("play", "play", "play", QStyle.StandardPixmap.SP_MediaPlay, "toggle_play", "Space"),
+    ("next", "next", "step-next", QStyle.StandardPixmap.SP_MediaSeekForward, "next_step", "Right"),
+    ("last", "last", "step-last", QStyle.StandardPixmap.SP_MediaSkipForward, "last_step", "End"),
+)
 
 
 def first_nonfinite_forward(trace: Trace):
@@ -97,6 +118,31 @@ def dock_key(probe: Probe, split: bool) -> str:
     if axes == ("slot",):
         return f"{probe.group} · slots"
     return f"{probe.group} · vectors"
+
+
+def layout_signature(session: Session) -> tuple:
+    """What the panels and docks are built from: probe names, shapes, kinds, axes, groups and names
+    of entries, the task's axis names and the loss. Equal signatures: same panels, other numbers."""
+    task = session.task
+    probes = tuple(
+        (p.name, p.data.shape, p.kind, tuple(p.axes), p.group, repr(sorted(dict(p.tick_labels).items())))
+        for p in session.trace
+    )
+    names = tuple(tuple(getattr(task, key, None) or ()) for key in ("output_names", "input_names"))
+    return probes, names, getattr(session.model.config, "loss", None)
+
+
+def same_batch(a: Any, b: Any) -> bool:
+    """The same sequence: the same batch, or one with equal inputs, targets and mask."""
+    if a is b:
+        return True
+    try:
+        return all(
+            np.array_equal(getattr(a, key), getattr(b, key), equal_nan=True)
+            for key in ("inputs", "targets", "mask")
+        )
+    except (AttributeError, TypeError, ValueError):
+        return False
 
 
 def _with_suffix(path: str, suffix: str) -> str:
@@ -137,6 +183,11 @@ class MainWindow(QMainWindow):
     ):
         super().__init__()
         self.setWindowTitle("rnnscope")
+        self.setWindowIcon(resources.app_icon())
+        # the style sheet is the window's (docks, dialogs and labels inherit it), so every window
+        # looks the same whether it came from ``main`` or elsewhere (tests, screenshots)
+        self.style_sheet = resources.load_style()
+        self.setStyleSheet(self.style_sheet)
         self.setDockNestingEnabled(True)
         self.settings = settings if settings is not None else QSettings("rnnscope", "rnnscope")
         self.spec = self._load_spec()
@@ -149,6 +200,9 @@ class MainWindow(QMainWindow):
         self.step = 0
         self.panels: list[Any] = []
         self.group_docks: dict[str, QDockWidget] = {}
+        self._signature: tuple | None = None  # layout_signature of the session the panels were built for
+        self.panels_rebuilt = False  # did the last session rebuild the panels (or update them in place)
+        self.shown_unit: tuple[str, int, int] | None = None  # (panel title, row, column) in the unit plot
         self.worker: TraceWorker | None = None  # the newest re-trace; older ones finish unseen
         self._workers: list[TraceWorker] = []
         self._generation = 0
@@ -237,6 +291,88 @@ class MainWindow(QMainWindow):
         self.file_menu.addAction(export_trace)
         self.panel_export_menu = self.file_menu.addMenu("Export panel as PNG")
         self.view_menu = self.menuBar().addMenu("&View")
+        self.help_menu: QMenu = self.menuBar().addMenu("&Help")
+        self.shortcuts_action = QAction("Keyboard shortcuts", self)
+        self.shortcuts_action.setShortcut(QKeySequence(HELP_KEY))
+        self.shortcuts_action.triggered.connect(self.show_shortcuts)
+        self.about_action = QAction("About rnnscope", self)
+        self.about_action.triggered.connect(self.show_about)
+        self.help_menu.addAction(self.shortcuts_action)
+        self.help_menu.addAction(self.about_action)
+        self.help_dialogs: dict[str, QDialog] = {}
+
+    # ------------------------------------------------------------------ help
+    @staticmethod
+    def shortcuts() -> list[tuple[str, str]]:
+        """``(keys, what they do)`` for every shortcut of the window, as the Help dialog lists them."""
+        rows = [(keys, what) for keys, what, _ in STEP_KEYS]
+        rows.append(("Enter", "in the text field: trace the typed sequence"))
+        rows.append((HELP_KEY, "this list"))
+        return rows
+
+    def shortcuts_html(self) -> str:
+        rows = "".join(
+            f"<tr><td><b>{QKeySequence(keys).toString(QKeySequence.SequenceFormat.NativeText) or keys}</b>"
+            f"&nbsp;&nbsp;</td><td>{what}</td></tr>"
+            for keys, what in self.shortcuts()
+        )
+        mouse = (
+            "<p>Mouse: hover a heatmap cell for its probe, step, unit and value; click it to plot "
+            "that unit over time. Docks can be dragged, tabbed and floated (View menu to show them).</p>"
+        )
+        return f"<table>{rows}</table>{mouse}"
+
+    @staticmethod
+    def about_html() -> str:
+        """Name, version and the versions of the libraries it runs on."""
+        import platform
+
+        import pyqtgraph
+        from PyQt6.QtCore import PYQT_VERSION_STR, qVersion
+
+        import rnnscope
+
+        return (
+            f"<h3>rnnscope {rnnscope.__version__}</h3>"
+            "<p>A visual debugger for recurrent networks (RNN, LSTM, GRU, DNC) written in NumPy: "
+            "step a model through a sequence and look at every gate, state and memory.</p>"
+            f"<p>Python {platform.python_version()}<br>"
+            f"NumPy {np.__version__}<br>Qt {qVersion()} (PyQt {PYQT_VERSION_STR})<br>"
+            f"pyqtgraph {pyqtgraph.__version__}</p>"
+            f"<p>Icons and style: {resources.resources_dir() or 'not found (standard icons, no style)'}</p>"
+        )
+
+    def _help_dialog(self, key: str, title: str, html: str) -> QDialog:
+        """A non-modal dialog (shown, never ``exec()``-ed: the window keeps working beside it)."""
+        dialog = self.help_dialogs.get(key)
+        if dialog is None:
+            dialog = QDialog(self)
+            dialog.setWindowTitle(title)
+            dialog.setWindowIcon(self.windowIcon())
+            layout = QVBoxLayout(dialog)
+            label = QLabel()
+            label.setObjectName("helpText")
+            label.setTextFormat(Qt.TextFormat.RichText)
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            layout.addWidget(label)
+            buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+            buttons.rejected.connect(dialog.close)
+            layout.addWidget(buttons)
+            dialog.label = label
+            dialog.setMinimumWidth(380)
+            self.help_dialogs[key] = dialog
+        dialog.label.setText(html)
+        if dialog.isVisible():
+            dialog.raise_()  # already open, perhaps behind the window
+        dialog.show()
+        return dialog
+
+    def show_shortcuts(self) -> QDialog:
+        return self._help_dialog("shortcuts", "Keyboard shortcuts", self.shortcuts_html())
+
+    def show_about(self) -> QDialog:
+        return self._help_dialog("about", "About rnnscope", self.about_html())
 
     def _ask_path(self, file_filter: str, save) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export", "", file_filter)
@@ -310,17 +446,15 @@ class MainWindow(QMainWindow):
         steps = QToolBar("Steps", self)
         steps.setObjectName("toolbar:steps")
         self.buttons: dict[str, QPushButton] = {}
-        for name, text, slot, key in (
-            ("first", "|◀ first", self.first_step, "Home"),
-            ("prev", "◀ prev", self.prev_step, "Left"),
-            ("play", "▶ play", self.toggle_play, "Space"),
-            ("next", "next ▶", self.next_step, "Right"),
-            ("last", "last ▶|", self.last_step, "End"),
-        ):
-            button = QPushButton(text)
-            button.setToolTip(key)
+        self.step_icons = {
+            name: resources.icon(icon, fallback) for name, _, icon, fallback, _, _ in STEP_BUTTONS
+        }
+        self.step_icons["pause"] = resources.icon("pause", QStyle.StandardPixmap.SP_MediaPause)
+        for name, text, _, _, method, key in STEP_BUTTONS:
+            button = QPushButton(self.step_icons[name], text)
+            button.setToolTip(f"{text} ({key})")
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the arrow keys stay with the window
-            button.clicked.connect(slot)
+            button.clicked.connect(getattr(self, method))
             steps.addWidget(button)
             self.buttons[name] = button
         steps.addWidget(QLabel(" step "))
@@ -343,18 +477,14 @@ class MainWindow(QMainWindow):
         self.speed_box.valueChanged.connect(self._update_speed)
         steps.addWidget(self.speed_box)
         self.addToolBar(steps)
-        for keys, slot in (
-            ("Right", self.next_step),
-            ("Left", self.prev_step),
-            ("Home", self.first_step),
-            ("End", self.last_step),
-            ("Space", self.toggle_play),
-        ):
-            action = QAction(keys, self)
+        self.step_actions: dict[str, QAction] = {}
+        for keys, what, method in STEP_KEYS:
+            action = QAction(what, self)
             action.setShortcut(QKeySequence(keys))
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            action.triggered.connect(slot)
+            action.triggered.connect(getattr(self, method))
             self.addAction(action)
+            self.step_actions[keys] = action
 
     def _task_picked(self, task: str) -> None:
         """A new task starts at its own default length (60 characters are not 60 items to copy)."""
@@ -386,8 +516,10 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(top)
         layout.setContentsMargins(4, 2, 4, 2)
         self.message_label = QLabel()
+        self.message_label.setObjectName("message")  # red and bold in style.qss
         self.message_label.setWordWrap(True)
-        self.message_label.setStyleSheet("color: #b71c1c; font-weight: bold;")
+        if not self.style_sheet:
+            self.message_label.setStyleSheet("color: #b71c1c; font-weight: bold;")  # still an error colour
         self.message_label.hide()
         layout.addWidget(self.message_label)
         self.strip_host = QVBoxLayout()
@@ -578,61 +710,56 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ panels
     def set_session(self, session: Session) -> None:
-        """Replace every probe panel with the ones ``session.trace`` calls for."""
-        from rnnscope.app.panels.heatmap import panels_for_probe
+        """Show ``session``: its trace's probes get the panels their metadata call for.
+
+        When only the numbers changed (other weights on the same task, probes of the same names
+        and shapes: the training panel's paused weights, another seed) every panel keeps its
+        place and gets the new data; otherwise panels and docks are rebuilt.
+        """
+        from rnnscope.app.panels.heatmap import panel_values
         from rnnscope.app.panels.lines import ScalarPanel
         from rnnscope.app.panels.strip import PredictionStrip
 
         # the same sequence shown with other weights (training, checkpoints) keeps its step
-        same_sequence = self.session is not None and session.batch is self.session.batch
+        same_sequence = self.session is not None and same_batch(session.batch, self.session.batch)
         previous_step = self.step
         if not same_sequence:
             self.stop_playing()
+        signature = layout_signature(session)
+        in_place = bool(self.panels) and self.strip is not None and signature == self._signature
+        self._signature = signature
         self.session = session
         self.step = -1
         if session.spec is not None:
             self.spec = session.spec
             self._sync_controls(session.spec)
         trace = session.trace
-        for panel in self.panels:
-            panel.deleteLater()
-        self.panels = []
-        groups: dict[str, list[Any]] = {}
-        scalars: dict[str, np.ndarray] = {}
-        task = session.task
-        axis_names = {
-            "output": tuple(getattr(task, "output_names", None) or ()),
-            "input": tuple(getattr(task, "input_names", None) or ()),
+        # one value per step: curves
+        scalars = {
+            p.name: p.row(0)
+            for p in sorted(trace, key=panel_order)
+            if p.group != "data" and p.kind != ProbeKind.INDEX and p.data.ndim == 2
         }
-        # a group with many probes (the DNC's) is split into docks by what its panels show
-        drawn = [p for p in trace if p.group != "data" and p.kind != ProbeKind.INDEX and p.data.ndim > 2]
-        sizes = Counter(p.group for p in drawn)
-        for probe in sorted(trace, key=panel_order):
-            if probe.group == "data" or probe.kind == ProbeKind.INDEX:
-                continue  # inputs and targets are in the sequence strip
-            if probe.data.ndim == 2:
-                scalars[probe.name] = probe.row(0)  # one value per step: a curve
-                continue
-            for panel in panels_for_probe(probe, axis_names):
-                panel.hovered.connect(self.statusBar().showMessage)
-                panel.unit_clicked.connect(self._show_unit)
-                groups.setdefault(dock_key(probe, sizes[probe.group] > SPLIT_ABOVE), []).append(panel)
-        if scalars:
-            curves = ScalarPanel(scalars)
-            curves.hovered.connect(self.statusBar().showMessage)
-            groups.setdefault("curves", []).append(curves)
-        first = not self.group_docks
-        self._fill_docks(groups)
-        if first:
-            self.restore_layout()  # the remembered layout names these docks; they exist only now
-        if self.strip is not None:
-            self.strip.deleteLater()
-            self.strip_host.removeWidget(self.strip)
         probs = trace["output/probs"].row(0) if "output/probs" in trace else None
         symbols = list(getattr(session.task, "output_names", None) or []) or None
         loss = getattr(session.model.config, "loss", "softmax_ce")
-        self.strip = PredictionStrip(session.input_labels, session.target_labels, probs, symbols, loss=loss)
-        self.strip_host.addWidget(self.strip)
+        if in_place:
+            self.panels_rebuilt = False
+            for panel in self.panels:
+                if isinstance(panel, ScalarPanel):
+                    panel.set_series(scalars)
+                else:
+                    panel.set_values(panel_values(panel, trace[panel.probe_name]))
+            self.strip.set_data(session.input_labels, session.target_labels, probs, symbols, loss)
+        else:
+            self.panels_rebuilt = True
+            self._build_panels(session, scalars)
+            if self.strip is not None:
+                self.strip.deleteLater()
+                self.strip_host.removeWidget(self.strip)
+            labels = session.input_labels, session.target_labels
+            self.strip = PredictionStrip(*labels, probs, symbols, loss=loss)
+            self.strip_host.addWidget(self.strip)
         # the strip takes the height of its rows, the heatmaps all the rest
         top = self.centralWidget()
         top.setMaximumHeight(self.strip.maximumHeight() + 44)  # room for a two-line message
@@ -644,6 +771,9 @@ class MainWindow(QMainWindow):
         self.steps_label.setText(f" / {max(steps - 1, 0)} ")
         if not same_sequence:
             self.unit_plot.clear_unit(steps)  # its unit belonged to the previous trace
+            self.shown_unit = None
+        elif self.shown_unit is not None:
+            self._plot_unit(*self.shown_unit)  # the same unit, with the new weights' values
         self.show_message("; ".join(session.notes))
         self.last_nonfinite = first_nonfinite_forward(trace)
         if self.last_nonfinite is not None:
@@ -662,6 +792,40 @@ class MainWindow(QMainWindow):
         self.session_changed.emit()
         self.model_changed.emit(session.model)
         self.trace_done.emit()
+
+    def _build_panels(self, session: Session, scalars: dict[str, np.ndarray]) -> None:
+        """New panels for every probe of ``session.trace`` (``scalars``: the curves), docked by group."""
+        from rnnscope.app.panels.heatmap import panels_for_probe
+        from rnnscope.app.panels.lines import ScalarPanel
+
+        trace = session.trace
+        for panel in self.panels:
+            panel.deleteLater()
+        self.panels = []
+        groups: dict[str, list[Any]] = {}
+        task = session.task
+        axis_names = {
+            "output": tuple(getattr(task, "output_names", None) or ()),
+            "input": tuple(getattr(task, "input_names", None) or ()),
+        }
+        # a group with many probes (the DNC's) is split into docks by what its panels show
+        drawn = [p for p in trace if p.group != "data" and p.kind != ProbeKind.INDEX and p.data.ndim > 2]
+        sizes = Counter(p.group for p in drawn)
+        for probe in sorted(trace, key=panel_order):
+            if probe.group == "data" or probe.kind == ProbeKind.INDEX or probe.data.ndim == 2:
+                continue  # inputs and targets are in the sequence strip; one value per step: a curve
+            for panel in panels_for_probe(probe, axis_names):
+                panel.hovered.connect(self.statusBar().showMessage)
+                panel.unit_clicked.connect(self._show_unit)
+                groups.setdefault(dock_key(probe, sizes[probe.group] > SPLIT_ABOVE), []).append(panel)
+        if scalars:
+            curves = ScalarPanel(scalars)
+            curves.hovered.connect(self.statusBar().showMessage)
+            groups.setdefault("curves", []).append(curves)
+        first = not self.group_docks
+        self._fill_docks(groups)
+        if first:
+            self.restore_layout()  # the remembered layout names these docks; they exist only now
 
     def _sync_controls(self, spec: SessionSpec) -> None:
         """Show ``spec`` in the controls without triggering another re-trace."""
@@ -766,11 +930,20 @@ class MainWindow(QMainWindow):
         raise KeyError(f"no panel {title!r}")
 
     def _show_unit(self, title: str, row: int, col: int) -> None:
-        panel = self.panel(title)
-        self.unit_plot.show_unit(panel.cell_name(row, col), panel.cell_over_time(row, col))
-        self.unit_plot.set_step(self.step)
+        self._plot_unit(title, row, col)
         self.unit_dock.show()
         self.unit_dock.raise_()
+
+    def _plot_unit(self, title: str, row: int, col: int) -> None:
+        try:
+            panel = self.panel(title)
+        except KeyError:  # the new trace has no such panel
+            self.shown_unit = None
+            self.unit_plot.clear_unit(self.steps)
+            return
+        self.shown_unit = (title, row, col)
+        self.unit_plot.show_unit(panel.cell_name(row, col), panel.cell_over_time(row, col))
+        self.unit_plot.set_step(self.step)
 
     # ------------------------------------------------------------------ stepping
     @property
@@ -811,15 +984,18 @@ class MainWindow(QMainWindow):
             self.toggle_play()
 
     def toggle_play(self) -> None:
+        button = self.buttons["play"]
         if self.play_timer.isActive():
             self.play_timer.stop()
-            self.buttons["play"].setText("▶ play")
+            button.setText("play")
+            button.setIcon(self.step_icons["play"])
         else:
             if self.step >= self.steps - 1:
                 self.set_step(0)
             self._update_speed()
             self.play_timer.start()
-            self.buttons["play"].setText("⏸ pause")
+            button.setText("pause")
+            button.setIcon(self.step_icons["pause"])
 
     @property
     def playing(self) -> bool:

@@ -127,7 +127,7 @@ def test_playing_stops_at_the_last_step(make_window, qtbot):
     window.set_step(3)
     window.toggle_play()
     qtbot.waitUntil(lambda: not window.playing, timeout=10_000)
-    assert window.step == window.steps - 1 and window.buttons["play"].text() == "▶ play"
+    assert window.step == window.steps - 1 and window.buttons["play"].text() == "play"
 
 
 def test_strip_shows_input_target_and_top_predictions(make_window):
@@ -496,3 +496,119 @@ def test_a_long_remembered_sequence_is_first_traced_on_the_worker(settings, qtbo
     qtbot.waitUntil(lambda: window.session is not None, timeout=10_000)
     window.wait_for_workers()
     assert window.steps == 30 and window.panels
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support raise")  # offscreen: the dialog brought back
+def test_help_menu_lists_the_shortcuts_and_the_versions(make_window, qtbot):
+    import pyqtgraph
+    from PyQt6.QtCore import qVersion
+
+    import rnnscope
+
+    window = make_window()
+    titles = [action.text() for action in window.help_menu.actions()]
+    assert titles == ["Keyboard shortcuts", "About rnnscope"] and window.help_menu.title() == "&Help"
+    assert window.help_menu.menuAction() is window.menuBar().actions()[-1]  # Help comes last
+    window.shortcuts_action.trigger()  # shown, not exec()-ed: nothing blocks
+    dialog = window.help_dialogs["shortcuts"]
+    qtbot.waitUntil(dialog.isVisible, timeout=10_000)
+    text = dialog.label.text()
+    for keys in ("Right", "Left", "Home", "End", "Space", "F1", "Enter"):
+        assert f"<b>{keys}</b>" in text, keys
+    for action in window.step_actions.values():  # every step key the window has is listed, with what it does
+        assert f"<b>{action.shortcut().toString()}</b>" in text and action.text() in text
+    assert window.shortcuts_action.shortcut().toString() == "F1"
+    window.about_action.trigger()
+    about = window.help_dialogs["about"].label.text()
+    assert f"rnnscope {rnnscope.__version__}" in about
+    assert f"NumPy {np.__version__}" in about and f"Qt {qVersion()}" in about
+    assert f"pyqtgraph {pyqtgraph.__version__}" in about
+    window.shortcuts_action.trigger()  # a second time: the same dialog, brought back
+    assert window.help_dialogs["shortcuts"] is dialog
+    for shown in window.help_dialogs.values():
+        shown.close()
+
+
+def test_step_buttons_have_icons_and_play_swaps_to_pause(make_window):
+    window = make_window()
+    for name, button in window.buttons.items():
+        assert not button.icon().isNull(), name
+    play = window.buttons["play"].icon().pixmap(16).toImage()
+    window.toggle_play()
+    assert window.buttons["play"].text() == "pause"
+    assert window.buttons["play"].icon().pixmap(16).toImage() != play
+    window.toggle_play()
+    assert window.buttons["play"].text() == "play"
+    assert window.buttons["play"].icon().pixmap(16).toImage() == play
+    assert not window.windowIcon().isNull()
+
+
+def scaled_model(model, factor: float):
+    """A copy of ``model`` whose every weight is multiplied by ``factor`` (other numbers, same shapes)."""
+    params = model.params.copy()
+    for name in list(params):
+        params[name][...] *= factor
+    return type(model)(model.config, params)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "dnc"])
+def test_other_weights_update_the_panels_in_place(make_window, retrace, kind):
+    require_model(kind)
+    window = make_window(model=kind, task="copy" if kind == "dnc" else "chars")
+    panels, docks, strip = list(window.panels), dict(window.group_docks), window.strip
+    window.set_step(4)
+    heatmap = heatmaps(window)[0]
+    heatmap.unit_clicked.emit(heatmap.title, 2, 4)
+    old_unit = window.unit_plot.values.copy()
+    old_strip = strip.text()
+    model = scaled_model(window.current_model(), 3.0)
+    retrace(window, lambda: window.show_model(model))  # as the training panel's "show paused weights" does
+    assert window.current_model() is model and not window.panels_rebuilt
+    assert window.panels == panels and all(a is b for a, b in zip(window.panels, panels, strict=True))
+    assert window.group_docks == docks and window.strip is strip
+    assert window.step == 4 and all(p.step == 4 for p in window.panels)
+    trace = window.session.trace
+    for panel in window.panels:
+        if isinstance(panel, HeatmapPanel):
+            data = trace[panel.probe_name].row(0)
+            expected = data[:, panel.head] if panel.head is not None else data
+            np.testing.assert_array_equal(panel.values, expected)
+            np.testing.assert_array_equal(panel.image.image, expected.T)  # the image shows the new data
+            if not panel.kind.bounded:
+                assert panel.levels[1] == pytest.approx(np.abs(expected).max())  # levels follow the data
+        elif isinstance(panel, MatrixPanel):
+            np.testing.assert_array_equal(panel.image.image, trace[panel.probe_name].row(0)[4])
+        else:
+            for name, curve in panel.curves.items():
+                np.testing.assert_array_equal(curve.yData, trace[name].row(0))  # before any log mapping
+    assert window.unit_plot.values is not None and not np.array_equal(window.unit_plot.values, old_unit)
+    np.testing.assert_array_equal(window.unit_plot.values, heatmap.values[:, 2])
+    assert strip.text() != old_strip  # the predictions are the new model's
+
+
+def test_another_seed_on_typed_text_keeps_the_panels_a_new_kind_rebuilds_them(make_window, retrace):
+    window = make_window(text="the cat sat on the mat")
+    panels = list(window.panels)
+    window.set_step(6)
+    hidden = window.panel("lstm/hidden").values.copy()
+    window.seed_box.setValue(5)
+    retrace(window, window._retrace_if_changed)
+    assert window.spec.seed == 5 and not window.panels_rebuilt
+    assert all(a is b for a, b in zip(window.panels, panels, strict=True)) and window.step == 6
+    assert not np.array_equal(window.panel("lstm/hidden").values, hidden)  # the seed's weights
+    retrace(window, lambda: window.model_box.setCurrentText("gru"))
+    assert window.panels_rebuilt and window.session.trace.model_kind == "gru"
+    assert not any(a is b for a, b in zip(window.panels, panels, strict=False))
+
+
+def test_a_nan_mark_goes_when_finite_weights_are_shown_in_place(make_window):
+    window = make_window()
+    model = window.current_model()
+    broken = scaled_model(model, 1.0)
+    broken.params["Wh"][0, 0] = np.nan
+    window.show_model(broken, background=False)
+    bad = window.last_nonfinite
+    assert bad is not None and "non-finite" in window.panel(bad.probe).plot.titleLabel.text
+    window.show_model(scaled_model(model, 1.0), background=False)
+    assert not window.panels_rebuilt and window.last_nonfinite is None
+    assert "non-finite" not in window.panel(bad.probe).plot.titleLabel.text

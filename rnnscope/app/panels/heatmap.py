@@ -100,6 +100,7 @@ class _ImagePanel(QWidget):
         super().__init__(parent)
         self.title = title
         self.probe_name = probe_name or title
+        self.head: int | None = None  # which head of a (T, B, head, x) probe this panel shows
         self.kind = kind
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground("w")
@@ -226,6 +227,15 @@ class HeatmapPanel(_ImagePanel):
     def shown_values(self) -> np.ndarray:
         return self.values.T
 
+    def set_values(self, values: np.ndarray) -> None:
+        """New ``(T, units)`` values of the same shape (other weights on the same sequence): the image,
+        colour levels and title are redrawn, the panel, its cursor and its axes stay."""
+        if values.shape != self.values.shape:
+            raise ValueError(f"{self.title}: new values {values.shape} do not match {self.values.shape}")
+        self.values = values
+        self._show(values.T, values)
+        self.set_title(self.title)  # a non-finite mark belonged to the old values
+
     def set_step(self, step: int) -> None:
         """Only the cursor line moves: the units x time image stays as it is."""
         self.step = step
@@ -265,6 +275,15 @@ class MatrixPanel(_ImagePanel):
 
     def shown_values(self) -> np.ndarray:
         return self.values[self.step]
+
+    def set_values(self, values: np.ndarray) -> None:
+        """New ``(T, N, M)`` values of the same shape: levels from the new values, the panel stays."""
+        if values.shape != self.values.shape:
+            raise ValueError(f"{self.title}: new values {values.shape} do not match {self.values.shape}")
+        self.values = values
+        step = min(self.step, len(values) - 1)
+        self._show(values[step], values)
+        self.set_step(step)
 
     def set_step(self, step: int) -> None:
         """Swap in the small matrix of ``step`` (levels stay those of the whole trace)."""
@@ -310,10 +329,12 @@ def panels_for_probe(probe: Probe, axis_names: dict[str, tuple[str, ...]] | None
     if data.ndim == 3 and axes[:1] == ("head",):
         axis = axes[1] if len(axes) > 1 else "slot"
         names = labels.get(1)
-        return [
-            HeatmapPanel(f"{probe.name} [head {h}]", data[:, h], probe.kind, axis, names, probe.name)
-            for h in range(data.shape[1])
-        ]
+        panels = []
+        for h in range(data.shape[1]):
+            panel = HeatmapPanel(f"{probe.name} [head {h}]", data[:, h], probe.kind, axis, names, probe.name)
+            panel.head = h
+            panels.append(panel)
+        return panels
     if data.ndim == 3:
         axes2 = axes if len(axes) == 2 else ("row", "column")
         panel = MatrixPanel(probe.name, data, probe.kind, axes2, probe.name)
@@ -321,6 +342,13 @@ def panels_for_probe(probe: Probe, axis_names: dict[str, tuple[str, ...]] | None
         panel.name_columns(labels.get(1))
         return [panel]
     return []
+
+
+def panel_values(panel: _ImagePanel, probe: Probe) -> np.ndarray:
+    """What ``panel`` (made by :func:`panels_for_probe` from a probe of this name) shows of ``probe``:
+    ``(T, units)`` for a heatmap (one head's for a per-head panel), ``(T, N, M)`` for a matrix."""
+    data = probe.row(0)
+    return data[:, panel.head] if panel.head is not None else data
 
 
 def _preview() -> None:  # pragma: no cover - interactive

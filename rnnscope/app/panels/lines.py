@@ -17,7 +17,7 @@ LOG_SCALE_PREFIXES = ("grad/",)  # positive series spanning decades: drawn on a 
 class ScalarPanel(QWidget):
     """One small plot per series ``{name: (T,)}``, sharing the step axis and a cursor line.
 
-    A step moves the cursor lines only; the curves are drawn once.
+    A step moves the cursor lines only; the curves are drawn once per trace.
     """
 
     hovered = pyqtSignal(str)
@@ -32,28 +32,15 @@ class ScalarPanel(QWidget):
         self.view.ci.setContentsMargins(2, 2, 2, 2)
         self.cursors: list[pg.InfiniteLine] = []
         self.plots: dict[str, pg.PlotItem] = {}
-        self.series = series
+        self.curves: dict[str, pg.PlotDataItem] = {}
         first = None
-        for name, values in series.items():
+        for name in series:
             plot = self.view.addPlot(enableMenu=False)
             plot.setTitle(name, size="9pt")
             plot.setMenuEnabled(False)
             plot.hideButtons()
-            values = np.asarray(values, dtype=float)
-            finite = np.isfinite(values)
-            log = name.startswith(LOG_SCALE_PREFIXES) and finite.any() and (values[finite] > 0).all()
-            shown = np.where(finite, values, np.nan)
             # NaN and Inf leave gaps in the curve rather than breaking the plot
-            plot.plot(np.arange(len(values)), shown, pen=pg.mkPen("#1565c0", width=1), connect="finite")
-            plot.setLogMode(y=bool(log))
-            if finite.any():
-                low, high = float(np.min(values[finite])), float(np.max(values[finite]))
-                if log:
-                    low, high = np.log10(low), np.log10(high)
-                pad = 0.05 * (high - low) if high > low else 0.5
-                plot.setYRange(low - pad, high + pad, padding=0)
-            plot.setXRange(0, max(len(values) - 1, 1), padding=0.01)
-            plot.disableAutoRange()
+            self.curves[name] = plot.plot(pen=pg.mkPen("#1565c0", width=1), connect="finite")
             cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("r", width=1))
             plot.addItem(cursor, ignoreBounds=True)
             self.cursors.append(cursor)
@@ -63,12 +50,38 @@ class ScalarPanel(QWidget):
             else:
                 plot.setXLink(first)
             self.view.nextRow()
+        self.series: dict[str, np.ndarray] = {}
+        self.set_series(series)
         self.view.scene().sigMouseMoved.connect(self._on_move)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
         self.step = 0
         self.setMinimumSize(220, 110 * max(1, len(series)))
+
+    def set_series(self, series: dict[str, np.ndarray]) -> None:
+        """New ``(T,)`` values for the same names (other weights on the same sequence): the curves and
+        their ranges are redrawn, the plots stay."""
+        if set(series) != set(self.plots):
+            raise ValueError(f"curves {sorted(series)} are not the panel's {sorted(self.plots)}")
+        self.series = dict(series)
+        for name, values in series.items():
+            self._draw(name, np.asarray(values, dtype=float))
+
+    def _draw(self, name: str, values: np.ndarray) -> None:
+        plot = self.plots[name]
+        finite = np.isfinite(values)
+        log = name.startswith(LOG_SCALE_PREFIXES) and finite.any() and (values[finite] > 0).all()
+        plot.setLogMode(y=bool(log))
+        self.curves[name].setData(np.arange(len(values)), np.where(finite, values, np.nan))
+        if finite.any():
+            low, high = float(np.min(values[finite])), float(np.max(values[finite]))
+            if log:
+                low, high = np.log10(low), np.log10(high)
+            pad = 0.05 * (high - low) if high > low else 0.5
+            plot.setYRange(low - pad, high + pad, padding=0)
+        plot.setXRange(0, max(len(values) - 1, 1), padding=0.01)
+        plot.disableAutoRange()
 
     def set_step(self, step: int) -> None:
         self.step = step

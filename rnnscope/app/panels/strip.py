@@ -56,6 +56,22 @@ class PredictionStrip(QWidget):
         self.step = 0
         self.set_step(0)
 
+    def set_data(
+        self,
+        inputs: list[str],
+        targets: list[str],
+        probs: np.ndarray | None,
+        symbols: list[str] | None = None,
+        loss: str | None = None,
+    ) -> None:
+        """New labels and predictions (other weights, or another sequence) in the same widget."""
+        self.inputs, self.targets, self.probs = inputs, targets, probs
+        if loss is not None:
+            self.loss = loss
+        width = probs.shape[1] if probs is not None else 0
+        self.symbols = symbols or [str(i) for i in range(width)]
+        self.set_step(min(self.step, max(len(inputs) - 1, 0)))
+
     def top_k(self, step: int) -> list[tuple[str, float]]:
         """The ``k`` most probable outputs at ``step``: ``(symbol, probability)``, best first."""
         if self.probs is None:
