@@ -67,18 +67,23 @@ def build_window(args: argparse.Namespace, settings=None, training_tools: bool =
     return window
 
 
+def configure_app(app) -> None:
+    """Names (they place the user's ``QSettings``) and the application icon of ``app``."""
+    from rnnscope.app import resources
+
+    app.setApplicationName("rnnscope")
+    app.setOrganizationName("rnnscope")
+    if resources.resources_dir() is None:  # the app runs without them, but say why it looks plain
+        print(f"warning: {resources.missing_message()}", file=sys.stderr)
+    app.setWindowIcon(resources.app_icon())
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from PyQt6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("rnnscope")
-    app.setOrganizationName("rnnscope")
-    from rnnscope.app import resources
-
-    if resources.resources_dir() is None:  # the app runs without them, but say why it looks plain
-        print(f"warning: {resources.missing_message()}", file=sys.stderr)
-    app.setWindowIcon(resources.app_icon())
+    configure_app(app)
     window = build_window(args)
     window.show()
     return app.exec()

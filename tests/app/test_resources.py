@@ -117,3 +117,25 @@ def test_a_clean_copy_of_the_tree_finds_its_own_resources(tmp_path):
     ).stdout.split("\n")
     assert Path(out[0]).resolve().is_relative_to(tmp_path.resolve())
     assert Path(out[1]).resolve() == (tmp_path / "resources").resolve()
+
+
+def test_the_application_gets_the_icon_and_a_warning_when_resources_are_missing(
+    qapp, monkeypatch, tmp_path, capsys
+):
+    from PyQt6.QtGui import QIcon
+
+    from rnnscope.app.main import configure_app
+
+    names = qapp.applicationName(), qapp.organizationName()
+    try:
+        configure_app(qapp)
+        assert qapp.applicationName() == "rnnscope" and not qapp.windowIcon().isNull()
+        assert capsys.readouterr().err == ""
+        monkeypatch.setattr(resources, "candidate_dirs", lambda: [tmp_path])
+        resources.resources_dir.cache_clear()
+        configure_app(qapp)
+        assert "resources not found" in capsys.readouterr().err and qapp.windowIcon().isNull()
+    finally:
+        qapp.setApplicationName(names[0])
+        qapp.setOrganizationName(names[1])
+        qapp.setWindowIcon(QIcon())
