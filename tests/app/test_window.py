@@ -612,3 +612,28 @@ def test_a_nan_mark_goes_when_finite_weights_are_shown_in_place(make_window):
     window.show_model(scaled_model(model, 1.0), background=False)
     assert not window.panels_rebuilt and window.last_nonfinite is None
     assert "non-finite" not in window.panel(bad.probe).plot.titleLabel.text
+
+
+def test_paused_training_weights_update_the_real_window_in_place(make_window, qtbot, settings):
+    from rnnscope.app.checkpoint_actions import install_training_tools
+
+    window = make_window(model="rnn")
+    tools = install_training_tools(window, settings=settings, dialogs=False)
+    training = tools.training
+    training.batch_size.setValue(2)
+    training.length.setValue(10)
+    training.sample_every.setValue(0)
+    window.set_step(3)
+    panels, before = list(window.panels), window.panel("rnn/hidden").values.copy()
+    try:
+        with qtbot.waitSignal(window.model_changed, timeout=10_000) as shown:
+            training.step_button.click()  # one iteration, then "show paused weights"
+        window.wait_for_workers()
+        assert shown.args[0] is window.current_model() and shown.args[0] is not training.trainer.model
+        assert not window.panels_rebuilt and all(a is b for a, b in zip(window.panels, panels, strict=True))
+        assert window.step == 3
+        hidden = window.panel("rnn/hidden")
+        np.testing.assert_array_equal(hidden.values, window.session.trace["rnn/hidden"].row(0))
+        assert not np.array_equal(hidden.values, before)
+    finally:
+        training.shutdown()
