@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import math
 import os
+import site
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -42,11 +44,22 @@ _VISIBLE = {" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"}
 
 
 def data_dir() -> Path:
-    """The repository's ``data/`` directory (``RNNSCOPE_DATA`` overrides it)."""
+    """The shipped ``data/`` directory (``RNNSCOPE_DATA`` overrides it).
+
+    ``<repo>/data`` for a clone or an editable install; ``<prefix>/share/rnnscope/data``
+    where a wheel puts it (``[tool.setuptools.data-files]`` in ``pyproject.toml``).
+    """
     override = os.environ.get("RNNSCOPE_DATA")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parents[3] / "data"
+    beside_package = Path(__file__).resolve().parents[3] / "data"
+    if (beside_package / CORPORA[DEFAULT_CORPUS]).is_file():
+        return beside_package
+    for prefix in (sys.prefix, sys.base_prefix, site.getuserbase()):
+        installed = Path(prefix) / "share" / "rnnscope" / "data"
+        if (installed / CORPORA[DEFAULT_CORPUS]).is_file():
+            return installed
+    return beside_package  # missing files are then reported by the reader, naming this path
 
 
 def corpus_path(name: str) -> Path:
