@@ -87,22 +87,39 @@ def test_without_resources_the_app_still_runs(monkeypatch, tmp_path, make_window
     assert window.step == 1
 
 
-def test_a_wheel_ships_every_resource_where_the_lookup_finds_it():
-    """setuptools puts ``[tool.setuptools.data-files]`` under the install prefix; the globs must
-    cover every file of ``resources/`` and land in ``<prefix>/share/rnnscope/resources``."""
+def _shipped_from(top: str) -> dict[Path, Path]:
+    """Files of the repository's ``top/`` folder that pyproject's data-files list, with their
+    install location (relative to the prefix)."""
     config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     data_files = config["tool"]["setuptools"]["data-files"]
     shipped = {}
     for target, patterns in data_files.items():
         for pattern in patterns:
             for path in glob.glob(str(REPO / pattern)):
-                shipped[Path(path).relative_to(REPO / "resources")] = Path(target) / Path(path).name
+                if Path(path).is_relative_to(REPO / top):
+                    shipped[Path(path).relative_to(REPO / top)] = Path(target) / Path(path).name
+    return shipped
+
+
+def test_a_wheel_ships_every_resource_where_the_lookup_finds_it():
+    """setuptools puts ``[tool.setuptools.data-files]`` under the install prefix; the globs must
+    cover every file of ``resources/`` and land in ``<prefix>/share/rnnscope/resources``."""
+    shipped = _shipped_from("resources")
     on_disk = {p.relative_to(REPO / "resources") for p in (REPO / "resources").rglob("*") if p.is_file()}
     assert set(shipped) == on_disk, "every file in resources/ is listed in pyproject's data-files"
     for source, target in shipped.items():
         assert target == Path("share/rnnscope/resources") / source  # the same layout once installed
     installed = Path(sys.prefix) / "share" / "rnnscope" / "resources"
     assert installed in resources.candidate_dirs()
+
+
+def test_a_wheel_ships_every_corpus_and_task_file():
+    """The files directly in ``data/`` (corpora, the sentiment set, its README) land in
+    ``<prefix>/share/rnnscope/data``; the generator scripts beneath stay in the source tree."""
+    shipped = _shipped_from("data")
+    on_disk = {p.relative_to(REPO / "data") for p in (REPO / "data").iterdir() if p.is_file()}
+    assert set(shipped) == on_disk, "every file in data/ is listed in pyproject's data-files"
+    assert all(target == Path("share/rnnscope/data") / source for source, target in shipped.items())
 
 
 def test_a_clean_copy_of_the_tree_finds_its_own_resources(tmp_path):
