@@ -76,7 +76,16 @@ def test_samples_are_printed_for_char_models(corpus, capsys):
     assert "--- sample at iteration 2 ---" in out and "--- sample at iteration 4 ---" in out
 
 
-def test_ctrl_c_saves_and_exits_with_130(corpus, tmp_path, capsys, monkeypatch):
+@pytest.fixture
+def python_sigint_handler():
+    """Python's own Ctrl-C handler for the test; a shell's background job inherits SIGINT
+    ignored, and the command must restore whichever handler it found."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_saves_and_exits_with_130(corpus, tmp_path, capsys, monkeypatch, python_sigint_handler):
     path = tmp_path / "stopped.npz"
     original = Trainer.step
 
