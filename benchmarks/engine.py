@@ -164,7 +164,8 @@ def time_numpy(cell: tuple[str, int, int], budget: float, rounds: int) -> float 
     rng = np.random.default_rng(0)
     x = np.eye(VOCAB)[rng.integers(0, VOCAB, (STEPS, B))]
     y = rng.integers(0, VOCAB, (STEPS, B))
-    return time_loop(lambda: net.loss_and_gradients(x, y), budget, rounds)
+    # like the PyTorch side, no gradient for the inputs
+    return time_loop(lambda: net.loss_and_gradients(x, y, input_gradient=False), budget, rounds)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -80,6 +80,15 @@ def test_every_parameter_input_and_state_element_matches_central_differences(see
         _assert_close(grads.initial_state[name], numeric, f"state {name}", loss_value)
 
 
+def test_training_without_the_input_gradient_gets_the_same_parameter_gradients():
+    model, x, y, state = _problem(0)
+    _, full, _ = model.loss_and_gradients(x, y, state=state)
+    _, lean, _ = model.loss_and_gradients(x, y, state=state, input_gradient=False)
+    assert lean.inputs is None and full.inputs.shape == x.shape
+    for name in model.params:
+        np.testing.assert_array_equal(lean.params[name], full.params[name])
+
+
 def test_gradients_from_a_zero_state_with_a_mask():
     model, x, y, _ = _problem(2, T=5, B=3)
     mask = (np.random.default_rng(0).random((5, 3)) > 0.3).astype(float)

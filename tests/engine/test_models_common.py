@@ -287,3 +287,40 @@ def test_float32_runs_and_agrees_with_float64(name):
     for k in g64.params:
         assert g32.params[k].dtype == np.float32
         assert np.allclose(g32.params[k], g64.params[k], rtol=1e-3, atol=1e-5), k
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_parameter_gradients_without_the_input_gradient_are_the_same(name):
+    """Training asks for the parameters' gradients only; they must not change."""
+    model = _model(name)
+    x, y, state = _data(model)
+    _, full, _ = model.loss_and_gradients(x, y, state=state)
+    _, lean, _ = model.loss_and_gradients(x, y, state=state, input_gradient=False)
+    assert full.inputs is not None and full.inputs.shape == x.shape
+    assert lean.inputs is None
+    for key in full.params:
+        np.testing.assert_array_equal(lean.params[key], full.params[key])
+    for key in full.initial_state:
+        np.testing.assert_array_equal(lean.initial_state[key], full.initial_state[key])
+
+
+def test_a_backward_written_without_need_inputs_still_serves_training():
+    """A user's own ``backward_core(dfeatures, core, inputs)`` or ``backward(result)`` is
+    called the old way."""
+    model = _model("lstm")
+    x, y, state = _data(model)
+    broken = _broken(model, lambda grads, core: None)  # the three-argument override
+    _, lean, _ = broken.loss_and_gradients(x, y, state=state, input_gradient=False)
+    _, full, _ = model.loss_and_gradients(x, y, state=state)
+    assert lean.inputs is not None  # the override always computes it
+    for key in full.params:
+        np.testing.assert_array_equal(lean.params[key], full.params[key])
+
+    class OwnBackward(type(model)):
+        def backward(self, result):
+            return super().backward(result)
+
+    own = OwnBackward(model.config, model.params.copy())
+    _, lean, _ = own.loss_and_gradients(x, y, state=state, input_gradient=False)
+    for key in full.params:
+        np.testing.assert_array_equal(lean.params[key], full.params[key])

@@ -879,8 +879,8 @@ def with_broken_gradient(model: RecurrentModel, name: str, factor: float = 1.3) 
     base = type(model)
 
     class BrokenBackward(base):  # type: ignore[valid-type, misc]
-        def backward_core(self, *args: Any) -> Any:
-            grads, *rest = super().backward_core(*args)
+        def backward_core(self, *args: Any, **kwargs: Any) -> Any:
+            grads, *rest = super().backward_core(*args, **kwargs)
             grads = dict(grads)
             if parameter not in grads:
                 raise KeyError(f"{parameter!r} is not a core parameter; choose one of {sorted(grads)}")

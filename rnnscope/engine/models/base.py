@@ -16,6 +16,8 @@ State is a ``dict`` of arrays, e.g. ``{"h": (B, H), "c": (B, H)}``; passing the
 
 from __future__ import annotations
 
+import functools
+import inspect
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
@@ -95,12 +97,12 @@ class Gradients:
     """Exact gradients of the loss from one :meth:`RecurrentModel.backward`.
 
     ``params`` has an array for every parameter name (same shapes);
-    ``inputs`` is ``(T, B, D)``; ``initial_state`` matches the state dict;
+    ``inputs`` is ``(T, B, D)`` (None when it was not asked for); ``initial_state`` matches the state dict;
     ``hidden`` ``(T, B, H)`` is the total ``dLoss/dh_t`` at every step.
     """
 
     params: dict[str, np.ndarray]
-    inputs: np.ndarray
+    inputs: np.ndarray | None
     initial_state: State
     hidden: np.ndarray
 
@@ -179,12 +181,14 @@ class RecurrentModel(ABC):
 
     @abstractmethod
     def backward_core(
-        self, dfeatures: np.ndarray, core: CoreOutput, inputs: np.ndarray
-    ) -> tuple[dict[str, np.ndarray], np.ndarray, State, np.ndarray]:
+        self, dfeatures: np.ndarray, core: CoreOutput, inputs: np.ndarray, *, need_inputs: bool = True
+    ) -> tuple[dict[str, np.ndarray], np.ndarray | None, State, np.ndarray]:
         """BPTT through the core from ``dfeatures`` ``(T, B, F)``.
 
         Returns ``(param_grads, dinputs (T, B, D), dinitial_state, dhidden (T, B, H))``;
-        ``param_grads`` covers every parameter except ``Wy`` and ``by``.
+        ``param_grads`` covers every parameter except ``Wy`` and ``by``. With
+        ``need_inputs=False`` ``dinputs`` is None (a matmul saved when only the
+        parameters' gradients are wanted, as in training).
         """
 
     # ----------------------------------------------------------------- shared
@@ -268,10 +272,16 @@ class RecurrentModel(ABC):
             inputs=inputs,
         )
 
-    def backward(self, result: ForwardResult) -> Gradients:
-        """Exact BPTT gradients of ``result.loss`` for every parameter."""
+    def backward(self, result: ForwardResult, input_gradient: bool = True) -> Gradients:
+        """Exact BPTT gradients of ``result.loss`` for every parameter (and, if
+        ``input_gradient``, for the inputs; otherwise ``Gradients.inputs`` is None)."""
         dfeatures, dWy, dby = linear_backward(result.head.dlogits, result.core.features, self.params["Wy"])
-        grads, dinputs, dstate, dhidden = self.backward_core(dfeatures, result.core, result.inputs)
+        if input_gradient or not accepts_keyword(type(self).backward_core, "need_inputs"):
+            grads, dinputs, dstate, dhidden = self.backward_core(dfeatures, result.core, result.inputs)
+        else:
+            grads, dinputs, dstate, dhidden = self.backward_core(
+                dfeatures, result.core, result.inputs, need_inputs=False
+            )
         grads["Wy"] = dWy
         grads["by"] = dby
         ordered = {name: grads[name] for name in self.params}
@@ -312,9 +322,27 @@ class RecurrentModel(ABC):
         mask: np.ndarray | None = None,
         state: State | None = None,
         record: bool = False,
+        input_gradient: bool = True,
     ) -> tuple[float, Gradients, ForwardResult]:
+        """Forward and backward in one call; see :meth:`forward` and :meth:`backward`."""
         result = self.forward(inputs, targets, mask, state, record=record)
-        return result.loss, self.backward(result), result
+        return result.loss, backward_of(self, result, input_gradient), result
+
+
+@functools.cache
+def accepts_keyword(function: Any, keyword: str) -> bool:
+    """Whether ``function`` takes ``keyword``: a subclass that overrides ``backward`` or
+    ``backward_core`` in the older form (a user's own backward) keeps working."""
+    parameters = inspect.signature(function).parameters
+    return keyword in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+
+
+def backward_of(model: RecurrentModel, result: ForwardResult, input_gradient: bool = True) -> Gradients:
+    """``model.backward(result)``, without the input gradient when not wanted and the model's
+    ``backward`` takes ``input_gradient``."""
+    if input_gradient or not accepts_keyword(type(model).backward, "input_gradient"):
+        return model.backward(result)
+    return model.backward(result, input_gradient=False)
 
 
 def trace_with_gradients(

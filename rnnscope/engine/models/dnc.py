@@ -369,8 +369,8 @@ class DNC(RecurrentModel):
 
     # ----------------------------------------------------------------- backward
     def backward_core(
-        self, dfeatures: np.ndarray, core: CoreOutput, inputs: np.ndarray
-    ) -> tuple[dict[str, np.ndarray], np.ndarray, State, np.ndarray]:
+        self, dfeatures: np.ndarray, core: CoreOutput, inputs: np.ndarray, *, need_inputs: bool = True
+    ) -> tuple[dict[str, np.ndarray], np.ndarray | None, State, np.ndarray]:
         s: _Steps = core.cache
         steps, batch, D = inputs.shape
         _, H, N, W, R = self.sizes
@@ -499,5 +499,5 @@ class DNC(RecurrentModel):
             "Wi": s.hidden.reshape(rows, H).T @ dint_2d,
             "bi": dint_2d.sum(axis=0),
         }
-        dinputs = (dpre_2d @ Wx[:D].T).reshape(steps, batch, D)
+        dinputs = (dpre_2d @ Wx[:D].T).reshape(steps, batch, D) if need_inputs else None
         return param_grads, dinputs, nxt, dhidden

@@ -249,7 +249,9 @@ class GRU(RecurrentModel):
         core: CoreOutput,
         inputs: np.ndarray,
         dfinal_state: State | None = None,
-    ) -> tuple[dict[str, np.ndarray], np.ndarray, State, np.ndarray]:
+        *,
+        need_inputs: bool = True,
+    ) -> tuple[dict[str, np.ndarray], np.ndarray | None, State, np.ndarray]:
         """BPTT from ``dfeatures`` ``(T, B, H)``; ``dfinal_state`` optionally adds a gradient
         arriving at the final ``h`` (from a later chunk of the same sequence)."""
         steps, batch, width = inputs.shape
@@ -327,7 +329,7 @@ class GRU(RecurrentModel):
             np.matmul(h_prev_2d.T, dpre_2d[:, :h2], out=dWh[:, :h2])
             np.matmul(extra.reshape(flat, H).T, dpre_2d[:, h2:], out=dWh[:, h2:])
             grads["Wh"] = dWh
-        dinputs = (dpre_2d @ Wx.T).reshape(steps, batch, width)
+        dinputs = (dpre_2d @ Wx.T).reshape(steps, batch, width) if need_inputs else None
         # the temporaries go back to the pool (no name or view of them may remain)
         buffers = [f_n, f_z, f_r, dpreact] + ([drec] if reset_after else [])
         del f_n, f_z, f_r, dpreact, dpre_2d, da_n, dpre, dh

@@ -303,7 +303,9 @@ class LSTM(RecurrentModel):
         core: CoreOutput,
         inputs: np.ndarray,
         dfinal_state: State | None = None,
-    ) -> tuple[dict[str, np.ndarray], np.ndarray, State, np.ndarray]:
+        *,
+        need_inputs: bool = True,
+    ) -> tuple[dict[str, np.ndarray], np.ndarray | None, State, np.ndarray]:
         """BPTT from ``dfeatures`` ``(T, B, H)``; ``dfinal_state`` optionally adds a gradient
         arriving at the final ``h`` and ``c`` (from a later chunk of the same sequence)."""
         steps, batch, width = inputs.shape
@@ -337,7 +339,7 @@ class LSTM(RecurrentModel):
             "Wh": hs[:-1].reshape(steps * batch, H).T @ dpreact_2d,
             "b": dpreact_2d.sum(axis=0),
         }
-        dinputs = (dpreact_2d @ Wx.T).reshape(steps, batch, width)
+        dinputs = (dpreact_2d @ Wx.T).reshape(steps, batch, width) if need_inputs else None
         # the temporaries go back to the pool (no name or view of them may remain)
         buffers = [factors, dcell, dpreact]
         del factors, dcell, dpreact, dpreact_2d

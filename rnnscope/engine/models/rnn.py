@@ -62,8 +62,8 @@ class RNN(RecurrentModel):
         )
 
     def backward_core(
-        self, dfeatures: np.ndarray, core: CoreOutput, inputs: np.ndarray
-    ) -> tuple[dict[str, np.ndarray], np.ndarray, State, np.ndarray]:
+        self, dfeatures: np.ndarray, core: CoreOutput, inputs: np.ndarray, *, need_inputs: bool = True
+    ) -> tuple[dict[str, np.ndarray], np.ndarray | None, State, np.ndarray]:
         steps, batch, width = inputs.shape
         Wx, Wh = self.params["Wx"], self.params["Wh"]
         hidden = core.hidden
@@ -84,5 +84,5 @@ class RNN(RecurrentModel):
             "Wh": previous.reshape(steps * batch, hidden_size).T @ dpreact_2d,
             "b": dpreact_2d.sum(axis=0),
         }
-        dinputs = (dpreact_2d @ Wx.T).reshape(steps, batch, width)
+        dinputs = (dpreact_2d @ Wx.T).reshape(steps, batch, width) if need_inputs else None
         return grads, dinputs, {"h": dh_next}, dhidden
