@@ -54,16 +54,13 @@ def render(kind: str, path: str, settings_path: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from rnnscope.app.session import MODEL_KINDS, model_available
+    from rnnscope.app.session import MODEL_KINDS
 
     args = list(sys.argv[1:] if argv is None else argv)
     directory = args[0] if args else os.path.join("docs", "screenshots")
     os.makedirs(directory, exist_ok=True)
     with tempfile.TemporaryDirectory() as temporary:
         for kind in MODEL_KINDS:
-            if not model_available(kind):
-                print(f"{kind}: not in this build, skipped")
-                continue
             path = render(kind, os.path.join(directory, f"{kind}.png"), os.path.join(temporary, "s.ini"))
             print(path)
     return 0

@@ -72,27 +72,13 @@ def build_task_for(spec: SessionSpec) -> Any:
 
 
 def build_model_for(spec: SessionSpec, task: Any) -> tuple[Any, list[str]]:
-    """The model of ``spec`` sized for ``task``; falls back to the RNN if a kind is not available yet."""
+    """The model of ``spec`` sized for ``task``, with notes for the user (none so far)."""
     from rnnscope.engine.models.base import build_model
 
-    notes: list[str] = []
     overrides: dict[str, Any] = {"seed": spec.seed}
     if spec.model == "dnc":
         overrides.update(memory_slots=spec.slots, memory_width=spec.width, read_heads=spec.read_heads)
-    config = task.model_config(spec.model, spec.hidden, **overrides)
-    try:
-        return build_model(config), notes
-    except ImportError:
-        notes.append(f"model {spec.model!r} is not available in this build; showing the RNN instead")
-        config = task.model_config("rnn", spec.hidden, seed=spec.seed)
-        return build_model(config), notes
-
-
-def model_available(kind: str) -> bool:
-    """True when the engine has the module of model ``kind`` (``rnn``, ``lstm``, ``gru``, ``dnc``)."""
-    import importlib.util
-
-    return importlib.util.find_spec(f"rnnscope.engine.models.{kind}") is not None
+    return build_model(task.model_config(spec.model, spec.hidden, **overrides)), []
 
 
 def sequence_for(spec: SessionSpec, task: Any) -> Any:

@@ -12,8 +12,6 @@ from rnnscope.app.checkpoint_actions import MAX_RECENT, CheckpointActions
 from rnnscope.engine.models.base import ModelConfig, build_model
 from rnnscope.engine.tasks import build_task
 
-checkpoint = pytest.importorskip("rnnscope.engine.checkpoint")
-
 TEXT = "abcabd abcabd abc. " * 10
 
 

@@ -11,7 +11,6 @@ from PyQt6.QtGui import QImage
 
 from rnnscope.app.panels.heatmap import HeatmapPanel, MatrixPanel
 from rnnscope.app.session import MODEL_KINDS
-from tests.app.conftest import require_model
 
 
 def heatmaps(window) -> list[HeatmapPanel]:
@@ -31,7 +30,6 @@ def image_is_not_blank(path) -> bool:
 
 @pytest.mark.parametrize("kind", MODEL_KINDS)
 def test_launch_each_model_shows_a_panel_per_probe_and_renders(make_window, tmp_path, kind):
-    require_model(kind)
     window = make_window(model=kind, task="copy" if kind == "dnc" else "chars")
     trace = window.session.trace
     assert trace.model_kind == kind and window.spec.model == kind
@@ -55,7 +53,6 @@ def test_launch_each_model_shows_a_panel_per_probe_and_renders(make_window, tmp_
 
 
 def test_dnc_panels_per_head_matrices_and_read_modes(make_window):
-    require_model("dnc")
     window = make_window(model="dnc", task="copy")
     trace = window.session.trace
     heads = trace["dnc/read_weighting"].data.shape[2]
@@ -236,7 +233,6 @@ def test_click_unit_shows_its_values_over_time(make_window):
 
 
 def test_nan_weights_are_reported_and_jumped_to(make_window):
-    require_model("lstm")
     window = make_window(model="lstm", text=None)
     window.set_step(15)
     ids = np.argmax(window.current_batch().inputs[:, 0], axis=-1)
@@ -351,7 +347,6 @@ def test_main_help_and_window_from_arguments(settings, qtbot):
 
 
 def test_checkpoint_opens_its_model_and_task(make_window, tmp_path):
-    pytest.importorskip("rnnscope.engine.checkpoint", reason="the checkpoint module is not in this build yet")
     from rnnscope.engine.checkpoint import save_checkpoint
     from rnnscope.engine.models.base import build_model
 
@@ -366,7 +361,6 @@ def test_checkpoint_opens_its_model_and_task(make_window, tmp_path):
 
 
 def test_hover_on_a_memory_matrix_and_a_read_head(make_window, qtbot):
-    require_model("dnc")
     window = make_window(model="dnc", task="copy")
     window.resize(1400, 900)
     window.set_step(6)
@@ -449,7 +443,6 @@ def test_output_rows_are_named_after_the_task(make_window, qtbot):
 
 
 def test_a_model_on_another_task_moves_the_controls(make_window):
-    require_model("dnc")
     from rnnscope.engine.models.base import build_model
     from rnnscope.engine.tasks import build_task
 
@@ -464,8 +457,6 @@ def test_a_model_on_another_task_moves_the_controls(make_window):
 
 
 def test_command_line_dnc_on_copy_and_a_checkpoint_path(settings, qtbot, tmp_path):
-    require_model("dnc")
-    pytest.importorskip("rnnscope.engine.checkpoint", reason="the checkpoint module is not in this build yet")
     from rnnscope.app.main import build_parser, build_window
     from rnnscope.engine.checkpoint import save_checkpoint
     from rnnscope.engine.models.base import build_model
@@ -553,7 +544,6 @@ def scaled_model(model, factor: float):
 
 @pytest.mark.parametrize("kind", ["lstm", "dnc"])
 def test_other_weights_update_the_panels_in_place(make_window, retrace, kind):
-    require_model(kind)
     window = make_window(model=kind, task="copy" if kind == "dnc" else "chars")
     panels, docks, strip = list(window.panels), dict(window.group_docks), window.strip
     window.set_step(4)
