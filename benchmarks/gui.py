@@ -53,6 +53,8 @@ start = float(os.environ["RNNSCOPE_BENCH_START"])
 from PyQt6.QtCore import QObject, QEvent, QSettings
 from PyQt6.QtWidgets import QApplication
 app = QApplication(sys.argv[:1])
+from rnnscope.app.main import configure_app
+configure_app(app)
 from rnnscope.app.window import MainWindow
 settings = QSettings(os.environ["RNNSCOPE_BENCH_SETTINGS"], QSettings.Format.IniFormat)
 window = MainWindow(settings=settings, overrides=json.loads(os.environ["RNNSCOPE_BENCH_OVERRIDES"]))

@@ -160,7 +160,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from PyQt6.QtWidgets import QApplication
 
+    from rnnscope.app.main import configure_app
+
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    configure_app(app)  # as the app runs: garbage collected on the GUI thread
     task = build_task("chars", seed=args.seed)
     headless, inside, redraws = [], [], []
     # one untimed run first: the first iterations of a process are slower (caches, allocator)

@@ -68,8 +68,12 @@ def build_window(args: argparse.Namespace, settings=None, training_tools: bool =
 
 
 def configure_app(app) -> None:
-    """Names (they place the user's ``QSettings``) and the application icon of ``app``."""
+    """Names (they place the user's ``QSettings``), the application icon of ``app``, and garbage
+    collection on the GUI thread only (:mod:`rnnscope.app.gui_gc`)."""
     from rnnscope.app import resources
+    from rnnscope.app.gui_gc import collect_on_gui_thread
+
+    collect_on_gui_thread(app)
 
     app.setApplicationName("rnnscope")
     app.setOrganizationName("rnnscope")

@@ -2,19 +2,39 @@
 
 from __future__ import annotations
 
-import pytest
-from PyQt6.QtCore import QSettings
+import gc
 
-from rnnscope.app.session import model_available
+import pytest
+from PyQt6.QtCore import QCoreApplication, QEvent, QSettings
 
 # small sizes keep every window test well under a second
 SMALL = {"hidden": 12, "length": 20, "slots": 6, "width": 4, "read_heads": 2}
 
 
-def require_model(kind: str) -> None:
-    """Skip (with the reason) while the engine does not have this model kind yet."""
-    if not model_available(kind):
-        pytest.skip(f"rnnscope/engine/models/{kind}.py is not in this build yet")
+@pytest.fixture(scope="session", autouse=True)
+def gui_thread_garbage_collection(qapp):
+    """As in the app (``configure_app``): cycles are collected on the GUI thread only."""
+    from rnnscope.app.gui_gc import collect_on_gui_thread
+
+    collector = collect_on_gui_thread(qapp)
+    yield collector
+    collector.stop()
+
+
+@pytest.fixture(autouse=True)
+def delete_closed_widgets(qapp):
+    """Destroy the widgets a test closed before the next test starts.
+
+    pytest-qt closes them and calls ``deleteLater`` after each test; outside a running event
+    loop Qt defers that deletion until some later nested loop (a ``waitSignal`` in another
+    test), where half-destroyed plots of the old window met the new one's events and, one run
+    in a few, crashed the process. Flushing the deferred deletions here, then collecting
+    Python's side, ends every window inside its own test.
+    """
+    yield
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    gc.collect()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
 
 
 @pytest.fixture

@@ -916,6 +916,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    from rnnscope.app.main import configure_app
+
+    configure_app(app)
     panel = GradcheckPanel()
     panel.resize(1280, 860)
     panel.setWindowTitle("rnnscope - gradient check")

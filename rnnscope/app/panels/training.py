@@ -942,6 +942,9 @@ def main(argv: list[str] | None = None) -> int:
     from rnnscope.engine.tasks import build_task
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    from rnnscope.app.main import configure_app
+
+    configure_app(app)
     task = build_task(args.task)
     try:
         model = build_model(task.model_config(args.model, args.hidden))
