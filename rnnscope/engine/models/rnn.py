@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnscope.engine.models.base import CoreOutput, RecurrentModel, State, init_uniform
+from rnnscope.engine.models.lstm import LSTM, _PoolToken, column_major, input_projection
 from rnnscope.engine.params import Params
 from rnnscope.engine.trace import ProbeKind, Trace
 
@@ -43,46 +44,78 @@ class RNN(RecurrentModel):
         steps, batch, width = inputs.shape
         Wx, Wh, b = self.params["Wx"], self.params["Wh"], self.params["b"]
         hidden_size = Wh.shape[0]
-        # all input projections in one matmul; the loop only does the recurrent part
-        preact = (inputs.reshape(steps * batch, width) @ Wx).reshape(steps, batch, hidden_size)
+        # all input projections in one matmul (row picks for one-hot inputs); the loop only
+        # does the recurrent part, into preallocated buffers
+        pool = self._buffer_pool()
+        record = trace is not None
+        # with a trace the probes are views of these arrays: fresh ones, never pooled
+        take = (lambda shape: np.empty(shape, dtype=self.dtype)) if record else (
+            lambda shape: pool.take(shape, self.dtype)
+        )
+        preact = take((steps, batch, hidden_size))
+        input_projection(inputs, Wx, out=preact.reshape(steps * batch, hidden_size))
         preact += b
-        hidden = np.empty_like(preact)
-        h = state["h"]
+        # hs[0] holds the initial state: hs[:-1] is then h_{t-1} for every t
+        hs = take((steps + 1, batch, hidden_size))
+        hs[0] = state["h"]
+        Wh_fast = column_major(Wh) if batch > 1 else Wh
+        recurrent = np.empty((batch, hidden_size), dtype=self.dtype)
         for t in range(steps):
-            preact[t] += h @ Wh
-            h = np.tanh(preact[t], out=hidden[t])
+            np.matmul(hs[t], Wh_fast, out=recurrent)
+            preact[t] += recurrent
+            np.tanh(preact[t], out=hs[t + 1])
+        hidden = hs[1:]
         if trace is not None:
             trace.add("rnn/preact", preact, ProbeKind.SIGNED, ("unit",), description="pre-activation")
             trace.add("rnn/hidden", hidden, ProbeKind.SIGNED, ("unit",), description="hidden state h_t")
+        cache: dict = {"hs": hs}
+        if not record:
+            # back to the pool when the core dies (see LSTM.forward_core); preact is not
+            # needed by backward: it goes back as soon as nothing refers to it
+            token = _PoolToken()
+            pool.when_dead(token, [hs])
+            cache["_pool"] = token
+            buffers = [preact]
+            del preact
+            pool.give_back(buffers)
         return CoreOutput(
             features=hidden,
             hidden=hidden,
-            final_state={"h": hidden[-1].copy()},
-            cache={"h0": state["h"]},
+            final_state={"h": hs[-1].copy()},
+            cache=cache,
         )
+
+    _buffer_pool = LSTM._buffer_pool
 
     def backward_core(
         self, dfeatures: np.ndarray, core: CoreOutput, inputs: np.ndarray, *, need_inputs: bool = True
     ) -> tuple[dict[str, np.ndarray], np.ndarray | None, State, np.ndarray]:
         steps, batch, width = inputs.shape
         Wx, Wh = self.params["Wx"], self.params["Wh"]
-        hidden = core.hidden
+        hs = core.cache["hs"]
+        hidden = hs[1:]
         hidden_size = Wh.shape[0]
         dhidden = np.empty_like(hidden)
-        dpreact = np.empty_like(hidden)
+        pool = self._buffer_pool()
+        # tanh' = 1 - h^2 for every step at once; the loop then only multiplies by it
+        dpreact = np.multiply(hidden, hidden, out=pool.take(hidden.shape, hidden.dtype))
+        np.subtract(1.0, dpreact, out=dpreact)
         dh_next = np.zeros((batch, hidden_size), dtype=hidden.dtype)
-        WhT = Wh.T.copy()
+        WhT = Wh.T  # a transposed view: BLAS reads it as is
         for t in range(steps - 1, -1, -1):
             dh = np.add(dfeatures[t], dh_next, out=dhidden[t])
-            np.multiply(dh, 1.0 - hidden[t] * hidden[t], out=dpreact[t])
-            dh_next = dpreact[t] @ WhT
+            dpreact[t] *= dh
+            np.matmul(dpreact[t], WhT, out=dh_next)
         # weight gradients in one matmul each, after the loop
         dpreact_2d = dpreact.reshape(steps * batch, hidden_size)
-        previous = np.concatenate([core.cache["h0"][None], hidden[:-1]], axis=0)
         grads = {
             "Wx": inputs.reshape(steps * batch, width).T @ dpreact_2d,
-            "Wh": previous.reshape(steps * batch, hidden_size).T @ dpreact_2d,
+            "Wh": hs[:-1].reshape(steps * batch, hidden_size).T @ dpreact_2d,
             "b": dpreact_2d.sum(axis=0),
         }
         dinputs = (dpreact_2d @ Wx.T).reshape(steps, batch, width) if need_inputs else None
+        # the temporary goes back to the pool (no name or view of it may remain)
+        buffers = [dpreact]
+        del dpreact, dpreact_2d
+        pool.give_back(buffers)
         return grads, dinputs, {"h": dh_next}, dhidden
