@@ -190,36 +190,6 @@ def _lstm_problem(seed=10, T=5, B=3):
     return model, x, y, rng
 
 
-def test_buffers_are_reused_once_a_result_is_dropped():
-    model, x, y, _ = _lstm_problem()
-    result = model.forward(x, y, record=False)
-    cells = result.core.cache["cs"]
-    address = cells.ctypes.data
-    del result, cells
-    again = model.forward(x, y, record=False)
-    assert again.core.cache["cs"].ctypes.data == address  # the same memory, not a new block
-
-
-def test_a_kept_result_view_or_trace_is_never_overwritten():
-    model, x, y, rng = _lstm_problem()
-    first = model.forward(x, y, record=False)
-    grads_first = model.backward(first)
-    features = model.forward(x, y, record=False).core.features  # result dropped, view kept
-    kept_features = features.copy()
-    trace = model.forward(x, y).trace
-    kept_cells = trace["lstm/cell"].data.copy()
-    for _ in range(3):  # other inputs through the same model, with and without backward
-        other = rng.standard_normal(x.shape)
-        model.loss_and_gradients(other, y)
-        model.forward(other, y, record=False)
-    assert np.array_equal(features, kept_features)
-    assert np.array_equal(trace["lstm/cell"].data, kept_cells)
-    # backward of the first result again: its cache is intact
-    grads_again = model.backward(first)
-    for name in model.params:
-        assert np.array_equal(grads_again.params[name], grads_first.params[name])
-
-
 def test_a_copied_model_gets_its_own_pool():
     import copy
 

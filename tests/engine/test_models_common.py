@@ -324,3 +324,41 @@ def test_a_backward_written_without_need_inputs_still_serves_training():
     _, lean, _ = own.loss_and_gradients(x, y, state=state, input_gradient=False)
     for key in full.params:
         np.testing.assert_array_equal(lean.params[key], full.params[key])
+
+
+# a probe of each model whose array comes from the pool when no trace is recorded
+POOLED_PROBE = {
+    "rnn": "rnn/hidden",
+    "lstm": "lstm/cell",
+    "gru": "gru/update_gate",
+    "gru_reset_after": "gru/hidden",
+}
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_buffers_are_reused_but_kept_results_never_overwritten(name):
+    """Large arrays come back from a pool call after call; nothing a caller still holds
+    (features, a trace, a result awaiting backward) is ever written over."""
+    model = _model(name)
+    x, y, _ = _data(model, T=5, B=3)
+    rng = np.random.default_rng(11)
+    first = model.forward(x, y, record=False)
+    grads_first = model.backward(first)
+    features = model.forward(x, y, record=False).core.features  # result dropped, view kept
+    kept_features = features.copy()
+    trace = model.forward(x, y).trace
+    kept_probe = trace[POOLED_PROBE[name]].data.copy()
+    result = model.forward(x, y, record=False)
+    # arrays of one shape (the LSTM's h and c) may come back in either order
+    addresses = {v.ctypes.data for v in result.core.cache.values() if isinstance(v, np.ndarray)}
+    del result
+    assert model.forward(x, y, record=False).core.cache["hs"].ctypes.data in addresses  # reused
+    for _ in range(3):  # other inputs through the same model, with and without backward
+        other = rng.standard_normal(x.shape)
+        model.loss_and_gradients(other, y)
+        model.forward(other, y, record=False)
+    assert np.array_equal(features, kept_features)
+    assert np.array_equal(trace[POOLED_PROBE[name]].data, kept_probe)
+    grads_again = model.backward(first)  # its cache is intact
+    for key in model.params:
+        assert np.array_equal(grads_again.params[key], grads_first.params[key])
