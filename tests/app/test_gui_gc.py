@@ -45,10 +45,15 @@ def test_stopping_hands_collection_back_to_python(qapp):
     collector = GuiThreadCollector(interval_ms=10_000)
     try:
         assert not gc.isenabled()
+        gc.collect()  # counts back to zero: below every threshold, so nothing to do
         before = collector.collections
-        collector.collect()  # counts below the thresholds: nothing to do ...
-        gc.collect()
+        collector.collect()
         assert collector.collections == before
+        for _ in range(2 * gc.get_threshold()[0]):  # young cycles past the threshold: collected
+            first, second = Node(), Node()
+            first.partner, second.partner = second, first
+        collector.collect()
+        assert collector.collections == before + 1 and gc.get_count()[0] < gc.get_threshold()[0]
     finally:
         collector.stop()
         collector.deleteLater()
