@@ -35,6 +35,7 @@ from rnnscope.engine.heads import (
     softmax,
     validate_targets,
 )
+from rnnscope.engine.models.buffers import BufferPool
 from rnnscope.engine.params import Params
 from rnnscope.engine.trace import ProbeKind, Trace
 
@@ -192,6 +193,13 @@ class RecurrentModel(ABC):
         """
 
     # ----------------------------------------------------------------- shared
+    def _buffer_pool(self) -> BufferPool:
+        """This model's pool of large arrays, created on first use (a copy starts its own)."""
+        pool = self.__dict__.get("_pool")
+        if pool is None:
+            pool = self.__dict__["_pool"] = BufferPool()
+        return pool
+
     @property
     def feature_size(self) -> int:
         """Width ``F`` of the features the read-out sees."""

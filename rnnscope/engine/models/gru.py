@@ -50,7 +50,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnscope.engine.models.base import CoreOutput, RecurrentModel, State, init_uniform
-from rnnscope.engine.models.lstm import LSTM, _PoolToken, column_major, input_projection
+from rnnscope.engine.models.lstm import column_major, input_projection
 from rnnscope.engine.params import GateSlice, Params
 from rnnscope.engine.trace import ProbeKind, Trace
 
@@ -116,10 +116,7 @@ class GRU(RecurrentModel):
         # all input projections (with bias) in one matmul; the loop only does the recurrent part
         pool = self._buffer_pool()
         record = trace is not None
-        # with a trace the probes are views of these arrays: fresh ones, never pooled
-        take = (lambda shape: np.empty(shape, dtype=self.dtype)) if record else (
-            lambda shape: pool.take(shape, self.dtype)
-        )
+        take = pool.allocator(fresh=record, dtype=self.dtype)  # probes are views: fresh arrays
         preact = take((steps, batch, 3 * H))
         input_projection(inputs, Wx, out=preact.reshape(steps * batch, 3 * H))
         preact += b
@@ -227,9 +224,7 @@ class GRU(RecurrentModel):
         if not record:
             # back to the pool when the core dies (see LSTM.forward_core); preact is not
             # needed by backward: it goes back as soon as nothing refers to it
-            token = _PoolToken()
-            pool.when_dead(token, [gates, hs, extra])
-            cache["_pool"] = token
+            pool.return_with_cache(cache, [gates, hs, extra])
             buffers = [preact]
             del preact, pre
             pool.give_back(buffers)
@@ -239,8 +234,6 @@ class GRU(RecurrentModel):
             final_state={"h": hs[-1].copy()},
             cache=cache,
         )
-
-    _buffer_pool = LSTM._buffer_pool
 
     # ------------------------------------------------------------------ backward
     def backward_core(

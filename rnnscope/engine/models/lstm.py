@@ -44,10 +44,6 @@ gradient arriving at the final state (``dfinal_state``) for chunked BPTT.
 
 from __future__ import annotations
 
-import sys
-import threading
-import weakref
-
 import numpy as np
 
 from rnnscope.engine.models.base import CoreOutput, RecurrentModel, State, init_uniform
@@ -114,64 +110,6 @@ def column_major(matrix: np.ndarray, scale: np.ndarray | None = None) -> np.ndar
     return out_t.T
 
 
-class BufferPool:
-    """Large arrays reused from one call of a model to the next.
-
-    A fresh multi-megabyte array per call costs a page fault per 4 kB page: glibc
-    maps large blocks afresh and returns them to the system when they are freed.
-    That was ~40 % of an LSTM training step at H=64, B=64 here. An array comes back
-    to the pool only when nothing outside the pool refers to it any more -- no name,
-    no view (a view keeps a reference to its base) -- so a result, trace or view
-    kept by a caller is never overwritten.
-    """
-
-    KEEP = 4  # arrays kept per (shape, dtype)
-    SHAPES = 24  # distinct (shape, dtype) kept; beyond that the pool starts afresh
-
-    def __init__(self) -> None:
-        self._free: dict[tuple[tuple[int, ...], str], list[np.ndarray]] = {}
-        self._lock = threading.Lock()
-
-    def __reduce__(self) -> tuple[type, tuple]:
-        return (BufferPool, ())  # a copied model starts with an empty pool (and its own lock)
-
-    def __deepcopy__(self, memo: dict) -> BufferPool:
-        return BufferPool()
-
-    def take(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        """An uninitialised C-ordered array of ``shape``, reused when one is free."""
-        key = (tuple(int(n) for n in shape), np.dtype(dtype).str)
-        with self._lock:
-            stack = self._free.get(key)
-            if stack:
-                return stack.pop()
-        return np.empty(key[0], dtype=dtype)
-
-    def give_back(self, arrays: list[np.ndarray]) -> None:
-        """Return ``arrays`` (owned by this list alone) to the pool; any still referenced is skipped."""
-        for k in range(len(arrays)):
-            array = arrays[k]
-            # references: the list, ``array``, getrefcount's argument; more means in use
-            if array.base is not None or not array.flags.c_contiguous or sys.getrefcount(array) > 3:
-                continue
-            key = (array.shape, array.dtype.str)
-            with self._lock:
-                if key not in self._free and len(self._free) >= self.SHAPES:
-                    self._free.clear()
-                stack = self._free.setdefault(key, [])
-                if len(stack) < self.KEEP:
-                    stack.append(array)
-        arrays.clear()
-
-    def when_dead(self, owner: object, arrays: list[np.ndarray]) -> None:
-        """Give ``arrays`` back once ``owner`` has been garbage collected."""
-        weakref.finalize(owner, self.give_back, arrays)
-
-
-class _PoolToken:
-    """Stored last in a core's cache: when the cache dies, its arrays go back to the pool."""
-
-
 def lstm_gate_slices(hidden: int) -> dict[str, dict[str, GateSlice]]:
     """Named gate slices of ``Wx``, ``Wh`` (columns) and ``b`` for ``hidden`` units."""
     columns = gate_slices(hidden)
@@ -218,10 +156,7 @@ class LSTM(RecurrentModel):
         half[:h3] = 0.5
         pool = self._buffer_pool()
         record = trace is not None
-        # with a trace the probes are views of these arrays: fresh ones, never pooled
-        take = (lambda shape: np.empty(shape, dtype=self.dtype)) if record else (
-            lambda shape: pool.take(shape, self.dtype)
-        )
+        take = pool.allocator(fresh=record, dtype=self.dtype)  # probes are views: fresh arrays
         preact = take((steps, batch, 4 * H))
         input_projection(inputs, Wx * half, out=preact.reshape(steps * batch, 4 * H))
         preact += b * half
@@ -279,23 +214,13 @@ class LSTM(RecurrentModel):
             trace.add("lstm/hidden", hidden, ProbeKind.SIGNED, ("unit",), description="hidden state h_t")
         cache = {"gates": gates, "hs": hs, "cs": cs, "tanh_cs": tanh_cs}
         if not record:
-            # the token is the cache's last entry and the cache the core's last field:
-            # it dies after every other reference the core held to these arrays
-            token = _PoolToken()
-            pool.when_dead(token, [gates, hs, cs, tanh_cs])
-            cache["_pool"] = token
+            pool.return_with_cache(cache, [gates, hs, cs, tanh_cs])
         return CoreOutput(
             features=hidden,
             hidden=hidden,
             final_state={"h": hs[-1].copy(), "c": cs[-1].copy()},
             cache=cache,
         )
-
-    def _buffer_pool(self) -> BufferPool:
-        pool = self.__dict__.get("_pool")
-        if pool is None:
-            pool = self.__dict__["_pool"] = BufferPool()
-        return pool
 
     def backward_core(
         self,

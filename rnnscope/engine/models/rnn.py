@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnscope.engine.models.base import CoreOutput, RecurrentModel, State, init_uniform
-from rnnscope.engine.models.lstm import LSTM, _PoolToken, column_major, input_projection
+from rnnscope.engine.models.lstm import column_major, input_projection
 from rnnscope.engine.params import Params
 from rnnscope.engine.trace import ProbeKind, Trace
 
@@ -48,10 +48,7 @@ class RNN(RecurrentModel):
         # does the recurrent part, into preallocated buffers
         pool = self._buffer_pool()
         record = trace is not None
-        # with a trace the probes are views of these arrays: fresh ones, never pooled
-        take = (lambda shape: np.empty(shape, dtype=self.dtype)) if record else (
-            lambda shape: pool.take(shape, self.dtype)
-        )
+        take = pool.allocator(fresh=record, dtype=self.dtype)  # probes are views: fresh arrays
         preact = take((steps, batch, hidden_size))
         input_projection(inputs, Wx, out=preact.reshape(steps * batch, hidden_size))
         preact += b
@@ -72,9 +69,7 @@ class RNN(RecurrentModel):
         if not record:
             # back to the pool when the core dies (see LSTM.forward_core); preact is not
             # needed by backward: it goes back as soon as nothing refers to it
-            token = _PoolToken()
-            pool.when_dead(token, [hs])
-            cache["_pool"] = token
+            pool.return_with_cache(cache, [hs])
             buffers = [preact]
             del preact
             pool.give_back(buffers)
@@ -84,8 +79,6 @@ class RNN(RecurrentModel):
             final_state={"h": hs[-1].copy()},
             cache=cache,
         )
-
-    _buffer_pool = LSTM._buffer_pool
 
     def backward_core(
         self, dfeatures: np.ndarray, core: CoreOutput, inputs: np.ndarray, *, need_inputs: bool = True
