@@ -40,10 +40,7 @@ class PredictionStrip(QWidget):
         parent: QWidget | None = None,
     ):
         super().__init__(parent)
-        self.inputs, self.targets, self.probs, self.k, self.context = inputs, targets, probs, k, context
-        self.loss = loss
-        width = probs.shape[1] if probs is not None else 0
-        self.symbols = symbols or [str(i) for i in range(width)]
+        self.k, self.context, self.loss = k, context, loss
         self.rows: list[tuple[str, list[str]]] = []
         self.columns: list[int] = []
         font = QFont("DejaVu Sans Mono")
@@ -54,7 +51,7 @@ class PredictionStrip(QWidget):
         self.setFixedHeight(self.line * (3 + k) + 4)
         self.setMinimumWidth(300)
         self.step = 0
-        self.set_step(0)
+        self.set_data(inputs, targets, probs, symbols)
 
     def set_data(
         self,
