@@ -284,12 +284,9 @@ class RecurrentModel(ABC):
         """Exact BPTT gradients of ``result.loss`` for every parameter (and, if
         ``input_gradient``, for the inputs; otherwise ``Gradients.inputs`` is None)."""
         dfeatures, dWy, dby = linear_backward(result.head.dlogits, result.core.features, self.params["Wy"])
-        if input_gradient or not accepts_keyword(type(self).backward_core, "need_inputs"):
-            grads, dinputs, dstate, dhidden = self.backward_core(dfeatures, result.core, result.inputs)
-        else:
-            grads, dinputs, dstate, dhidden = self.backward_core(
-                dfeatures, result.core, result.inputs, need_inputs=False
-            )
+        skip_inputs = not input_gradient and accepts_keyword(type(self).backward_core, "need_inputs")
+        options = {"need_inputs": False} if skip_inputs else {}
+        grads, dinputs, dstate, dhidden = self.backward_core(dfeatures, result.core, result.inputs, **options)
         grads["Wy"] = dWy
         grads["by"] = dby
         ordered = {name: grads[name] for name in self.params}
