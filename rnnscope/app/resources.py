@@ -20,10 +20,11 @@ no style sheet, the platform's standard icons on the step bar, no window icon
 from __future__ import annotations
 
 import os
-import site
 import sys
 from functools import cache
 from pathlib import Path
+
+from rnnscope.engine.shipped import shipped_dir_candidates
 
 ENVIRONMENT = "RNNSCOPE_RESOURCES"
 MARKER = "style.qss"  # a directory without it is not ours
@@ -33,19 +34,9 @@ ICON_SIZES = (16, 24, 32, 48, 64, 128, 256)
 
 def candidate_dirs() -> list[Path]:
     """Every place ``resources/`` may be, in the order they are tried."""
-    places: list[Path] = []
     override = os.environ.get(ENVIRONMENT)
-    if override:
-        places.append(Path(override))
-    package = Path(__file__).resolve().parents[1]  # .../rnnscope
-    places.append(package.parent / "resources")
-    for prefix in (sys.prefix, sys.base_prefix, site.getuserbase()):
-        places.append(Path(prefix) / "share" / "rnnscope" / "resources")
-    unique: list[Path] = []
-    for place in places:
-        if place not in unique:
-            unique.append(place)
-    return unique
+    places = ([Path(override)] if override else []) + shipped_dir_candidates("resources")
+    return list(dict.fromkeys(places))
 
 
 @cache

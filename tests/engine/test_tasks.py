@@ -617,14 +617,14 @@ def test_metrics_score_only_the_scored_steps():
 
 
 def test_shipped_data_is_found_beside_the_package_or_where_a_wheel_installs_it(tmp_path, monkeypatch):
+    from rnnscope.engine import shipped
     from rnnscope.engine.tasks import text
 
     assert (text.data_dir() / "lighthouse.txt").is_file()
     # an installed wheel: no data/ next to the package, the files under <prefix>/share/rnnscope/data
-    package_file = tmp_path / "site-packages" / "rnnscope" / "engine" / "tasks" / "text.py"
     installed = tmp_path / "prefix" / "share" / "rnnscope" / "data"
     installed.mkdir(parents=True)
     (installed / "lighthouse.txt").write_text("the keeper\n", encoding="utf-8")
-    monkeypatch.setattr(text, "__file__", str(package_file))
-    monkeypatch.setattr(text.sys, "prefix", str(tmp_path / "prefix"))
+    monkeypatch.setattr(shipped, "PACKAGE", tmp_path / "site-packages" / "rnnscope")
+    monkeypatch.setattr(shipped.sys, "prefix", str(tmp_path / "prefix"))
     assert text.data_dir() == installed

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import math
 import os
-import site
-import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from rnnscope.engine.heads import loss_per_scored_step
+from rnnscope.engine.shipped import find_shipped_dir, shipped_dir_candidates
 from rnnscope.engine.tasks.base import Batch, Task, TaskError, as_generator, check_positive_int
 
 #: Corpora shipped in ``data/`` (the project wrote or generated them), by name.
@@ -52,14 +51,9 @@ def data_dir() -> Path:
     override = os.environ.get("RNNSCOPE_DATA")
     if override:
         return Path(override)
-    beside_package = Path(__file__).resolve().parents[3] / "data"
-    if (beside_package / CORPORA[DEFAULT_CORPUS]).is_file():
-        return beside_package
-    for prefix in (sys.prefix, sys.base_prefix, site.getuserbase()):
-        installed = Path(prefix) / "share" / "rnnscope" / "data"
-        if (installed / CORPORA[DEFAULT_CORPUS]).is_file():
-            return installed
-    return beside_package  # missing files are then reported by the reader, naming this path
+    found = find_shipped_dir("data", CORPORA[DEFAULT_CORPUS])
+    # when missing, the reader reports the files absent from the first place, naming it
+    return found if found is not None else shipped_dir_candidates("data")[0]
 
 
 def corpus_path(name: str) -> Path:
