@@ -53,7 +53,7 @@ start = float(os.environ["RNNSCOPE_BENCH_START"])
 from PyQt6.QtCore import QObject, QEvent, QSettings
 from PyQt6.QtWidgets import QApplication
 app = QApplication(sys.argv[:1])
-from rnnscope.app.main import configure_app
+from rnnscope.app.application import configure_app
 configure_app(app)
 from rnnscope.app.window import MainWindow
 settings = QSettings(os.environ["RNNSCOPE_BENCH_SETTINGS"], QSettings.Format.IniFormat)

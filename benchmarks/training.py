@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from PyQt6.QtWidgets import QApplication
 
-    from rnnscope.app.main import configure_app
+    from rnnscope.app.application import configure_app
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     configure_app(app)  # as the app runs: garbage collected on the GUI thread

@@ -28,21 +28,6 @@ MAX_RECENT = 8
 CHECKPOINT_FILTER = "rnnscope checkpoints (*.npz);;All files (*)"
 
 
-def checkpoint_task(checkpoint: Any) -> Any:
-    """The task a checkpoint was trained on, rebuilt (``None`` when it cannot be)."""
-    name = getattr(checkpoint, "task_name", None)
-    if not name:
-        return None
-    from rnnscope.engine.tasks import build_task
-
-    options = dict(getattr(checkpoint, "task_options", None) or {})
-    try:
-        return build_task(name, **options)
-    except Exception:
-        # e.g. a corpus file that has moved: the model is still worth showing
-        return None
-
-
 class CheckpointActions(QObject):
     """File-menu actions, drag and drop and recent files for checkpoints of ``window``.
 
@@ -160,7 +145,7 @@ class CheckpointActions(QObject):
                 self._forget(path)
             self._error(f"Cannot open checkpoint {path}:\n{_reason(error)}")
             return False
-        task = checkpoint_task(checkpoint)
+        task = checkpoint.task
         if task is None:
             task = self.window.current_task()
         try:

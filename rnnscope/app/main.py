@@ -67,24 +67,11 @@ def build_window(args: argparse.Namespace, settings=None, training_tools: bool =
     return window
 
 
-def configure_app(app) -> None:
-    """Names (they place the user's ``QSettings``), the application icon of ``app``, and garbage
-    collection on the GUI thread only (:mod:`rnnscope.app.gui_gc`)."""
-    from rnnscope.app import resources
-    from rnnscope.app.gui_gc import collect_on_gui_thread
-
-    collect_on_gui_thread(app)
-
-    app.setApplicationName("rnnscope")
-    app.setOrganizationName("rnnscope")
-    if resources.resources_dir() is None:  # the app runs without them, but say why it looks plain
-        print(f"warning: {resources.missing_message()}", file=sys.stderr)
-    app.setWindowIcon(resources.app_icon())
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from PyQt6.QtWidgets import QApplication
+
+    from rnnscope.app.application import configure_app
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     configure_app(app)

@@ -697,11 +697,10 @@ class MainWindow(QMainWindow):
     def open_checkpoint(self, path: str) -> bool:
         """Show the model saved at ``path``; a bad file gives a message and the window keeps its model."""
         try:
-            from rnnscope.app.checkpoint_actions import checkpoint_task
             from rnnscope.engine.checkpoint import load_checkpoint
 
             checkpoint = load_checkpoint(path)
-            task = checkpoint_task(checkpoint) or self.current_task()
+            task = checkpoint.task or self.current_task()
         except Exception as error:
             self.show_message(f"Could not open checkpoint {path}: {error}")
             return False

@@ -141,7 +141,7 @@ def test_the_application_gets_the_icon_and_a_warning_when_resources_are_missing(
 ):
     from PyQt6.QtGui import QIcon
 
-    from rnnscope.app.main import configure_app
+    from rnnscope.app.application import configure_app
 
     names = qapp.applicationName(), qapp.organizationName()
     try:

@@ -916,7 +916,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    from rnnscope.app.main import configure_app
+    from rnnscope.app.application import configure_app
 
     configure_app(app)
     panel = GradcheckPanel()

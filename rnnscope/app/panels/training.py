@@ -942,7 +942,7 @@ def main(argv: list[str] | None = None) -> int:
     from rnnscope.engine.tasks import build_task
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    from rnnscope.app.main import configure_app
+    from rnnscope.app.application import configure_app
 
     configure_app(app)
     task = build_task(args.task)
