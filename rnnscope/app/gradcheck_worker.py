@@ -20,7 +20,8 @@ import numpy as np
 from PyQt6.QtCore import QObject, pyqtSignal, pyqtSlot
 
 from rnnscope.engine.gradcheck import GradcheckCancelled, Thresholds, check_gradients
-from rnnscope.engine.models.base import RecurrentModel, State, build_model
+from rnnscope.engine.models.base import RecurrentModel, State
+from rnnscope.engine.models.registry import build_model
 
 
 @dataclass

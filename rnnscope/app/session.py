@@ -73,7 +73,7 @@ def build_task_for(spec: SessionSpec) -> Any:
 
 def build_model_for(spec: SessionSpec, task: Any) -> tuple[Any, list[str]]:
     """The model of ``spec`` sized for ``task``, with notes for the user (none so far)."""
-    from rnnscope.engine.models.base import build_model
+    from rnnscope.engine.models.registry import build_model
 
     overrides: dict[str, Any] = {"seed": spec.seed}
     if spec.model == "dnc":

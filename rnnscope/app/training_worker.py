@@ -30,7 +30,8 @@ from typing import Any, Protocol
 
 from PyQt6.QtCore import QObject, Qt, QThread, pyqtSignal, pyqtSlot
 
-from rnnscope.engine.models.base import ModelConfig, RecurrentModel, build_model
+from rnnscope.engine.models.base import ModelConfig, RecurrentModel
+from rnnscope.engine.models.registry import build_model
 from rnnscope.engine.params import Params
 
 

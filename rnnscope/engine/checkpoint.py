@@ -43,7 +43,8 @@ from typing import Any
 import numpy as np
 
 from rnnscope.engine.atomic import AtomicWriteError, write_atomically
-from rnnscope.engine.models.base import ModelConfig, RecurrentModel, build_model
+from rnnscope.engine.models.base import ModelConfig, RecurrentModel
+from rnnscope.engine.models.registry import build_model
 from rnnscope.engine.params import Params
 
 FORMAT_NAME = "rnnscope-checkpoint"

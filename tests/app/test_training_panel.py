@@ -10,7 +10,8 @@ import pytest
 from PyQt6.QtCore import QObject, pyqtSignal
 
 from rnnscope.app.panels.training import StatsHistory, TrainingPanel, TrainingSettings
-from rnnscope.engine.models.base import RecurrentModel, build_model
+from rnnscope.engine.models.base import RecurrentModel
+from rnnscope.engine.models.registry import build_model
 from rnnscope.engine.tasks import build_task
 
 TEXT = "the cat sat on the mat. the dog sat on the log. " * 8

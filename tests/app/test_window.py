@@ -348,7 +348,7 @@ def test_main_help_and_window_from_arguments(settings, qtbot):
 
 def test_checkpoint_opens_its_model_and_task(make_window, tmp_path):
     from rnnscope.engine.checkpoint import save_checkpoint
-    from rnnscope.engine.models.base import build_model
+    from rnnscope.engine.models.registry import build_model
 
     window = make_window(model="rnn", task="chars")
     task = window.current_task()
@@ -443,7 +443,7 @@ def test_output_rows_are_named_after_the_task(make_window, qtbot):
 
 
 def test_a_model_on_another_task_moves_the_controls(make_window):
-    from rnnscope.engine.models.base import build_model
+    from rnnscope.engine.models.registry import build_model
     from rnnscope.engine.tasks import build_task
 
     window = make_window(model="rnn", task="chars")
@@ -459,7 +459,7 @@ def test_a_model_on_another_task_moves_the_controls(make_window):
 def test_command_line_dnc_on_copy_and_a_checkpoint_path(settings, qtbot, tmp_path):
     from rnnscope.app.main import build_parser, build_window
     from rnnscope.engine.checkpoint import save_checkpoint
-    from rnnscope.engine.models.base import build_model
+    from rnnscope.engine.models.registry import build_model
     from rnnscope.engine.tasks import build_task
 
     args = build_parser().parse_args(["--model", "dnc", "--task", "copy", "--hidden", "8", "--slots", "5"])

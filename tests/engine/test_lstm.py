@@ -127,7 +127,7 @@ def test_lstm_float32_runs_and_stays_float32():
 
 
 def test_one_hot_inputs_pick_rows_with_the_matmuls_numbers():
-    from rnnscope.engine.models.lstm import input_projection, one_hot_indices
+    from rnnscope.engine.models.kernels import input_projection, one_hot_indices
 
     rng = np.random.default_rng(7)
     Wx = rng.standard_normal((6, 8))
@@ -157,7 +157,7 @@ def test_one_hot_inputs_pick_rows_with_the_matmuls_numbers():
 
 
 def test_column_major_copy_in_blocks():
-    from rnnscope.engine.models.lstm import column_major
+    from rnnscope.engine.models.kernels import column_major
 
     rng = np.random.default_rng(8)
     matrix = rng.standard_normal((37, 12))  # rows not a multiple of the block

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnnscope.engine.models.base import build_model
+from rnnscope.engine.models.registry import build_model
 from rnnscope.engine.tasks import (
     CORPORA,
     TASK_NAMES,

@@ -857,7 +857,8 @@ def _parse_float(text: str, what: str) -> float:
 # ---------------------------------------------------------------------- standalone preview
 def demo_source(kind: str = "lstm", hidden: int = 6, seed: int = 0) -> tuple[RecurrentModel, Any]:
     """A small model and batch to preview the panel with (random one-hot sequences)."""
-    from rnnscope.engine.models.base import ModelConfig, build_model
+    from rnnscope.engine.models.base import ModelConfig
+    from rnnscope.engine.models.registry import build_model
 
     rng = np.random.default_rng(seed)
     vocabulary, steps, batch = 5, 6, 2

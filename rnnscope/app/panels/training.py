@@ -48,7 +48,8 @@ from PyQt6.QtWidgets import (
 )
 
 from rnnscope.app.training_worker import TrainingWorker, WeightSnapshot, start_worker, stop_thread
-from rnnscope.engine.models.base import RecurrentModel, build_model
+from rnnscope.engine.models.base import RecurrentModel
+from rnnscope.engine.models.registry import build_model
 
 pg.setConfigOptions(imageAxisOrder="row-major")
 

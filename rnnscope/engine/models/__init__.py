@@ -5,8 +5,8 @@ from rnnscope.engine.models.base import (
     Gradients,
     ModelConfig,
     RecurrentModel,
-    build_model,
     trace_with_gradients,
 )
+from rnnscope.engine.models.registry import build_model
 
 __all__ = ["MODEL_KINDS", "Gradients", "ModelConfig", "RecurrentModel", "build_model", "trace_with_gradients"]

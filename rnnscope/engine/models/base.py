@@ -368,21 +368,6 @@ def trace_with_gradients(
     return result.trace, result, grads
 
 
-def build_model(config: ModelConfig, params: Params | None = None) -> RecurrentModel:
-    """The model class for ``config.kind``, constructed."""
-    if config.kind == "rnn":
-        from rnnscope.engine.models.rnn import RNN as cls
-    elif config.kind == "lstm":
-        from rnnscope.engine.models.lstm import LSTM as cls
-    elif config.kind == "gru":
-        from rnnscope.engine.models.gru import GRU as cls
-    elif config.kind == "dnc":
-        from rnnscope.engine.models.dnc import DNC as cls
-    else:  # pragma: no cover - ModelConfig already refuses unknown kinds
-        raise ValueError(f"unknown model kind {config.kind!r}")
-    return cls(config, params)
-
-
 def init_uniform(
     rng: np.random.Generator, shape: tuple[int, ...], fan_in: int, dtype: np.dtype
 ) -> np.ndarray:

@@ -50,7 +50,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnscope.engine.models.base import CoreOutput, RecurrentModel, State, init_uniform
-from rnnscope.engine.models.lstm import column_major, input_projection
+from rnnscope.engine.models.kernels import column_major, input_projection
 from rnnscope.engine.params import GateSlice, Params
 from rnnscope.engine.trace import ProbeKind, Trace
 
