@@ -24,7 +24,7 @@ from rnnscope.engine.tasks import (
     task_defaults,
     uniform_bits_per_character,
 )
-from rnnscope.engine.tasks.text import data_dir
+from rnnscope.engine.tasks.corpus import data_dir
 
 TEXT = "the quick brown fox jumps over the lazy dog.\nthe end.\n"
 
@@ -618,13 +618,13 @@ def test_metrics_score_only_the_scored_steps():
 
 def test_shipped_data_is_found_beside_the_package_or_where_a_wheel_installs_it(tmp_path, monkeypatch):
     from rnnscope.engine import shipped
-    from rnnscope.engine.tasks import text
+    from rnnscope.engine.tasks import corpus
 
-    assert (text.data_dir() / "lighthouse.txt").is_file()
+    assert (corpus.data_dir() / "lighthouse.txt").is_file()
     # an installed wheel: no data/ next to the package, the files under <prefix>/share/rnnscope/data
     installed = tmp_path / "prefix" / "share" / "rnnscope" / "data"
     installed.mkdir(parents=True)
     (installed / "lighthouse.txt").write_text("the keeper\n", encoding="utf-8")
     monkeypatch.setattr(shipped, "PACKAGE", tmp_path / "site-packages" / "rnnscope")
     monkeypatch.setattr(shipped.sys, "prefix", str(tmp_path / "prefix"))
-    assert text.data_dir() == installed
+    assert corpus.data_dir() == installed
