@@ -240,6 +240,18 @@ def test_wrong_dtype_newer_version_and_bad_meta_are_named(saved):
     assert "unexpected entries in the archive: ['extra']" in _problem(path)
 
 
+def test_malformed_task_records_are_named(saved):
+    path, _ = saved
+    good = _arrays(path)
+    meta = _meta(good)
+    meta["task"]["options"] = ["text", "abc"]
+    _rewrite(path, _with_meta(good, meta))
+    assert "task options are malformed" in _problem(path)
+    meta["task"] = {"options": {}}
+    _rewrite(path, _with_meta(good, meta))
+    assert "task entry is malformed" in _problem(path)
+
+
 def test_an_object_array_is_never_unpickled(saved):
     path, _ = saved
     arrays = _arrays(path)
