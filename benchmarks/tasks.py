@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-from rnnscope.engine.tasks import TASK_NAMES, build_task
+from rnnscope.engine.atomic import write_atomically
+from rnnscope.engine.tasks import TASK_NAMES, Task, build_task
 
 
-def time_batches(task, batch_size: int, seconds: float) -> tuple[float, int]:
+def time_batches(task: Task, batch_size: int, seconds: float) -> tuple[float, int]:
     """Mean seconds per batch over at least ``seconds`` of work, and the batch's steps."""
     stream = task.stream(batch_size, None, np.random.default_rng(0))
     batch = next(stream)  # warm-up
@@ -62,10 +61,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{record['batches_per_s']:>10.0f} {record['steps_per_s']:>12.0f}"
             )
     if args.json:
-        handle, temporary = tempfile.mkstemp(dir=args.json.parent or ".", suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(records, out, indent=1)
-        os.replace(temporary, args.json)
+        write_atomically(args.json, json.dumps(records, indent=1).encode("utf-8"))
     return 0
 
 

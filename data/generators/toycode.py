@@ -14,11 +14,11 @@ are defined before they are used, and ``return`` at the end of a function.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
-import tempfile
 from pathlib import Path
+
+from rnnscope.engine.atomic import write_atomically
 
 SEED = 1729
 TARGET_BYTES = 40_000
@@ -119,17 +119,6 @@ def generate(seed: int = SEED, target_bytes: int = TARGET_BYTES) -> str:
     return "\n".join(functions)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="compare with the shipped file instead")
@@ -139,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         same = OUTPUT.exists() and OUTPUT.read_text(encoding="utf-8") == text
         print("up to date" if same else f"{OUTPUT} differs from the generator's output")
         return 0 if same else 1
-    write_atomically(OUTPUT, text)
+    write_atomically(OUTPUT, text.encode("utf-8"))
     print(f"wrote {OUTPUT} ({len(text.encode('utf-8'))} bytes)")
     return 0
 

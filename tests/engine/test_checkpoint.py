@@ -6,17 +6,20 @@ import io
 import json
 import os
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from rnnscope.engine import checkpoint as ckpt
-from rnnscope.engine.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from rnnscope.engine.checkpoint import FORMAT_VERSION, CheckpointError, load_checkpoint, save_checkpoint
+from rnnscope.engine.checkpoint.format import archive_digest
 from rnnscope.engine.models import build_model
 from rnnscope.engine.tasks import build_task
 from rnnscope.engine.training import Trainer, build_optimizer
 
 TEXT = "the cat sat on the mat. the dog sat on the log. " * 6
+# written by rnnscope 0.1.0 before the checkpoint code became a package (LSTM, Adam, 2 iterations)
+VERSION_1_FILE = Path(__file__).parent / "fixtures" / "checkpoint_v1.npz"
 
 
 def _trainer(optimizer="adam", task=None, **options):
@@ -47,7 +50,7 @@ def _rewrite(path, arrays, fix_digest=True):
     """Write ``arrays`` back as an archive, with a fresh digest unless told not to."""
     arrays = dict(arrays)
     if fix_digest:
-        arrays["digest"] = np.frombuffer(ckpt._digest(arrays).encode("ascii"), dtype=np.uint8)
+        arrays["digest"] = np.frombuffer(archive_digest(arrays).encode("ascii"), dtype=np.uint8)
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     path.write_bytes(buffer.getvalue())
@@ -128,7 +131,7 @@ def test_no_object_arrays_and_a_format_version(saved):
     arrays = _arrays(path)
     assert all(a.dtype != object for a in arrays.values())
     meta = _meta(arrays)
-    assert meta["format"] == "rnnscope-checkpoint" and meta["version"] == ckpt.FORMAT_VERSION
+    assert meta["format"] == "rnnscope-checkpoint" and meta["version"] == FORMAT_VERSION
     assert meta["trainer"]["rng"]["bit_generator"] == "PCG64"
     assert {"param/Wx", "optimizer/m/Wx", "trainer/positions", "trainer/state/h"} <= set(arrays)
 
@@ -224,9 +227,9 @@ def test_wrong_dtype_newer_version_and_bad_meta_are_named(saved):
     _rewrite(path, arrays)
     assert "'by' has dtype float32, but the model is float64" in _problem(path)
     meta = _meta(good)
-    meta["version"] = ckpt.FORMAT_VERSION + 1
+    meta["version"] = FORMAT_VERSION + 1
     _rewrite(path, _with_meta(good, meta))
-    assert f"format version {ckpt.FORMAT_VERSION + 1}" in _problem(path)
+    assert f"format version {FORMAT_VERSION + 1}" in _problem(path)
     meta = _meta(good)
     meta["model"]["kind"] = "transformer"
     _rewrite(path, _with_meta(good, meta))
@@ -235,6 +238,18 @@ def test_wrong_dtype_newer_version_and_bad_meta_are_named(saved):
     assert "not valid JSON" in _problem(path)
     _rewrite(path, {**good, "extra": np.zeros(2)})
     assert "unexpected entries in the archive: ['extra']" in _problem(path)
+
+
+def test_malformed_task_records_are_named(saved):
+    path, _ = saved
+    good = _arrays(path)
+    meta = _meta(good)
+    meta["task"]["options"] = ["text", "abc"]
+    _rewrite(path, _with_meta(good, meta))
+    assert "task options are malformed" in _problem(path)
+    meta["task"] = {"options": {}}
+    _rewrite(path, _with_meta(good, meta))
+    assert "task entry is malformed" in _problem(path)
 
 
 def test_an_object_array_is_never_unpickled(saved):
@@ -255,14 +270,14 @@ def test_an_interrupted_save_leaves_the_old_checkpoint_intact(saved, monkeypatch
     def interrupted(*args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(ckpt.os, "replace", interrupted)
+    monkeypatch.setattr(os, "replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
         save_checkpoint(path, trainer.model, trainer=trainer)
 
     def disk_full(*args):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(ckpt.os, "fsync", disk_full)
+    monkeypatch.setattr(os, "fsync", disk_full)
     with pytest.raises(CheckpointError, match="No space left on device"):
         save_checkpoint(path, trainer.model, trainer=trainer)
     assert path.read_bytes() == before
@@ -299,3 +314,18 @@ def test_every_model_kind_resumes_exactly_with_its_carried_state(tmp_path, kind)
     resumed = make()
     assert resumed.restore(loaded) == []
     assert [s.loss for s in resumed.run(3)] == [s.loss for s in straight.run(3)]
+
+
+def test_a_version_1_file_from_an_earlier_rnnscope_still_loads_and_resumes():
+    loaded = load_checkpoint(VERSION_1_FILE)
+    assert loaded.version == 1 and loaded.iteration == 2 and loaded.optimizer_name == "adam"
+    assert loaded.config.kind == "lstm" and loaded.vocab.symbols == tuple(" .acehmnost")
+    assert loaded.task.name == "chars" and loaded.task.vocab == loaded.vocab
+    assert loaded.trainer_state["positions"].tolist() == [90, 26, 58]
+    assert set(loaded.trainer_state["carried_state"]) == {"h", "c"}
+    resumed = Trainer(
+        build_model(loaded.config), loaded.task, build_optimizer("adam"), batch_size=3, seq_len=5
+    )
+    assert resumed.restore(loaded) == []
+    assert resumed.iteration == 2
+    assert np.isfinite(resumed.step().loss) and resumed.iteration == 3

@@ -94,7 +94,7 @@ class Task:
 
     Attributes: ``name`` (one of ``TASK_NAMES``), ``input_size`` ``D``,
     ``output_size`` ``O``, ``loss`` (a head of :mod:`rnnscope.engine.heads`),
-    ``many_to_one`` (score the last step only), ``vocab`` (character tasks) ,
+    ``many_to_one`` (score the last step only), ``vocab`` (character tasks),
     ``carries_state`` (``True`` when :meth:`stream` yields consecutive chunks, so
     the final state of one batch is the initial state of the next),
     ``default_length`` (what ``length=None`` means, if the task has a length),
@@ -111,7 +111,7 @@ class Task:
     many_to_one: bool = False
     carries_state: bool = False
     default_length: int | None = None
-    vocab: Any = None  # Vocabulary | None; Any keeps this module free of the text module
+    vocab: Any = None  # Vocabulary | None (Any: vocabulary.py imports this module for TaskError)
 
     def __init__(self, seed: int = 0) -> None:
         self.seed = check_positive_int("seed", seed, minimum=0)

@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 
 from rnnscope.engine.tasks.base import Batch, Task, TaskError, as_generator, check_positive_int
-from rnnscope.engine.tasks.text import Vocabulary, data_dir, read_corpus
+from rnnscope.engine.tasks.corpus import data_dir, read_corpus
+from rnnscope.engine.tasks.vocabulary import Vocabulary
 
 CLASSES = ("negative", "positive")
 SPLITS = ("train", "test", "all")

@@ -1,0 +1,44 @@
+"""Checkpoints: a model and its training state in one ``.npz``, written atomically, read without pickle.
+
+One file holds, as plain arrays (no object arrays, so it loads with
+``allow_pickle=False``):
+
+=========================  ==============================================================
+``meta``                   UTF-8 JSON in a ``uint8`` array: format name and version, the
+                           model config, the vocabulary, the shape and dtype of every
+                           parameter, the optimiser name and hyperparameters, the
+                           iteration, the trainer's scalars and RNG state
+                           (``bit_generator.state``), the task name and options
+``digest``                 SHA-256 (hex, ``uint8``) of ``meta`` and every array below
+``param/<name>``           every parameter (``Wx``, ``Wh``, ..., ``Wy``, ``by``)
+``optimizer/<slot>/<p>``   the optimiser's per-parameter arrays (Adagrad's ``cache``, ...)
+``trainer/positions``      ``(B,)`` where each text stream reads next (text tasks)
+``trainer/state/<name>``   the state carried into the next batch (text tasks)
+=========================  ==============================================================
+
+:func:`save_checkpoint` writes a temporary file in the target's directory,
+fsyncs it and renames it over the target (``os.replace``), so an interrupted or
+failed save leaves any earlier checkpoint intact. :func:`load_checkpoint` checks
+everything it reads and raises :class:`CheckpointError` naming the file and the
+problem: not a checkpoint, truncated or damaged, written by a newer format,
+a missing entry, a parameter of the wrong shape or dtype, non-finite values,
+or contents that no longer match the digest (edited after saving).
+
+The modules: ``format`` (names, version, digest, :class:`Checkpoint`), ``save``
+and ``load``.
+"""
+
+from __future__ import annotations
+
+from rnnscope.engine.checkpoint.format import FORMAT_NAME, FORMAT_VERSION, Checkpoint, CheckpointError
+from rnnscope.engine.checkpoint.load import load_checkpoint
+from rnnscope.engine.checkpoint.save import save_checkpoint
+
+__all__ = [
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "Checkpoint",
+    "CheckpointError",
+    "load_checkpoint",
+    "save_checkpoint",
+]
