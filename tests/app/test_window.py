@@ -81,9 +81,9 @@ def test_buttons_and_keys_move_the_shared_cursor(make_window, qtbot):
     window = make_window()
     panel = heatmaps(window)[0]
     image = panel.image.image
-    assert panel.cursor.value() == 0.5
+    assert panel.cursor_line.value() == 0.5
     qtbot.mouseClick(window.buttons["next"], Qt.MouseButton.LeftButton)
-    assert window.step == 1 and panel.cursor.value() == 1.5
+    assert window.step == 1 and panel.cursor_line.value() == 1.5
     assert panel.image.image is image, "a step moves the cursor, the units x time image is not redrawn"
     assert window.slider.value() == 1 and window.step_box.value() == 1 and window.strip.step == 1
     qtbot.mouseClick(window.buttons["last"], Qt.MouseButton.LeftButton)
@@ -99,7 +99,7 @@ def test_buttons_and_keys_move_the_shared_cursor(make_window, qtbot):
     qtbot.keyClick(window, Qt.Key.Key_Right)
     assert window.step == 2 and all(p.step == 2 for p in window.panels)
     qtbot.keyClick(window, Qt.Key.Key_Left)
-    assert window.step == 1 and panel.cursor.value() == 1.5
+    assert window.step == 1 and panel.cursor_line.value() == 1.5
     qtbot.keyClick(window, Qt.Key.Key_End)
     assert window.step == window.steps - 1
     qtbot.keyClick(window, Qt.Key.Key_Home)
@@ -111,7 +111,7 @@ def test_buttons_and_keys_move_the_shared_cursor(make_window, qtbot):
     qtbot.keyClick(window, Qt.Key.Key_Space)
     assert not window.playing
     window.slider.setValue(7)
-    assert window.step == 7 and panel.cursor.value() == 7.5
+    assert window.step == 7 and panel.cursor_line.value() == 7.5
     window.step_box.setValue(11)  # jump to a timestep
     assert window.step == 11 and window.slider.value() == 11
     window.set_step(10_000)
