@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rnnscope.app.session import MODEL_KINDS
+from rnnscope.engine.models.base import MODEL_KINDS
 
 
 def build_parser() -> argparse.ArgumentParser:
