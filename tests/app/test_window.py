@@ -311,13 +311,22 @@ def test_settings_persist_across_a_new_window(make_window, settings, qtbot):
     assert again.group_docks["rnn"].isHidden() and not again.group_docks["curves"].isHidden()
 
 
-def test_bad_checkpoint_is_a_message_and_the_window_keeps_running(make_window, tmp_path):
+def checkpoint_actions(window, settings):
+    """File > Open checkpoint of ``window``: the one way the app opens a checkpoint."""
+    from rnnscope.app.checkpoint_actions import CheckpointActions
+
+    return CheckpointActions(window, settings=settings, dialogs=False, menu=window.file_menu)
+
+
+def test_bad_checkpoint_is_a_message_and_the_window_keeps_running(make_window, settings, tmp_path):
     window = make_window()
+    actions = checkpoint_actions(window, settings)
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"not a checkpoint")
     old = window.session
-    assert window.open_checkpoint(str(bad)) is False
-    assert "Could not open checkpoint" in window.message and window.session is old
+    assert actions.open_path(str(bad), background=False) is False
+    assert "Cannot open checkpoint" in actions.last_error and window.session is old
+    assert "Cannot open checkpoint" in window.statusBar().currentMessage() and window.isVisible()
 
 
 def test_api_for_the_training_tools(make_window, retrace, qtbot):
@@ -352,7 +361,7 @@ def test_main_help_and_window_from_arguments(settings, qtbot):
     assert window.steps == 2 * 6 + 1  # copy's default: 6 vectors, a delimiter, 6 outputs
 
 
-def test_checkpoint_opens_its_model_and_task(make_window, tmp_path):
+def test_checkpoint_opens_its_model_and_task(make_window, settings, tmp_path):
     from rnnscope.engine.checkpoint import save_checkpoint
     from rnnscope.engine.models.registry import build_model
 
@@ -361,7 +370,7 @@ def test_checkpoint_opens_its_model_and_task(make_window, tmp_path):
     model = build_model(task.model_config("rnn", 9, seed=5))
     path = tmp_path / "model.npz"
     save_checkpoint(path, model, task=task)
-    assert window.open_checkpoint(str(path)) is True
+    assert checkpoint_actions(window, settings).open_path(str(path), background=False) is True
     assert window.session.trace["rnn/hidden"].data.shape[2] == 9
     np.testing.assert_array_equal(window.current_model().params["Wh"], model.params["Wh"])
 

@@ -237,19 +237,6 @@ class MainWindow(QMainWindow):
         self.controls.show_text_file(path)
         self.retrace(background=background)
 
-    def open_checkpoint(self, path: str) -> bool:
-        """Show the model saved at ``path``; a bad file gives a message and the window keeps its model."""
-        try:
-            from rnnscope.engine.checkpoint import load_checkpoint
-
-            checkpoint = load_checkpoint(path)
-            task = checkpoint.task or self.current_task()
-        except Exception as error:
-            self.show_message(f"Could not open checkpoint {path}: {error}")
-            return False
-        self.show_model(checkpoint.model, task, background=False)
-        return self.session is not None and self.session.model is checkpoint.model
-
     def _retrace_if_changed(self) -> None:
         if self.controls.numbers_differ(self.spec):
             self.retrace()
