@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
 import numpy as np
@@ -11,6 +12,7 @@ from PyQt6.QtGui import QImage
 
 import rnnscope.app.window.main_window as main_window
 from rnnscope.app.panels.heatmap import HeatmapPanel, MatrixPanel
+from rnnscope.app.session import build_session
 from rnnscope.engine.models.base import MODEL_KINDS
 
 
@@ -146,12 +148,26 @@ def test_strip_shows_input_target_and_top_predictions(make_window):
     assert rows["top 1"][3] == f"{top[0][0]} {top[0][1]:.2f}"
 
 
-def test_typed_sequence_retraces_off_the_gui_thread(make_window, retrace, qtbot):
+def test_typed_sequence_retraces_off_the_gui_thread(make_window, qtbot, monkeypatch):
     window = make_window()
     heatmaps(window)[0].unit_clicked.emit(heatmaps(window)[0].title, 1, 1)
     assert window.unit_plot.values is not None
+    may_finish = threading.Event()
+    threads = gated_build_session(monkeypatch, may_finish)
+    old = window.session
     window.controls.text_edit.setText("the sea")
-    retrace(window, lambda: qtbot.keyClick(window.controls.text_edit, Qt.Key.Key_Return))
+    try:
+        with qtbot.waitSignal(window.trace_done, timeout=20_000):
+            qtbot.keyClick(window.controls.text_edit, Qt.Key.Key_Return)
+            # Enter returned while the trace still runs: the window kept its session and keeps working
+            assert window.session is old and window.statusBar().currentMessage() == "tracing…"
+            window.next_step()
+            assert window.step == 1
+            may_finish.set()
+    finally:
+        may_finish.set()
+    window.wait_for_workers()
+    assert len(threads) == 1 and threads[0] is not threading.main_thread()
     assert window.steps == 6 and window.spec.text == "the sea"
     assert window.session.input_labels[:3] == ["t", "h", "e"]
     assert window.stepper.slider.maximum() == 5 and heatmaps(window)[0].values.shape[0] == 6
@@ -203,14 +219,41 @@ def test_text_file_is_traced_and_a_bad_file_is_a_message(make_window, retrace, t
     assert window.session is old and "binary.txt" in window.message
 
 
-def test_stale_retrace_is_dropped(make_window, retrace):
+def gated_build_session(monkeypatch, gate: threading.Event, seeds=None) -> list[threading.Thread]:
+    """Make the window's traces wait for ``gate`` (those of ``seeds`` only, if given) before they
+    build their session; returns the threads they ran on, in order."""
+    threads = []
+
+    def build(spec):
+        threads.append(threading.current_thread())
+        if seeds is None or spec.seed in seeds:
+            gate.wait(10)  # broken behaviour must fail the test, not hang it
+        return build_session(spec)
+
+    monkeypatch.setattr(main_window, "build_session", build)
+    return threads
+
+
+def test_stale_retrace_is_dropped(make_window, qtbot, monkeypatch):
     window = make_window()
-    window.controls.seed_box.setValue(1)
-    window.retrace()  # superseded by the next one before it can be shown
-    window.controls.seed_box.setValue(2)
-    retrace(window)
-    window.wait_for_workers()
-    assert window.spec.seed == 2 and window.controls.seed_box.value() == 2
+    stale_may_finish = threading.Event()
+    gated_build_session(monkeypatch, stale_may_finish, seeds={1})
+    shown, done = [], []
+    window.session_changed.connect(lambda: shown.append(window.session.spec.seed))
+    window.trace_done.connect(lambda: done.append(window.spec.seed))
+    try:
+        window.controls.seed_box.setValue(1)
+        window.retrace()  # held back until the newer one below has been shown
+        window.controls.seed_box.setValue(2)
+        with qtbot.waitSignal(window.trace_done, timeout=10_000):
+            window.retrace()
+        assert shown == [2] and window.retracer.busy  # the stale trace is still running
+    finally:
+        stale_may_finish.set()
+    # the stale trace ends after the newer one was shown: its session must not replace it
+    qtbot.waitUntil(lambda: not window.retracer.busy, timeout=10_000)
+    assert shown == [2] and done == [2]
+    assert window.spec.seed == 2 and window.session.spec.seed == 2 and window.controls.seed_box.value() == 2
 
 
 def test_hover_reports_probe_step_unit_value(make_window, qtbot):
@@ -505,11 +548,19 @@ def test_command_line_dnc_on_copy_and_a_checkpoint_path(settings, qtbot, tmp_pat
 
 def test_a_long_remembered_sequence_is_first_traced_on_the_worker(settings, qtbot, monkeypatch):
     monkeypatch.setattr(main_window, "FIRST_TRACE_IN_BACKGROUND", 100)
-    window = main_window.MainWindow(settings=settings, overrides={"hidden": 8, "length": 30})
-    qtbot.addWidget(window)
-    window.show()  # the window is up before its trace has arrived
+    may_finish = threading.Event()
+    threads = gated_build_session(monkeypatch, may_finish)
+    try:
+        window = main_window.MainWindow(settings=settings, overrides={"hidden": 8, "length": 30})
+        qtbot.addWidget(window)
+        window.show()
+        # the window is up before its trace has arrived
+        assert window.session is None and window.isVisible()
+    finally:
+        may_finish.set()
     qtbot.waitUntil(lambda: window.session is not None, timeout=10_000)
     window.wait_for_workers()
+    assert len(threads) == 1 and threads[0] is not threading.main_thread()
     assert window.steps == 30 and window.panels
 
 
