@@ -22,8 +22,11 @@ from rnnscope.engine.models.base import MODEL_KINDS
 from rnnscope.engine.tasks import CORPORA, TASK_NAMES
 
 FILE_TIP = "trace a sample of a UTF-8 text file (chars task)"
-# the numbers a user edits; a re-trace follows only when one of them really changed
-NUMBER_FIELDS = ("hidden", "seed", "length", "slots", "width", "read_heads")
+
+
+def spec_numbers(spec: SessionSpec) -> tuple[int, ...]:
+    """The numbers of ``spec`` a user edits, in the order of :meth:`ModelControls.number_boxes`."""
+    return spec.hidden, spec.seed, spec.length, spec.slots, spec.width, spec.read_heads
 
 
 class ModelControls(QToolBar):
@@ -90,19 +93,12 @@ class ModelControls(QToolBar):
         for combo in (self.model_box, self.corpus_box):
             combo.currentTextChanged.connect(lambda _: self.retrace_requested.emit())
         self.task_box.currentTextChanged.connect(self._task_picked)
-        for box in self.number_boxes().values():
+        for box in self.number_boxes():
             box.editingFinished.connect(lambda: self.numbers_edited.emit())
 
-    def number_boxes(self) -> dict[str, QSpinBox]:
-        """The number fields by :class:`SessionSpec` field name."""
-        return {
-            "hidden": self.hidden_box,
-            "seed": self.seed_box,
-            "length": self.length_box,
-            "slots": self.slots_box,
-            "width": self.width_box,
-            "read_heads": self.heads_box,
-        }
+    def number_boxes(self) -> tuple[QSpinBox, ...]:
+        """The number fields, in the order of :func:`spec_numbers`."""
+        return self.hidden_box, self.seed_box, self.length_box, self.slots_box, self.width_box, self.heads_box
 
     def spec_from(self, base: SessionSpec) -> SessionSpec:
         """``base`` (the text file, which is no control) with everything the controls show."""
@@ -122,7 +118,8 @@ class ModelControls(QToolBar):
 
     def numbers_differ(self, spec: SessionSpec) -> bool:
         """Does some number field show another value than ``spec``'s?"""
-        return any(box.value() != getattr(spec, name) for name, box in self.number_boxes().items())
+        # a re-trace follows an edit only when a number really changed
+        return tuple(box.value() for box in self.number_boxes()) != spec_numbers(spec)
 
     def show_spec(self, spec: SessionSpec) -> None:
         """Show ``spec`` without asking for another re-trace."""
@@ -134,9 +131,9 @@ class ModelControls(QToolBar):
             combo.blockSignals(True)
             combo.setCurrentText(text)
             combo.blockSignals(False)
-        for name, box in self.number_boxes().items():
+        for box, value in zip(self.number_boxes(), spec_numbers(spec), strict=True):
             box.blockSignals(True)
-            box.setValue(getattr(spec, name))
+            box.setValue(value)
             box.blockSignals(False)
         self.enable(spec.text_file)
 
