@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import replace
 
@@ -319,6 +320,15 @@ def test_png_and_npz_exports_load(make_window, tmp_path):
     window.export_trace_npz(str(tmp_path / "trace.npz"))
     assert image_is_not_blank(tmp_path / "view.png")
     assert image_is_not_blank(tmp_path / "panel.png")
+    umask = os.umask(0o022)
+    os.umask(umask)
+    for name in ("view.png", "panel.png", "trace.npz"):  # as a plain open() makes them, not private
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~umask, name
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "panel.png",
+        "trace.npz",
+        "view.png",
+    ]  # no leftovers
     with np.load(tmp_path / "trace.npz", allow_pickle=False) as arrays:  # plain arrays, no pickles
         assert len(arrays.files) == len(window.session.trace.names()) + 1  # + the metadata
     from rnnscope.report.trace_export import read_trace_npz
