@@ -114,7 +114,7 @@ def step_redraws(app, overrides: dict, steps: int, scrub: bool = False) -> dict:
         for position in positions:
             begin = time.perf_counter()
             if scrub:
-                window.slider.setValue(int(position))
+                window.stepper.slider.setValue(int(position))
             else:
                 window.set_step(int(position))
             app.processEvents()  # the repaint of every panel that changed

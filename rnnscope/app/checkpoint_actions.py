@@ -1,8 +1,9 @@
 """Checkpoints in the app: File > Open checkpoint / Save checkpoint / Open Recent, and drag and drop.
 
-:class:`CheckpointActions` adds the actions to the main window's ``file_menu``,
+:class:`CheckpointActions` adds the actions to the main window's File menu,
 accepts ``.npz`` files dropped anywhere on the window and keeps a recent-files
-list in ``QSettings`` (key ``checkpoints/recent``). Loading goes through
+list in ``QSettings`` (key ``checkpoints/recent``). It is the one way the app
+opens a checkpoint (the command line's ``rnnscope PATH`` too). Loading goes through
 :func:`rnnscope.engine.checkpoint.load_checkpoint`; a bad file (not a
 checkpoint, truncated, tampered, unreadable) gives a clear message naming the
 file and the problem, and the app keeps running with what it showed before.
@@ -17,11 +18,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
 
-from PyQt6.QtCore import QEvent, QObject, QSettings, pyqtSignal
+from PyQt6.QtCore import QEvent, QObject, QSettings, Qt, pyqtSignal
 from PyQt6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
-from PyQt6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
+from PyQt6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMenu, QMessageBox, QWidget
+
+from rnnscope.app.host import DockingHost, ModelHost
+from rnnscope.app.panels.gradcheck import GradcheckPanel
+from rnnscope.app.panels.training import TrainingPanel
+from rnnscope.app.widgets import status_bar
+from rnnscope.engine.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 
 RECENT_KEY = "checkpoints/recent"
 MAX_RECENT = 8
@@ -31,8 +37,8 @@ CHECKPOINT_FILTER = "rnnscope checkpoints (*.npz);;All files (*)"
 class CheckpointActions(QObject):
     """File-menu actions, drag and drop and recent files for checkpoints of ``window``.
 
-    ``window`` provides ``show_model(model, task)``, ``current_model()``,
-    ``current_task()`` and optionally ``file_menu`` (a ``QMenu``). ``training``
+    ``window`` is a ``QMainWindow`` that is a :class:`~rnnscope.app.host.ModelHost`
+    (it shows the models); ``menu`` (its File menu) gets the actions. ``training``
     is the :class:`~rnnscope.app.panels.training.TrainingPanel`, if any.
     ``settings`` defaults to the application's ``QSettings`` (tests pass a
     temporary one).
@@ -48,13 +54,17 @@ class CheckpointActions(QObject):
 
     def __init__(
         self,
-        window: QWidget,
-        training: Any = None,
+        window: ModelHost,
+        training: TrainingPanel | None = None,
         settings: QSettings | None = None,
         dialogs: bool = True,
+        menu: QMenu | None = None,
     ) -> None:
+        if not isinstance(window, QMainWindow):
+            raise TypeError("checkpoint actions belong to a main window (a QMainWindow showing the models)")
         super().__init__(window)
-        self.window = window
+        self.host: ModelHost = window  # what is shown
+        self.window: QMainWindow = window  # dialogs, drops and the status bar
         self.training = training
         self.settings = settings if settings is not None else QSettings()
         self.dialogs = dialogs
@@ -75,8 +85,7 @@ class CheckpointActions(QObject):
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self._fill_recent_menu()
 
-        menu = getattr(window, "file_menu", None)
-        if isinstance(menu, QMenu):
+        if menu is not None:
             self.install(menu)
         window.setAcceptDrops(True)
         window.installEventFilter(self)
@@ -112,15 +121,18 @@ class CheckpointActions(QObject):
         self.recent_menu.clear()
         recent = self.recent_files()
         for number, path in enumerate(recent, start=1):
-            action = self.recent_menu.addAction(f"&{number} {os.path.basename(path)}")
+            action = QAction(f"&{number} {os.path.basename(path)}", self.recent_menu)
             action.setToolTip(path)
             action.setStatusTip(path)
             action.triggered.connect(lambda _checked=False, p=path: self.open_path(p))
+            self.recent_menu.addAction(action)
         if recent:
             self.recent_menu.addSeparator()
-            self.recent_menu.addAction("Clear list").triggered.connect(self.clear_recent)
+            self.recent_menu.addAction("Clear list", self.clear_recent)
         else:
-            self.recent_menu.addAction("(no recent checkpoints)").setEnabled(False)
+            empty = QAction("(no recent checkpoints)", self.recent_menu)
+            empty.setEnabled(False)
+            self.recent_menu.addAction(empty)
 
     def clear_recent(self) -> None:
         self.settings.setValue(RECENT_KEY, [])
@@ -133,11 +145,10 @@ class CheckpointActions(QObject):
         if path:
             self.open_path(path)
 
-    def open_path(self, path: str | os.PathLike[str]) -> bool:
-        """Load the checkpoint at ``path`` and show its model. False (with a message) on a bad file."""
+    def open_path(self, path: str | os.PathLike[str], background: bool = True) -> bool:
+        """Load the checkpoint at ``path`` and show its model (traced on a worker thread, or now:
+        ``background=False``). False (with a message) on a bad file."""
         path = os.fspath(path)
-        from rnnscope.engine.checkpoint import CheckpointError, load_checkpoint
-
         try:
             checkpoint = load_checkpoint(path)
         except (CheckpointError, OSError, ValueError, KeyError) as error:
@@ -147,17 +158,17 @@ class CheckpointActions(QObject):
             return False
         task = checkpoint.task
         if task is None:
-            task = self.window.current_task()
+            task = self.host.current_task()
         try:
-            self.window.show_model(checkpoint.model, task)
+            self.host.show_model(checkpoint.model, task, background=background)
         except Exception as error:  # e.g. the task's sizes do not fit the model
             self._error(f"Loaded {path}, but cannot show its model: {_reason(error)}")
             return False
-        if self.training is not None and hasattr(self.training, "adopt_checkpoint"):
+        if self.training is not None:
             self.training.adopt_checkpoint(checkpoint, task)
         self._remember(path)
-        iteration = getattr(checkpoint, "iteration", 0)
-        self._say(f"Opened {os.path.basename(path)} ({checkpoint.config.kind}, iteration {iteration})")
+        kind, iteration = checkpoint.config.kind, checkpoint.iteration
+        self._say(f"Opened {os.path.basename(path)} ({kind}, iteration {iteration})")
         self.loaded.emit(path, checkpoint)
         return True
 
@@ -173,28 +184,28 @@ class CheckpointActions(QObject):
     def save_to(self, path: str | os.PathLike[str]) -> bool:
         """Save a checkpoint to ``path`` (atomically). False (with a message) on failure."""
         path = os.fspath(path)
-        from rnnscope.engine.checkpoint import CheckpointError, save_checkpoint
-
         note = ""
-        trainer = getattr(self.training, "trainer", None) if self.training is not None else None
-        state = getattr(self.training, "state", "idle")
+        training = self.training
+        trainer = training.trainer if training is not None else None
         try:
-            if trainer is not None and state in ("paused", "stopped"):
-                # the worker is waiting or gone: the trainer can be read safely
+            if training is not None and trainer is not None and training.state in ("paused", "stopped"):
+                # the worker is waiting or gone: the trainer can be read safely; a trainer from
+                # another factory (tests, plug-ins) may have no optimiser or iteration count
+                iteration = int(getattr(trainer, "iteration", 0))
                 save_checkpoint(
                     path,
                     trainer.model,
                     optimizer=getattr(trainer, "optimizer", None),
                     trainer=trainer,
-                    task=self.training.task,
-                    iteration=int(getattr(trainer, "iteration", 0)),
+                    task=training.task,
+                    iteration=iteration,
                 )
-                note = f" with its training state at iteration {getattr(trainer, 'iteration', 0)}"
+                note = f" with its training state at iteration {iteration}"
             else:
-                model = self.window.current_model()
+                model = self.host.current_model()
                 if model is None:
                     raise ValueError("there is no model to save")
-                save_checkpoint(path, model, task=self.window.current_task())
+                save_checkpoint(path, model, task=self.host.current_task())
                 if trainer is not None:
                     note = " (the shown model only: pause training to save its optimiser state too)"
         except (CheckpointError, OSError, ValueError) as error:
@@ -206,7 +217,9 @@ class CheckpointActions(QObject):
         return True
 
     # ------------------------------------------------------------------ drag and drop
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+    def eventFilter(self, watched: QObject | None, event: QEvent | None) -> bool:  # noqa: N802 - Qt API
+        if event is None:
+            return False
         kind = event.type()
         if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove) and isinstance(
             event, QDragEnterEvent | QDropEvent
@@ -227,9 +240,7 @@ class CheckpointActions(QObject):
     def _error(self, text: str) -> None:
         self.last_error = text
         self.message.emit(text)
-        status = getattr(self.window, "statusBar", None)
-        if callable(status):
-            status().showMessage(text.replace("\n", " "), 10_000)
+        status_bar(self.window).showMessage(text.replace("\n", " "), 10_000)
         if self.dialogs:
             # non-blocking: the app keeps running (and tests never hang on a modal box)
             self._error_box = QMessageBox(QMessageBox.Icon.Warning, "rnnscope", text, parent=self.window)
@@ -237,9 +248,7 @@ class CheckpointActions(QObject):
 
     def _say(self, text: str) -> None:
         self.message.emit(text)
-        status = getattr(self.window, "statusBar", None)
-        if callable(status):
-            status().showMessage(text, 5_000)
+        status_bar(self.window).showMessage(text, 5_000)
 
 
 def dropped_checkpoint(event: QDropEvent) -> str | None:
@@ -262,41 +271,37 @@ def _reason(error: BaseException) -> str:
 class TrainingTools:
     """What :func:`install_training_tools` added to the main window."""
 
-    training: Any
-    gradcheck: Any
+    training: TrainingPanel
+    gradcheck: GradcheckPanel
     checkpoints: CheckpointActions
-    docks: list[Any]
+    docks: list[QDockWidget]
 
 
 class _ShutdownOnClose(QObject):
     """Stops the panels' worker threads when the window closes (a running QThread must not be destroyed)."""
 
-    def __init__(self, window: QWidget, panels: list[Any]) -> None:
+    def __init__(self, window: QWidget, panels: list[TrainingPanel | GradcheckPanel]) -> None:
         super().__init__(window)
         self.panels = panels
         window.installEventFilter(self)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
-        if event.type() == QEvent.Type.Close:
+    def eventFilter(self, watched: QObject | None, event: QEvent | None) -> bool:  # noqa: N802 - Qt API
+        if event is not None and event.type() == QEvent.Type.Close:
             for panel in self.panels:
                 panel.shutdown()
         return False
 
 
 def install_training_tools(
-    window: Any, settings: QSettings | None = None, dialogs: bool = True
+    window: DockingHost, settings: QSettings | None = None, dialogs: bool = True
 ) -> TrainingTools:
     """Add the training and gradient-check panels and the checkpoint actions to the main window.
 
-    ``window`` is the app's ``MainWindow`` (``add_panel``, ``file_menu``,
-    ``show_model``, ``current_model``/``current_task``/``current_batch``,
-    ``model_changed``). Both panels are tabbed in the bottom dock area.
+    ``window`` is the app's ``MainWindow`` (or another ``QMainWindow`` that is a
+    :class:`~rnnscope.app.host.DockingHost`). Both panels are tabbed in the bottom dock area.
     """
-    from PyQt6.QtCore import Qt
-
-    from rnnscope.app.panels.gradcheck import GradcheckPanel
-    from rnnscope.app.panels.training import TrainingPanel
-
+    if not isinstance(window, QMainWindow):
+        raise TypeError("the training tools dock into a main window (a QMainWindow)")
     training = TrainingPanel()
     training.attach(window)
     gradcheck = GradcheckPanel()
@@ -306,9 +311,10 @@ def install_training_tools(
         window.add_panel("Training", training, area),
         window.add_panel("Gradient check", gradcheck, area),
     ]
-    if hasattr(window, "tabifyDockWidget") and all(docks):
-        window.tabifyDockWidget(docks[0], docks[1])
-        docks[0].raise_()
-    checkpoints = CheckpointActions(window, training=training, settings=settings, dialogs=dialogs)
+    window.tabifyDockWidget(docks[0], docks[1])
+    docks[0].raise_()
+    checkpoints = CheckpointActions(
+        window, training=training, settings=settings, dialogs=dialogs, menu=window.file_menu
+    )
     _ShutdownOnClose(window, [training, gradcheck])
     return TrainingTools(training=training, gradcheck=gradcheck, checkpoints=checkpoints, docks=docks)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from PyQt6.QtCore import pyqtBoundSignal
+from PyQt6.QtCore import Qt, pyqtBoundSignal
+from PyQt6.QtWidgets import QDockWidget, QMenu, QWidget
 
 from rnnscope.engine.models.base import RecurrentModel
 from rnnscope.engine.tasks.base import Batch, Task
@@ -35,4 +36,16 @@ class ModelHost(Protocol):
 
     def show_model(self, model: RecurrentModel, task: Task | None = None, background: bool = True) -> None:
         """Trace and show ``model`` (on ``task``, or the current one)."""
+        ...
+
+
+class DockingHost(ModelHost, Protocol):
+    """A :class:`ModelHost` that is the app's main window: it docks panels and has a File menu
+    (what :func:`rnnscope.app.checkpoint_actions.install_training_tools` adds to)."""
+
+    @property
+    def file_menu(self) -> QMenu: ...
+
+    def add_panel(self, title: str, widget: QWidget, area: Qt.DockWidgetArea = ...) -> QDockWidget:
+        """Dock ``widget`` under ``title`` in ``area``."""
         ...

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING, Any
 
-from rnnscope.app.session import MODEL_KINDS
+from rnnscope.engine.models.base import MODEL_KINDS
+from rnnscope.engine.tasks import TASK_NAMES
+
+if TYPE_CHECKING:  # Qt is imported once the arguments are parsed: ``--help`` needs no display
+    from PyQt6.QtCore import QSettings
+
+    from rnnscope.app.window import MainWindow
+
+# command-line options that set a field of the window's SessionSpec (option dest -> field)
+SPEC_OPTIONS = ("model", "task", "hidden", "seed", "slots", "width", "read_heads")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,9 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
         "'rnnscope train --help' (training from the command line).",
     )
     parser.add_argument("--model", choices=MODEL_KINDS, default=None, help="model kind (default: lstm)")
-    parser.add_argument(
-        "--task", default=None, help="task: chars, copy, repeat_copy, recall, sine, sentiment"
-    )
+    parser.add_argument("--task", choices=TASK_NAMES, default=None, help="task (default: chars)")
     parser.add_argument("--hidden", type=int, default=None, help="hidden units H")
     parser.add_argument("--seed", type=int, default=None, help="seed of the weights and the sequence")
     parser.add_argument("--slots", type=int, default=None, help="DNC memory slots N")
@@ -28,42 +36,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def build_window(args: argparse.Namespace, settings=None, training_tools: bool = True):
-    """The main window for parsed ``args``, with the training tools docked when they are available.
+def spec_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The options given on the command line, by :class:`~rnnscope.app.session.SessionSpec` field."""
+    given = {key: getattr(args, key) for key in SPEC_OPTIONS}
+    return {key: value for key, value in given.items() if value is not None}
 
-    ``settings`` (a ``QSettings``) defaults to the user's; tests pass a temporary file.
+
+def build_window(
+    args: argparse.Namespace, settings: QSettings | None = None, training_tools: bool = True
+) -> MainWindow:
+    """The main window for parsed ``args``, with the training tools docked (``training_tools``).
+
+    ``settings`` (a ``QSettings``) defaults to the user's; tests pass a temporary file. A
+    checkpoint on the command line opens as File > Open checkpoint does, traced before the
+    window shows.
     """
+    from rnnscope.app.checkpoint_actions import CheckpointActions, install_training_tools
     from rnnscope.app.window import MainWindow
 
-    overrides = {
-        key: value
-        for key, value in {
-            "model": args.model,
-            "task": args.task,
-            "hidden": args.hidden,
-            "seed": args.seed,
-            "slots": args.slots,
-            "width": args.width,
-            "read_heads": args.read_heads,
-        }.items()
-        if value is not None
-    }
-    window = MainWindow(settings=settings, overrides=overrides)
-    window.training_tools = None
+    window = MainWindow(settings=settings, overrides=spec_overrides(args))
     if training_tools:
-        try:  # the training tools are optional: the viewer works without them
-            from rnnscope.app.checkpoint_actions import install_training_tools
-
-            window.training_tools = install_training_tools(window, settings=settings)
-        except ImportError:
-            pass
+        checkpoints = install_training_tools(window, settings=settings).checkpoints
         window.restore_layout()  # the training docks were not there when the window first restored it
+    else:
+        checkpoints = CheckpointActions(window, settings=settings, menu=window.file_menu)
     if args.checkpoint:
-        tools = window.training_tools
-        if tools is not None and getattr(tools, "checkpoints", None) is not None:
-            tools.checkpoints.open_path(args.checkpoint)  # also adopted by the training panel
-        else:
-            window.open_checkpoint(args.checkpoint)
+        checkpoints.open_path(args.checkpoint, background=False)
     return window
 
 
@@ -73,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from rnnscope.app.application import configure_app
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     configure_app(app)
     window = build_window(args)
     window.show()

@@ -23,8 +23,13 @@ import os
 import sys
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rnnscope.engine.shipped import shipped_dir_candidates
+
+if TYPE_CHECKING:  # Qt is imported when an icon is drawn, not to find the directory
+    from PyQt6.QtGui import QIcon, QImage
+    from PyQt6.QtWidgets import QStyle
 
 ENVIRONMENT = "RNNSCOPE_RESOURCES"
 MARKER = "style.qss"  # a directory without it is not ours
@@ -79,7 +84,7 @@ def load_style() -> str:
         return ""
 
 
-def render_svg(path: Path | str, size: int):
+def render_svg(path: Path | str, size: int) -> QImage:
     """The SVG at ``path`` drawn into a transparent ``size`` x ``size`` ``QImage``."""
     from PyQt6.QtCore import Qt
     from PyQt6.QtGui import QImage, QPainter
@@ -96,7 +101,7 @@ def render_svg(path: Path | str, size: int):
     return image
 
 
-def icon(name: str, fallback=None):
+def icon(name: str, fallback: QStyle.StandardPixmap | None = None) -> QIcon:
     """A ``QIcon`` from ``resources/icons/<name>.svg``; ``fallback`` (a ``QStyle.StandardPixmap``,
     drawn by the current style) or a null icon when the file is missing."""
     from PyQt6.QtGui import QIcon, QPixmap
@@ -110,12 +115,13 @@ def icon(name: str, fallback=None):
             result.addPixmap(QPixmap.fromImage(render_svg(path, size)))
         return result
     app = QApplication.instance()
-    if fallback is not None and app is not None:
-        return app.style().standardIcon(fallback)
+    style = app.style() if isinstance(app, QApplication) else None
+    if fallback is not None and style is not None:
+        return style.standardIcon(fallback)
     return QIcon()
 
 
-def app_icon():
+def app_icon() -> QIcon:
     """The application icon (a heatmap with a recurrent arrow) at every size of ``ICON_SIZES``."""
     from PyQt6.QtGui import QIcon, QPixmap
 

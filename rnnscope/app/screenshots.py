@@ -15,7 +15,7 @@ if not os.environ.get("QT_QPA_PLATFORM"):
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
 # what each screenshot shows: a model on a task it is meant for, at a step where things happen
-SHOTS = {
+SHOTS: dict[str, dict[str, str | int]] = {
     "rnn": {"task": "chars", "hidden": 32, "length": 40, "step": 12},
     "lstm": {"task": "chars", "hidden": 32, "length": 40, "step": 12},
     "gru": {"task": "chars", "hidden": 32, "length": 40, "step": 12},
@@ -29,11 +29,12 @@ def render(kind: str, path: str, settings_path: str) -> str:
     from PyQt6.QtCore import QSettings
     from PyQt6.QtWidgets import QApplication
 
+    from rnnscope.app.panels.heatmap import HeatmapPanel
     from rnnscope.app.window import MainWindow
 
     app = QApplication.instance() or QApplication([])
     options = dict(SHOTS[kind])
-    step = options.pop("step")
+    step = int(options.pop("step"))
     settings = QSettings(settings_path, QSettings.Format.IniFormat)
     settings.clear()
     window = MainWindow(settings=settings, overrides={"model": kind, "seed": 0, **options})
@@ -41,7 +42,7 @@ def render(kind: str, path: str, settings_path: str) -> str:
     window.show()
     app.processEvents()
     window.set_step(step)
-    heatmaps = [p for p in window.panels if hasattr(p, "cursor") and hasattr(p, "unit_axis")]
+    heatmaps = [p for p in window.panels if isinstance(p, HeatmapPanel)]
     own = [p for p in heatmaps if not p.probe_name.startswith(("output/", "dnc/"))]
     heatmap = (own or heatmaps)[0]  # a unit of the model itself, e.g. a gate
     heatmap.unit_clicked.emit(heatmap.title, 3, step)  # so the unit plot is not empty
@@ -54,7 +55,7 @@ def render(kind: str, path: str, settings_path: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from rnnscope.app.session import MODEL_KINDS
+    from rnnscope.engine.models.base import MODEL_KINDS
 
     args = list(sys.argv[1:] if argv is None else argv)
     directory = args[0] if args else os.path.join("docs", "screenshots")

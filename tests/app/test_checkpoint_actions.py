@@ -28,7 +28,7 @@ class Window(QMainWindow):
         self.model = model
         self.task = task
 
-    def show_model(self, model, task=None):
+    def show_model(self, model, task=None, background=True):
         self.model = model
         self.task = task if task is not None else self.task
         self.model_changed.emit(model)
@@ -55,7 +55,7 @@ def window(qtbot):
 
 @pytest.fixture
 def actions(window, settings):
-    return CheckpointActions(window, settings=settings, dialogs=False)
+    return CheckpointActions(window, settings=settings, dialogs=False, menu=window.file_menu)
 
 
 def test_the_file_menu_gets_open_recent_and_save(actions, window):

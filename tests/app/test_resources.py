@@ -16,7 +16,7 @@ from PyQt6.QtGui import QImage
 
 import rnnscope
 from rnnscope.app import resources
-from rnnscope.app.window import STEP_BUTTONS
+from rnnscope.app.window.stepper import STEP_BUTTONS
 
 REPO = Path(rnnscope.__file__).resolve().parents[1]
 
@@ -81,8 +81,8 @@ def test_without_resources_the_app_still_runs(monkeypatch, tmp_path, make_window
     assert not resources.icon("play", QStyle.StandardPixmap.SP_MediaPlay).isNull()  # the style's own
     window = make_window()
     assert window.styleSheet() == "" and window.session is not None
-    assert all(not button.icon().isNull() for button in window.buttons.values())
-    assert "#b71c1c" in window.message_label.styleSheet()  # errors are still red
+    assert all(not button.icon().isNull() for button in window.stepper.buttons.values())
+    assert "#b71c1c" in window.header.message_label.styleSheet()  # errors are still red
     window.next_step()
     assert window.step == 1
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from dataclasses import replace
 
 import numpy as np
@@ -9,8 +11,10 @@ import pytest
 from PyQt6.QtCore import QPointF, Qt
 from PyQt6.QtGui import QImage
 
+import rnnscope.app.window.main_window as main_window
 from rnnscope.app.panels.heatmap import HeatmapPanel, MatrixPanel
-from rnnscope.app.session import MODEL_KINDS
+from rnnscope.app.session import build_session
+from rnnscope.engine.models.base import MODEL_KINDS
 
 
 def heatmaps(window) -> list[HeatmapPanel]:
@@ -81,16 +85,18 @@ def test_buttons_and_keys_move_the_shared_cursor(make_window, qtbot):
     window = make_window()
     panel = heatmaps(window)[0]
     image = panel.image.image
-    assert panel.cursor.value() == 0.5
-    qtbot.mouseClick(window.buttons["next"], Qt.MouseButton.LeftButton)
-    assert window.step == 1 and panel.cursor.value() == 1.5
+    assert panel.cursor_line.value() == 0.5
+    qtbot.mouseClick(window.stepper.buttons["next"], Qt.MouseButton.LeftButton)
+    assert window.step == 1 and panel.cursor_line.value() == 1.5
     assert panel.image.image is image, "a step moves the cursor, the units x time image is not redrawn"
-    assert window.slider.value() == 1 and window.step_box.value() == 1 and window.strip.step == 1
-    qtbot.mouseClick(window.buttons["last"], Qt.MouseButton.LeftButton)
+    assert (
+        window.stepper.slider.value() == 1 and window.stepper.step_box.value() == 1 and window.strip.step == 1
+    )
+    qtbot.mouseClick(window.stepper.buttons["last"], Qt.MouseButton.LeftButton)
     assert window.step == window.steps - 1
-    qtbot.mouseClick(window.buttons["prev"], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.stepper.buttons["prev"], Qt.MouseButton.LeftButton)
     assert window.step == window.steps - 2
-    qtbot.mouseClick(window.buttons["first"], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.stepper.buttons["first"], Qt.MouseButton.LeftButton)
     assert window.step == 0
 
     window.activateWindow()
@@ -99,32 +105,32 @@ def test_buttons_and_keys_move_the_shared_cursor(make_window, qtbot):
     qtbot.keyClick(window, Qt.Key.Key_Right)
     assert window.step == 2 and all(p.step == 2 for p in window.panels)
     qtbot.keyClick(window, Qt.Key.Key_Left)
-    assert window.step == 1 and panel.cursor.value() == 1.5
+    assert window.step == 1 and panel.cursor_line.value() == 1.5
     qtbot.keyClick(window, Qt.Key.Key_End)
     assert window.step == window.steps - 1
     qtbot.keyClick(window, Qt.Key.Key_Home)
     assert window.step == 0
-    window.speed_box.setValue(100)
+    window.stepper.speed_box.setValue(100)
     qtbot.keyClick(window, Qt.Key.Key_Space)
-    assert window.playing and window.play_timer.interval() == 10
+    assert window.playing and window.stepper.play_timer.interval() == 10
     qtbot.waitUntil(lambda: window.step >= 2, timeout=10_000)
     qtbot.keyClick(window, Qt.Key.Key_Space)
     assert not window.playing
-    window.slider.setValue(7)
-    assert window.step == 7 and panel.cursor.value() == 7.5
-    window.step_box.setValue(11)  # jump to a timestep
-    assert window.step == 11 and window.slider.value() == 11
+    window.stepper.slider.setValue(7)
+    assert window.step == 7 and panel.cursor_line.value() == 7.5
+    window.stepper.step_box.setValue(11)  # jump to a timestep
+    assert window.step == 11 and window.stepper.slider.value() == 11
     window.set_step(10_000)
     assert window.step == window.steps - 1  # clamped
 
 
 def test_playing_stops_at_the_last_step(make_window, qtbot):
     window = make_window(length=6)
-    window.speed_box.setValue(120)
+    window.stepper.speed_box.setValue(120)
     window.set_step(3)
     window.toggle_play()
     qtbot.waitUntil(lambda: not window.playing, timeout=10_000)
-    assert window.step == window.steps - 1 and window.buttons["play"].text() == "play"
+    assert window.step == window.steps - 1 and window.stepper.buttons["play"].text() == "play"
 
 
 def test_strip_shows_input_target_and_top_predictions(make_window):
@@ -143,22 +149,36 @@ def test_strip_shows_input_target_and_top_predictions(make_window):
     assert rows["top 1"][3] == f"{top[0][0]} {top[0][1]:.2f}"
 
 
-def test_typed_sequence_retraces_off_the_gui_thread(make_window, retrace, qtbot):
+def test_typed_sequence_retraces_off_the_gui_thread(make_window, qtbot, monkeypatch):
     window = make_window()
     heatmaps(window)[0].unit_clicked.emit(heatmaps(window)[0].title, 1, 1)
     assert window.unit_plot.values is not None
-    window.text_edit.setText("the sea")
-    retrace(window, lambda: qtbot.keyClick(window.text_edit, Qt.Key.Key_Return))
+    may_finish = threading.Event()
+    threads = gated_build_session(monkeypatch, may_finish)
+    old = window.session
+    window.controls.text_edit.setText("the sea")
+    try:
+        with qtbot.waitSignal(window.trace_done, timeout=20_000):
+            qtbot.keyClick(window.controls.text_edit, Qt.Key.Key_Return)
+            # Enter returned while the trace still runs: the window kept its session and keeps working
+            assert window.session is old and window.statusBar().currentMessage() == "tracing…"
+            window.next_step()
+            assert window.step == 1
+            may_finish.set()
+    finally:
+        may_finish.set()
+    window.wait_for_workers()
+    assert len(threads) == 1 and threads[0] is not threading.main_thread()
     assert window.steps == 6 and window.spec.text == "the sea"
     assert window.session.input_labels[:3] == ["t", "h", "e"]
-    assert window.slider.maximum() == 5 and heatmaps(window)[0].values.shape[0] == 6
+    assert window.stepper.slider.maximum() == 5 and heatmaps(window)[0].values.shape[0] == 6
     assert window.unit_plot.values is None  # a unit of the previous trace is not shown against this one
 
 
 def test_character_outside_the_vocabulary_is_a_message(make_window, retrace):
     window = make_window()
     old = window.session
-    window.text_edit.setText("the sea \u2603")
+    window.controls.text_edit.setText("the sea \u2603")
     retrace(window)
     assert window.session is old and window.isVisible()
     assert "\u2603" in window.message and "vocabulary" in window.message
@@ -167,20 +187,23 @@ def test_character_outside_the_vocabulary_is_a_message(make_window, retrace):
 def test_changing_the_pickers_retraces(make_window, retrace):
     window = make_window(model="rnn")
     first = window.session.trace["rnn/hidden"].data.copy()
-    window.seed_box.setValue(4)
-    retrace(window, window.seed_box.editingFinished.emit)
+    window.controls.seed_box.setValue(4)
+    retrace(window, window.controls.seed_box.editingFinished.emit)
     assert window.spec.seed == 4
     assert not np.array_equal(window.session.trace["rnn/hidden"].data, first)
-    window.hidden_box.setValue(7)
-    retrace(window, window.hidden_box.editingFinished.emit)
+    window.controls.hidden_box.setValue(7)
+    retrace(window, window.controls.hidden_box.editingFinished.emit)
     assert window.session.trace["rnn/hidden"].data.shape[2] == 7
-    retrace(window, lambda: window.task_box.setCurrentText("sine"))
-    assert window.current_task().name == "sine" and not window.text_edit.isEnabled()
-    assert window.length_box.value() == 50 and window.steps == 50  # the task's own default length
-    retrace(window, lambda: window.task_box.setCurrentText("sentiment"))
-    assert not window.length_box.isEnabled() and window.session.target_labels[-1] in ("negative", "positive")
-    retrace(window, lambda: window.task_box.setCurrentText("chars"))
-    retrace(window, lambda: window.corpus_box.setCurrentText("arithmetic"))
+    retrace(window, lambda: window.controls.task_box.setCurrentText("sine"))
+    assert window.current_task().name == "sine" and not window.controls.text_edit.isEnabled()
+    assert window.controls.length_box.value() == 50 and window.steps == 50  # the task's own default length
+    retrace(window, lambda: window.controls.task_box.setCurrentText("sentiment"))
+    assert not window.controls.length_box.isEnabled() and window.session.target_labels[-1] in (
+        "negative",
+        "positive",
+    )
+    retrace(window, lambda: window.controls.task_box.setCurrentText("chars"))
+    retrace(window, lambda: window.controls.corpus_box.setCurrentText("arithmetic"))
     assert window.current_task().options["corpus"] == "arithmetic"
 
 
@@ -197,14 +220,41 @@ def test_text_file_is_traced_and_a_bad_file_is_a_message(make_window, retrace, t
     assert window.session is old and "binary.txt" in window.message
 
 
-def test_stale_retrace_is_dropped(make_window, retrace):
+def gated_build_session(monkeypatch, gate: threading.Event, seeds=None) -> list[threading.Thread]:
+    """Make the window's traces wait for ``gate`` (those of ``seeds`` only, if given) before they
+    build their session; returns the threads they ran on, in order."""
+    threads = []
+
+    def build(spec):
+        threads.append(threading.current_thread())
+        if seeds is None or spec.seed in seeds:
+            gate.wait(10)  # broken behaviour must fail the test, not hang it
+        return build_session(spec)
+
+    monkeypatch.setattr(main_window, "build_session", build)
+    return threads
+
+
+def test_stale_retrace_is_dropped(make_window, qtbot, monkeypatch):
     window = make_window()
-    window.seed_box.setValue(1)
-    window.retrace()  # superseded by the next one before it can be shown
-    window.seed_box.setValue(2)
-    retrace(window)
-    window.wait_for_workers()
-    assert window.spec.seed == 2 and window.seed_box.value() == 2
+    stale_may_finish = threading.Event()
+    gated_build_session(monkeypatch, stale_may_finish, seeds={1})
+    shown, done = [], []
+    window.session_changed.connect(lambda: shown.append(window.session.spec.seed))
+    window.trace_done.connect(lambda: done.append(window.spec.seed))
+    try:
+        window.controls.seed_box.setValue(1)
+        window.retrace()  # held back until the newer one below has been shown
+        window.controls.seed_box.setValue(2)
+        with qtbot.waitSignal(window.trace_done, timeout=10_000):
+            window.retrace()
+        assert shown == [2] and window.retracer.busy  # the stale trace is still running
+    finally:
+        stale_may_finish.set()
+    # the stale trace ends after the newer one was shown: its session must not replace it
+    qtbot.waitUntil(lambda: not window.retracer.busy, timeout=10_000)
+    assert shown == [2] and done == [2]
+    assert window.spec.seed == 2 and window.session.spec.seed == 2 and window.controls.seed_box.value() == 2
 
 
 def test_hover_reports_probe_step_unit_value(make_window, qtbot):
@@ -244,7 +294,7 @@ def test_nan_weights_are_reported_and_jumped_to(make_window):
     window.show_model(broken, background=False)
     bad = window.last_nonfinite
     assert bad is not None and bad.step == later and bad.probe == "lstm/input_preact" and bad.index == (3,)
-    assert window.step == later and window.slider.value() == later
+    assert window.step == later and window.stepper.slider.value() == later
     assert "Non-finite" in window.message and f"step {later}" in window.message
     assert bad.probe in window.message
     assert "non-finite" in window.panel(bad.probe).plot.titleLabel.text
@@ -259,7 +309,7 @@ def test_nan_appearing_later_is_jumped_to(make_window):
     trace = type(session.trace)(dict(session.trace.probes), session.trace.model_kind, session.trace.vocab)
     trace.probes[name] = replace(session.trace[name], data=hidden)
     window.set_session(replace(session, trace=trace))
-    assert window.step == 9 and window.slider.value() == 9
+    assert window.step == 9 and window.stepper.slider.value() == 9
     assert name in window.message and "step 9" in window.message
 
 
@@ -270,6 +320,15 @@ def test_png_and_npz_exports_load(make_window, tmp_path):
     window.export_trace_npz(str(tmp_path / "trace.npz"))
     assert image_is_not_blank(tmp_path / "view.png")
     assert image_is_not_blank(tmp_path / "panel.png")
+    umask = os.umask(0o022)
+    os.umask(umask)
+    for name in ("view.png", "panel.png", "trace.npz"):  # as a plain open() makes them, not private
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~umask, name
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "panel.png",
+        "trace.npz",
+        "view.png",
+    ]  # no leftovers
     with np.load(tmp_path / "trace.npz", allow_pickle=False) as arrays:  # plain arrays, no pickles
         assert len(arrays.files) == len(window.session.trace.names()) + 1  # + the metadata
     from rnnscope.report.trace_export import read_trace_npz
@@ -284,7 +343,7 @@ def test_png_and_npz_exports_load(make_window, tmp_path):
     assert (tmp_path / "bare.npz").exists()
     assert window.export_view_png(str(tmp_path / "missing" / "view.png")) is None
     assert "Could not export" in window.message and window.isVisible()
-    titles = [a.text() for a in window.panel_export_menu.actions()]
+    titles = [a.text() for a in window.exporter.panel_menu.actions()]
     assert heatmaps(window)[0].title in titles
 
 
@@ -299,19 +358,28 @@ def test_settings_persist_across_a_new_window(make_window, settings, qtbot):
     again = MainWindow(settings=settings)
     qtbot.addWidget(again)
     assert (again.spec.model, again.spec.seed, again.spec.hidden, again.spec.task) == ("rnn", 3, 10, "sine")
-    assert again.seed_box.value() == 3 and again.model_box.currentText() == "rnn"
+    assert again.controls.seed_box.value() == 3 and again.controls.model_box.currentText() == "rnn"
     assert again.session.trace.steps == 15 and again.session.trace.model_kind == "rnn"
     assert again.size().width() == 1111 and again.size().height() == 777
     assert again.group_docks["rnn"].isHidden() and not again.group_docks["curves"].isHidden()
 
 
-def test_bad_checkpoint_is_a_message_and_the_window_keeps_running(make_window, tmp_path):
+def checkpoint_actions(window, settings):
+    """File > Open checkpoint of ``window``: the one way the app opens a checkpoint."""
+    from rnnscope.app.checkpoint_actions import CheckpointActions
+
+    return CheckpointActions(window, settings=settings, dialogs=False, menu=window.file_menu)
+
+
+def test_bad_checkpoint_is_a_message_and_the_window_keeps_running(make_window, settings, tmp_path):
     window = make_window()
+    actions = checkpoint_actions(window, settings)
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"not a checkpoint")
     old = window.session
-    assert window.open_checkpoint(str(bad)) is False
-    assert "Could not open checkpoint" in window.message and window.session is old
+    assert actions.open_path(str(bad), background=False) is False
+    assert "Cannot open checkpoint" in actions.last_error and window.session is old
+    assert "Cannot open checkpoint" in window.statusBar().currentMessage() and window.isVisible()
 
 
 def test_api_for_the_training_tools(make_window, retrace, qtbot):
@@ -346,7 +414,7 @@ def test_main_help_and_window_from_arguments(settings, qtbot):
     assert window.steps == 2 * 6 + 1  # copy's default: 6 vectors, a delimiter, 6 outputs
 
 
-def test_checkpoint_opens_its_model_and_task(make_window, tmp_path):
+def test_checkpoint_opens_its_model_and_task(make_window, settings, tmp_path):
     from rnnscope.engine.checkpoint import save_checkpoint
     from rnnscope.engine.models.registry import build_model
 
@@ -355,7 +423,7 @@ def test_checkpoint_opens_its_model_and_task(make_window, tmp_path):
     model = build_model(task.model_config("rnn", 9, seed=5))
     path = tmp_path / "model.npz"
     save_checkpoint(path, model, task=task)
-    assert window.open_checkpoint(str(path)) is True
+    assert checkpoint_actions(window, settings).open_path(str(path), background=False) is True
     assert window.session.trace["rnn/hidden"].data.shape[2] == 9
     np.testing.assert_array_equal(window.current_model().params["Wh"], model.params["Wh"])
 
@@ -392,7 +460,7 @@ def test_file_menu_exports_through_the_save_dialog(make_window, tmp_path, monkey
     actions["Export view as PNG…"].trigger()
     actions["Export trace as .npz…"].trigger()
     panel = heatmaps(window)[2]
-    next(a for a in window.panel_export_menu.actions() if a.text() == panel.title).trigger()
+    next(a for a in window.exporter.panel_menu.actions() if a.text() == panel.title).trigger()
     assert image_is_not_blank(tmp_path / "view.png") and image_is_not_blank(tmp_path / "one.png")
     assert QImage(str(tmp_path / "one.png")).size() == panel.grab().size()
     from rnnscope.report.trace_export import read_trace_npz
@@ -410,7 +478,7 @@ def test_a_remembered_file_that_has_gone_falls_back_to_the_default(settings, qtb
     qtbot.addWidget(window)
     assert window.session is not None and window.spec.text_file is None
     assert "gone.txt" in window.message and "default" in window.message
-    assert window.speed_box.value() == 30
+    assert window.stepper.speed_box.value() == 30
 
 
 def test_a_new_probe_gets_a_panel_with_no_new_view_code(make_window):
@@ -451,9 +519,20 @@ def test_a_model_on_another_task_moves_the_controls(make_window):
     model = build_model(task.model_config("dnc", 10, memory_slots=5, memory_width=3, read_heads=1))
     window.show_model(model, task, background=False)
     assert window.session.trace.model_kind == "dnc" and window.current_task() is task
-    assert (window.model_box.currentText(), window.task_box.currentText()) == ("dnc", "copy")
-    assert (window.hidden_box.value(), window.slots_box.value(), window.heads_box.value()) == (10, 5, 1)
-    assert window.steps == 2 * 6 + 1 and window.slots_box.isEnabled() and not window.text_edit.isEnabled()
+    assert (window.controls.model_box.currentText(), window.controls.task_box.currentText()) == (
+        "dnc",
+        "copy",
+    )
+    assert (
+        window.controls.hidden_box.value(),
+        window.controls.slots_box.value(),
+        window.controls.heads_box.value(),
+    ) == (10, 5, 1)
+    assert (
+        window.steps == 2 * 6 + 1
+        and window.controls.slots_box.isEnabled()
+        and not window.controls.text_edit.isEnabled()
+    )
 
 
 def test_command_line_dnc_on_copy_and_a_checkpoint_path(settings, qtbot, tmp_path):
@@ -478,14 +557,20 @@ def test_command_line_dnc_on_copy_and_a_checkpoint_path(settings, qtbot, tmp_pat
 
 
 def test_a_long_remembered_sequence_is_first_traced_on_the_worker(settings, qtbot, monkeypatch):
-    import rnnscope.app.window as window_module
-
-    monkeypatch.setattr(window_module, "FIRST_TRACE_IN_BACKGROUND", 100)
-    window = window_module.MainWindow(settings=settings, overrides={"hidden": 8, "length": 30})
-    qtbot.addWidget(window)
-    window.show()  # the window is up before its trace has arrived
+    monkeypatch.setattr(main_window, "FIRST_TRACE_IN_BACKGROUND", 100)
+    may_finish = threading.Event()
+    threads = gated_build_session(monkeypatch, may_finish)
+    try:
+        window = main_window.MainWindow(settings=settings, overrides={"hidden": 8, "length": 30})
+        qtbot.addWidget(window)
+        window.show()
+        # the window is up before its trace has arrived
+        assert window.session is None and window.isVisible()
+    finally:
+        may_finish.set()
     qtbot.waitUntil(lambda: window.session is not None, timeout=10_000)
     window.wait_for_workers()
+    assert len(threads) == 1 and threads[0] is not threading.main_thread()
     assert window.steps == 30 and window.panels
 
 
@@ -497,40 +582,42 @@ def test_help_menu_lists_the_shortcuts_and_the_versions(make_window, qtbot):
     import rnnscope
 
     window = make_window()
-    titles = [action.text() for action in window.help_menu.actions()]
-    assert titles == ["Keyboard shortcuts", "About rnnscope"] and window.help_menu.title() == "&Help"
-    assert window.help_menu.menuAction() is window.menuBar().actions()[-1]  # Help comes last
-    window.shortcuts_action.trigger()  # shown, not exec()-ed: nothing blocks
-    dialog = window.help_dialogs["shortcuts"]
+    titles = [action.text() for action in window.help.menu.actions()]
+    assert titles == ["Keyboard shortcuts", "About rnnscope"] and window.help.menu.title() == "&Help"
+    assert window.help.menu.menuAction() is window.menuBar().actions()[-1]  # Help comes last
+    window.help.shortcuts_action.trigger()  # shown, not exec()-ed: nothing blocks
+    dialog = window.help.dialogs["shortcuts"]
     qtbot.waitUntil(dialog.isVisible, timeout=10_000)
     text = dialog.label.text()
     for keys in ("Right", "Left", "Home", "End", "Space", "F1", "Enter"):
         assert f"<b>{keys}</b>" in text, keys
-    for action in window.step_actions.values():  # every step key the window has is listed, with what it does
+    for (
+        action
+    ) in window.stepper.key_actions.values():  # every step key the window has is listed, with what it does
         assert f"<b>{action.shortcut().toString()}</b>" in text and action.text() in text
-    assert window.shortcuts_action.shortcut().toString() == "F1"
-    window.about_action.trigger()
-    about = window.help_dialogs["about"].label.text()
+    assert window.help.shortcuts_action.shortcut().toString() == "F1"
+    window.help.about_action.trigger()
+    about = window.help.dialogs["about"].label.text()
     assert f"rnnscope {rnnscope.__version__}" in about
     assert f"NumPy {np.__version__}" in about and f"Qt {qVersion()}" in about
     assert f"pyqtgraph {pyqtgraph.__version__}" in about
-    window.shortcuts_action.trigger()  # a second time: the same dialog, brought back
-    assert window.help_dialogs["shortcuts"] is dialog
-    for shown in window.help_dialogs.values():
+    window.help.shortcuts_action.trigger()  # a second time: the same dialog, brought back
+    assert window.help.dialogs["shortcuts"] is dialog
+    for shown in window.help.dialogs.values():
         shown.close()
 
 
 def test_step_buttons_have_icons_and_play_swaps_to_pause(make_window):
     window = make_window()
-    for name, button in window.buttons.items():
+    for name, button in window.stepper.buttons.items():
         assert not button.icon().isNull(), name
-    play = window.buttons["play"].icon().pixmap(16).toImage()
+    play = window.stepper.buttons["play"].icon().pixmap(16).toImage()
     window.toggle_play()
-    assert window.buttons["play"].text() == "pause"
-    assert window.buttons["play"].icon().pixmap(16).toImage() != play
+    assert window.stepper.buttons["play"].text() == "pause"
+    assert window.stepper.buttons["play"].icon().pixmap(16).toImage() != play
     window.toggle_play()
-    assert window.buttons["play"].text() == "play"
-    assert window.buttons["play"].icon().pixmap(16).toImage() == play
+    assert window.stepper.buttons["play"].text() == "play"
+    assert window.stepper.buttons["play"].icon().pixmap(16).toImage() == play
     assert not window.windowIcon().isNull()
 
 
@@ -581,12 +668,12 @@ def test_another_seed_on_typed_text_keeps_the_panels_a_new_kind_rebuilds_them(ma
     panels = list(window.panels)
     window.set_step(6)
     hidden = window.panel("lstm/hidden").values.copy()
-    window.seed_box.setValue(5)
+    window.controls.seed_box.setValue(5)
     retrace(window, window._retrace_if_changed)
     assert window.spec.seed == 5 and not window.panels_rebuilt
     assert all(a is b for a, b in zip(window.panels, panels, strict=True)) and window.step == 6
     assert not np.array_equal(window.panel("lstm/hidden").values, hidden)  # the seed's weights
-    retrace(window, lambda: window.model_box.setCurrentText("gru"))
+    retrace(window, lambda: window.controls.model_box.setCurrentText("gru"))
     assert window.panels_rebuilt and window.session.trace.model_kind == "gru"
     assert not any(a is b for a, b in zip(window.panels, panels, strict=False))
 

@@ -10,9 +10,11 @@ the units x time image.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtCore import QPointF, Qt, pyqtSignal
 from PyQt6.QtWidgets import QVBoxLayout, QWidget
 
 from rnnscope.engine.trace import Probe, ProbeKind
@@ -38,14 +40,14 @@ def _name_ticks(names: tuple[str, ...]) -> list[list[tuple[float, str]]]:
     return [[(i + 0.5, str(name)) for i, name in enumerate(names)]]
 
 
-class ColourBar(pg.GraphicsLayout):
+class ColourBar(pg.GraphicsLayout):  # type: ignore[misc]  # pyqtgraph ships no type hints
     """A vertical colour scale with a value axis: ``cmap`` from ``levels[0]`` (bottom) to ``levels[1]``.
 
     Much cheaper to build than ``pg.ColorBarItem`` (which is a whole ``PlotItem``): a window
     with fifty heatmaps builds fifty of these.
     """
 
-    def __init__(self, cmap: pg.ColorMap, levels: tuple[float, float], width: int = 10):
+    def __init__(self, cmap: pg.ColorMap, levels: tuple[float, float], width: int = 10) -> None:
         super().__init__()
         self.layout.setContentsMargins(0, 0, 0, 0)
         self.layout.setHorizontalSpacing(0)
@@ -82,7 +84,7 @@ def _free_label_width(label: pg.LabelItem) -> None:
     label.updateGeometry()
 
 
-class _ImagePanel(QWidget):
+class ImagePanel(QWidget):
     """A plot with one image, a colour bar and hover / click reporting in data coordinates."""
 
     hovered = pyqtSignal(str)
@@ -96,7 +98,7 @@ class _ImagePanel(QWidget):
         y_label: str,
         probe_name: str | None = None,
         parent: QWidget | None = None,
-    ):
+    ) -> None:
         super().__init__(parent)
         self.title = title
         self.probe_name = probe_name or title
@@ -181,26 +183,34 @@ class _ImagePanel(QWidget):
         """``(T,)`` values of the clicked cell's unit (or matrix entry) at every step."""
         raise NotImplementedError
 
-    def _scene_to_cell(self, pos) -> tuple[int, int] | None:
+    def set_values(self, values: np.ndarray) -> None:
+        """New values of the same shape (other weights on the same sequence); the panel stays."""
+        raise NotImplementedError
+
+    def set_step(self, step: int) -> None:
+        """Show the shared cursor's step."""
+        raise NotImplementedError
+
+    def _scene_to_cell(self, pos: QPointF) -> tuple[int, int] | None:
         if not self.plot.vb.sceneBoundingRect().contains(pos):
             return None
         point = self.plot.vb.mapSceneToView(pos)
         return self.cell_at(point.x(), point.y())
 
-    def _on_move(self, pos) -> None:
+    def _on_move(self, pos: QPointF) -> None:
         cell = self._scene_to_cell(pos)
         if cell is not None:
             text = self.describe(*cell)
             self.setToolTip(text)
             self.hovered.emit(text)
 
-    def _on_click(self, event) -> None:
+    def _on_click(self, event: Any) -> None:  # a pyqtgraph MouseClickEvent
         cell = self._scene_to_cell(event.scenePos())
         if cell is not None:
             self.unit_clicked.emit(self.title, *cell)
 
 
-class HeatmapPanel(_ImagePanel):
+class HeatmapPanel(ImagePanel):
     """Units x time for ``values`` ``(T, units)``, with a vertical line at the current step."""
 
     def __init__(
@@ -211,14 +221,14 @@ class HeatmapPanel(_ImagePanel):
         unit_axis: str = "unit",
         unit_names: tuple[str, ...] | None = None,
         probe_name: str | None = None,
-        parent=None,
-    ):
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(title, kind, "step", unit_axis, probe_name, parent)
         self.values = values  # (T, units)
         self.unit_axis = unit_axis
         self.unit_names = unit_names
-        self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("r", width=2))
-        self.plot.addItem(self.cursor, ignoreBounds=True)
+        self.cursor_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("r", width=2))
+        self.plot.addItem(self.cursor_line, ignoreBounds=True)
         self._show(values.T, values)
         self.name_rows(unit_names)
         self.step = -1
@@ -239,7 +249,7 @@ class HeatmapPanel(_ImagePanel):
     def set_step(self, step: int) -> None:
         """Only the cursor line moves: the units x time image stays as it is."""
         self.step = step
-        self.cursor.setValue(step + 0.5)
+        self.cursor_line.setValue(step + 0.5)
 
     def cell_name(self, row: int, col: int) -> str:
         name = f" ({self.unit_names[row]})" if self.unit_names and row < len(self.unit_names) else ""
@@ -253,7 +263,7 @@ class HeatmapPanel(_ImagePanel):
         return self.values[:, row]
 
 
-class MatrixPanel(_ImagePanel):
+class MatrixPanel(ImagePanel):
     """One ``(N, M)`` matrix per step from ``values`` ``(T, N, M)``; colour levels fixed over all steps."""
 
     def __init__(
@@ -263,8 +273,8 @@ class MatrixPanel(_ImagePanel):
         kind: ProbeKind,
         axes: tuple[str, str],
         probe_name: str | None = None,
-        parent=None,
-    ):
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(title, kind, axes[1], axes[0], probe_name, parent)
         self.values = values
         self.axes = axes
@@ -274,7 +284,8 @@ class MatrixPanel(_ImagePanel):
         self.set_title(f"{title}  (step 0)")
 
     def shown_values(self) -> np.ndarray:
-        return self.values[self.step]
+        matrix: np.ndarray = self.values[self.step]  # (N, M)
+        return matrix
 
     def set_values(self, values: np.ndarray) -> None:
         """New ``(T, N, M)`` values of the same shape: levels from the new values, the panel stays."""
@@ -306,7 +317,7 @@ class MatrixPanel(_ImagePanel):
         return self.values[:, row, col]
 
 
-def panels_for_probe(probe: Probe, axis_names: dict[str, tuple[str, ...]] | None = None) -> list[_ImagePanel]:
+def panels_for_probe(probe: Probe, axis_names: dict[str, tuple[str, ...]] | None = None) -> list[ImagePanel]:
     """Every image panel the probe's metadata calls for (none for scalars, indices and data probes).
 
     ``(T, B, units)``: one units x time heatmap; ``(T, B, head, x)``: one heatmap
@@ -329,7 +340,7 @@ def panels_for_probe(probe: Probe, axis_names: dict[str, tuple[str, ...]] | None
     if data.ndim == 3 and axes[:1] == ("head",):
         axis = axes[1] if len(axes) > 1 else "slot"
         names = labels.get(1)
-        panels = []
+        panels: list[ImagePanel] = []
         for h in range(data.shape[1]):
             panel = HeatmapPanel(f"{probe.name} [head {h}]", data[:, h], probe.kind, axis, names, probe.name)
             panel.head = h
@@ -337,18 +348,19 @@ def panels_for_probe(probe: Probe, axis_names: dict[str, tuple[str, ...]] | None
         return panels
     if data.ndim == 3:
         axes2 = axes if len(axes) == 2 else ("row", "column")
-        panel = MatrixPanel(probe.name, data, probe.kind, axes2, probe.name)
-        panel.name_rows(labels.get(0))
-        panel.name_columns(labels.get(1))
-        return [panel]
+        matrix = MatrixPanel(probe.name, data, probe.kind, axes2, probe.name)
+        matrix.name_rows(labels.get(0))
+        matrix.name_columns(labels.get(1))
+        return [matrix]
     return []
 
 
-def panel_values(panel: _ImagePanel, probe: Probe) -> np.ndarray:
+def panel_values(panel: ImagePanel, probe: Probe) -> np.ndarray:
     """What ``panel`` (made by :func:`panels_for_probe` from a probe of this name) shows of ``probe``:
     ``(T, units)`` for a heatmap (one head's for a per-head panel), ``(T, N, M)`` for a matrix."""
     data = probe.row(0)
-    return data[:, panel.head] if panel.head is not None else data
+    values: np.ndarray = data[:, panel.head] if panel.head is not None else data
+    return values
 
 
 def _preview() -> None:  # pragma: no cover - interactive

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtCore import QPointF, pyqtSignal
 from PyQt6.QtWidgets import QVBoxLayout, QWidget
 
 LOG_SCALE_PREFIXES = ("grad/",)  # positive series spanning decades: drawn on a log axis
@@ -23,7 +23,7 @@ class ScalarPanel(QWidget):
     hovered = pyqtSignal(str)
     unit_clicked = pyqtSignal(str, int, int)  # never emitted: the curves are already over time
 
-    def __init__(self, series: dict[str, np.ndarray], parent: QWidget | None = None):
+    def __init__(self, series: dict[str, np.ndarray], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.title = "curves"
         self.probe_name = None
@@ -88,7 +88,7 @@ class ScalarPanel(QWidget):
         for cursor in self.cursors:
             cursor.setValue(step)
 
-    def _on_move(self, pos) -> None:
+    def _on_move(self, pos: QPointF) -> None:
         for name, plot in self.plots.items():
             if plot.vb.sceneBoundingRect().contains(pos):
                 step = int(round(plot.vb.mapSceneToView(pos).x()))
@@ -101,14 +101,14 @@ class ScalarPanel(QWidget):
 class UnitPlot(QWidget):
     """The value of one clicked unit over time."""
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.plot = pg.PlotWidget(background="w")
         self.plot.setTitle("click a heatmap cell to plot its unit over time", size="9pt")
         self.plot.setLabel("bottom", "step")
         self.curve = self.plot.plot(pen=pg.mkPen("b", width=2))
-        self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("r", width=1))
-        self.plot.addItem(self.cursor)
+        self.cursor_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("r", width=1))
+        self.plot.addItem(self.cursor_line)
         self.values: np.ndarray | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -129,7 +129,7 @@ class UnitPlot(QWidget):
         self.plot.setXRange(0, max(steps - 1, 1), padding=0.01)
 
     def set_step(self, step: int) -> None:
-        self.cursor.setValue(step)
+        self.cursor_line.setValue(step)
 
 
 if __name__ == "__main__":  # pragma: no cover - interactive preview

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 from PyQt6.QtCore import QRectF, Qt
-from PyQt6.QtGui import QColor, QFont, QFontMetrics, QPainter
+from PyQt6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent
 from PyQt6.QtWidgets import QWidget
 
 CURRENT = QColor("#ffd54f")
@@ -38,7 +38,7 @@ class PredictionStrip(QWidget):
         context: int = 10,
         loss: str = "softmax_ce",
         parent: QWidget | None = None,
-    ):
+    ) -> None:
         super().__init__(parent)
         self.k, self.context, self.loss = k, context, loss
         self.rows: list[tuple[str, list[str]]] = []
@@ -112,7 +112,7 @@ class PredictionStrip(QWidget):
         """What the strip shows, as plain text (rows of tab-separated cells)."""
         return "\n".join("\t".join([name, *cells]) for name, cells in self.rows)
 
-    def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def paintEvent(self, event: QPaintEvent | None) -> None:  # noqa: N802 - Qt override
         painter = QPainter(self)
         columns = max(2 * self.context + 1, 1)
         cell = max((self.width() - NAME_WIDTH) / columns, 1.0)

@@ -1,0 +1,178 @@
+"""The model bar: what to trace (model kind and sizes, seed, task, corpus, length, typed text)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QToolBar,
+    QWidget,
+)
+
+from rnnscope.app.session import TASK_LENGTHS, TEXT_TASKS, SessionSpec
+from rnnscope.app.widgets import spin_box
+from rnnscope.engine.models.base import MODEL_KINDS
+from rnnscope.engine.tasks import CORPORA, TASK_NAMES
+
+FILE_TIP = "trace a sample of a UTF-8 text file (chars task)"
+
+
+def spec_numbers(spec: SessionSpec) -> tuple[int, ...]:
+    """The numbers of ``spec`` a user edits, in the order of :meth:`ModelControls.number_boxes`."""
+    return spec.hidden, spec.seed, spec.length, spec.slots, spec.width, spec.read_heads
+
+
+class ModelControls(QToolBar):
+    """Pickers and fields for a :class:`SessionSpec`.
+
+    Emits ``retrace_requested`` when a pick changes (model, task, corpus), Trace is
+    clicked or Enter is pressed in the text field; ``numbers_edited`` when a number
+    field was left (the window re-traces if a number changed); ``text_file_picked(path)``
+    from the *Text file…* dialog.
+    """
+
+    retrace_requested = pyqtSignal()
+    numbers_edited = pyqtSignal()
+    text_file_picked = pyqtSignal(str)
+
+    def __init__(self, spec: SessionSpec, parent: QWidget | None = None) -> None:
+        super().__init__("Model", parent)
+        self.setObjectName("toolbar:model")
+        self.model_box = _combo(MODEL_KINDS, spec.model)
+        self.hidden_box = spin_box(1, 4096, spec.hidden)
+        self.seed_box = spin_box(0, 2**31 - 1, spec.seed)
+        self.slots_box = spin_box(1, 1024, spec.slots)
+        self.width_box = spin_box(1, 1024, spec.width)
+        self.heads_box = spin_box(1, 64, spec.read_heads)
+        self.task_box = _combo(TASK_NAMES, spec.task)
+        self.corpus_box = _combo(tuple(CORPORA), spec.corpus)
+        self.length_box = spin_box(1, 100_000, spec.length)
+        self.file_button = QPushButton("Text file…")
+        self.file_button.setToolTip(spec.text_file or FILE_TIP)
+        self.text_edit = QLineEdit(spec.text or "")
+        self.text_edit.setPlaceholderText("type a sequence (chars, sentiment), Enter to trace")
+        self.text_edit.setMinimumWidth(220)
+        self.trace_button = QPushButton("Trace")
+        self.trace_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._lay_out()
+        self._connect()
+        self.enable(spec.text_file)
+
+    def _lay_out(self) -> None:
+        for label, widget, tip in (
+            ("model", self.model_box, "RNN, LSTM, GRU or DNC"),
+            ("H", self.hidden_box, "hidden units (the DNC controller's LSTM size)"),
+            ("seed", self.seed_box, "seed of the weights and of the sampled sequence"),
+            ("N", self.slots_box, "DNC memory slots"),
+            ("W", self.width_box, "DNC memory width"),
+            ("R", self.heads_box, "DNC read heads"),
+            ("task", self.task_box, "what the sequence is"),
+            ("corpus", self.corpus_box, "shipped text of the chars task"),
+            ("length", self.length_box, "chars: characters; sine: steps; copy: items; recall: stored items"),
+        ):
+            caption = QLabel(f" {label} ")
+            caption.setToolTip(tip)
+            widget.setToolTip(tip)
+            self.addWidget(caption)
+            self.addWidget(widget)
+        self.addWidget(self.file_button)
+        self.addWidget(self.text_edit)
+        self.addWidget(self.trace_button)
+
+    def _connect(self) -> None:
+        self.file_button.clicked.connect(self._pick_text_file)
+        self.trace_button.clicked.connect(lambda: self.retrace_requested.emit())
+        self.text_edit.returnPressed.connect(lambda: self.retrace_requested.emit())
+        for combo in (self.model_box, self.corpus_box):
+            combo.currentTextChanged.connect(lambda _: self.retrace_requested.emit())
+        self.task_box.currentTextChanged.connect(self._task_picked)
+        for box in self.number_boxes():
+            box.editingFinished.connect(lambda: self.numbers_edited.emit())
+
+    def number_boxes(self) -> tuple[QSpinBox, ...]:
+        """The number fields, in the order of :func:`spec_numbers`."""
+        return self.hidden_box, self.seed_box, self.length_box, self.slots_box, self.width_box, self.heads_box
+
+    def spec_from(self, base: SessionSpec) -> SessionSpec:
+        """``base`` (the text file, which is no control) with everything the controls show."""
+        return replace(
+            base,
+            model=self.model_box.currentText(),
+            task=self.task_box.currentText(),
+            corpus=self.corpus_box.currentText(),
+            text=self.text_edit.text() or None,
+            hidden=self.hidden_box.value(),
+            seed=self.seed_box.value(),
+            length=self.length_box.value(),
+            slots=self.slots_box.value(),
+            width=self.width_box.value(),
+            read_heads=self.heads_box.value(),
+        )
+
+    def numbers_differ(self, spec: SessionSpec) -> bool:
+        """Does some number field show another value than ``spec``'s?"""
+        # a re-trace follows an edit only when a number really changed
+        return tuple(box.value() for box in self.number_boxes()) != spec_numbers(spec)
+
+    def show_spec(self, spec: SessionSpec) -> None:
+        """Show ``spec`` without asking for another re-trace."""
+        for combo, text in (
+            (self.model_box, spec.model),
+            (self.task_box, spec.task),
+            (self.corpus_box, spec.corpus),
+        ):
+            combo.blockSignals(True)
+            combo.setCurrentText(text)
+            combo.blockSignals(False)
+        for box, value in zip(self.number_boxes(), spec_numbers(spec), strict=True):
+            box.blockSignals(True)
+            box.setValue(value)
+            box.blockSignals(False)
+        self.enable(spec.text_file)
+
+    def show_text_file(self, path: str | None) -> None:
+        """``path`` (``None``: the shipped corpus again) is traced next: the chars task, silently."""
+        self.file_button.setToolTip(path or FILE_TIP)
+        self.task_box.blockSignals(True)
+        self.task_box.setCurrentText("chars")
+        self.task_box.blockSignals(False)
+
+    def enable(self, text_file: str | None) -> None:
+        """Only the controls that mean something for the picked model and task are enabled."""
+        dnc = self.model_box.currentText() == "dnc"
+        for box in (self.slots_box, self.width_box, self.heads_box):
+            box.setEnabled(dnc)
+        task = self.task_box.currentText()
+        chars = task == "chars"
+        self.corpus_box.setEnabled(chars and not text_file)
+        self.file_button.setEnabled(chars)
+        self.text_edit.setEnabled(task in TEXT_TASKS)
+        self.length_box.setEnabled(TASK_LENGTHS.get(task, 1) is not None)
+
+    def _task_picked(self, task: str) -> None:
+        """A new task starts at its own default length (60 characters are not 60 items to copy)."""
+        default = TASK_LENGTHS.get(task)
+        if default is not None:
+            self.length_box.blockSignals(True)
+            self.length_box.setValue(default)
+            self.length_box.blockSignals(False)
+        self.retrace_requested.emit()
+
+    def _pick_text_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Text file", "", "Text (*.txt);;All files (*)")
+        if path:
+            self.text_file_picked.emit(path)
+
+
+def _combo(items: tuple[str, ...], current: str) -> QComboBox:
+    combo = QComboBox()
+    combo.addItems(items)
+    combo.setCurrentText(current)
+    return combo

@@ -1,0 +1,377 @@
+"""The main window: controls, a shared step cursor and dockable panels derived from the trace's probes.
+
+It composes rooms with one job each: :class:`ModelControls` (what to trace),
+:class:`Stepper` (the step cursor and playback), :class:`PanelDocks` (the panels and
+their docks), :class:`Header` (message line and sequence strip), :class:`HelpMenu`,
+:class:`Exporter` and :class:`Retracer` (tracing on worker threads, stale answers
+dropped). The window itself shows one :class:`Session` at a time and remembers what
+was picked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from PyQt6.QtCore import QSettings, QSize, Qt, pyqtSignal
+from PyQt6.QtGui import QCloseEvent
+from PyQt6.QtWidgets import QDockWidget, QMainWindow, QWidget
+
+from rnnscope.app import resources
+from rnnscope.app.panels.lines import UnitPlot
+from rnnscope.app.panels.strip import PredictionStrip
+from rnnscope.app.session import (
+    TEXT_TASKS,
+    Session,
+    SessionSpec,
+    build_session,
+    first_nonfinite_forward,
+    same_batch,
+    sequence_for,
+    spec_for_model,
+    trace_session,
+    with_overrides,
+)
+from rnnscope.app.widgets import add_menu, status_bar
+from rnnscope.app.window.controls import ModelControls
+from rnnscope.app.window.docking import Panel, PanelDocks, layout_signature, panels_by_dock
+from rnnscope.app.window.exports import Exporter
+from rnnscope.app.window.header import Header
+from rnnscope.app.window.help import HelpMenu
+from rnnscope.app.window.remembered import load_spec, save_spec
+from rnnscope.app.window.retracer import Retracer
+from rnnscope.app.window.stepper import DEFAULT_SPEED, Stepper
+from rnnscope.engine.models.base import RecurrentModel
+from rnnscope.engine.tasks import Batch, Task
+from rnnscope.engine.trace import NonFinite, Trace
+
+FIRST_TRACE_IN_BACKGROUND = 1_000_000  # steps x hidden units above which even the first trace is threaded
+DEFAULT_SIZE = QSize(1280, 860)
+TRACING = "tracing…"
+
+
+class MainWindow(QMainWindow):
+    """Shows one :class:`Session`; every step moves one cursor shared by all panels.
+
+    Stable API for the training tools (the :class:`~rnnscope.app.host.ModelHost`
+    Protocol and more): :meth:`add_panel`, :attr:`file_menu`, :meth:`show_model`,
+    :meth:`current_model`, :meth:`current_task`, :meth:`current_batch` and the
+    :attr:`model_changed` signal.
+    """
+
+    model_changed = pyqtSignal(object)
+    step_changed = pyqtSignal(int)
+    session_changed = pyqtSignal()
+    session_failed = pyqtSignal(str)
+    trace_done = pyqtSignal()  # after every re-trace that was not superseded, shown or failed
+
+    def __init__(
+        self,
+        settings: QSettings | None = None,
+        overrides: Mapping[str, Any] | None = None,
+        trace_now: bool = True,
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle("rnnscope")
+        self.setWindowIcon(resources.app_icon())
+        # the style sheet is the window's (docks, dialogs and labels inherit it), so every window
+        # looks the same whether it came from ``main`` or elsewhere (tests, screenshots)
+        self.style_sheet = resources.load_style()
+        self.setStyleSheet(self.style_sheet)
+        self.setDockNestingEnabled(True)
+        self.settings = settings if settings is not None else QSettings("rnnscope", "rnnscope")
+        self.spec = with_overrides(load_spec(self.settings), overrides or {})
+        self.session: Session | None = None
+        self._signature: tuple[object, ...] | None = None  # layout_signature the panels were built for
+        self.panels_rebuilt = False  # did the last session rebuild the panels (or update them in place)
+        self.last_nonfinite: NonFinite | None = None
+        self.message = ""
+        self._falling_back = False
+        self.retracer = Retracer(self._traced, self._trace_failed, self)
+        self._build_rooms()
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        size = self.settings.value("window/size")
+        self.resize(size if size is not None else DEFAULT_SIZE)
+        if trace_now:
+            # the first trace runs here, so the window opens with something on screen; a long
+            # remembered sequence is traced on the worker instead, so the window still opens at once
+            heavy = self.spec.length * self.spec.hidden > FIRST_TRACE_IN_BACKGROUND
+            self.retrace(background=heavy)
+        self.restore_layout()
+
+    def _build_rooms(self) -> None:
+        self.file_menu = add_menu(self, "&File")
+        self.exporter = Exporter(self, self.show_message)
+        self.exporter.install(self.file_menu, self.export_view_png, self.export_trace_npz)
+        self.view_menu = add_menu(self, "&View")
+        self.help = HelpMenu(self)  # the last menu
+        self.controls = ModelControls(self.spec, self)
+        self.controls.retrace_requested.connect(self.retrace)
+        self.controls.numbers_edited.connect(self._retrace_if_changed)
+        self.controls.text_file_picked.connect(self.use_text_file)
+        self.addToolBar(self.controls)
+        self.addToolBarBreak()
+        speed = self.settings.value("ui/speed")
+        self.stepper = Stepper(self, int(speed) if speed is not None else DEFAULT_SPEED)
+        self.stepper.step_changed.connect(self._move_cursor)
+        self.addToolBar(self.stepper)
+        # the sequence strip is the central widget, as tall as its rows; every panel is a dock below it
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.header = Header(styled=bool(self.style_sheet))
+        self.setCentralWidget(self.header)
+        self.unit_plot = UnitPlot()
+        self.docks = PanelDocks(self, self.view_menu, self.settings, self.unit_plot)
+        self.docks.hovered.connect(status_bar(self).showMessage)
+
+    # ------------------------------------------------------------------ settings
+    def save_settings(self) -> None:
+        save_spec(self.settings, self.spec)
+        self.settings.setValue("ui/speed", self.stepper.speed_box.value())
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        # restoreGeometry clamps to the screen it finds; the size is kept on its own as well
+        self.settings.setValue("window/size", self.size())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent | None) -> None:  # noqa: N802 - Qt override
+        self.stepper.stop_playing()
+        self.save_settings()
+        self.wait_for_workers()
+        super().closeEvent(event)
+
+    def wait_for_workers(self) -> None:
+        """Block until every re-trace thread has ended (on close, and in tests)."""
+        self.retracer.wait()
+
+    # ------------------------------------------------------------------ docks
+    @property
+    def panels(self) -> list[Panel]:
+        """Every probe panel, dock by dock."""
+        return self.docks.panels
+
+    @property
+    def group_docks(self) -> dict[str, QDockWidget]:
+        """The docks of the panels, by group (``lstm``, ``dnc · matrices``, ``output``, ``curves``)."""
+        return self.docks.group_docks
+
+    @property
+    def strip(self) -> PredictionStrip | None:
+        return self.header.strip
+
+    def panel(self, title: str) -> Panel:
+        """The probe panel titled ``title`` (a probe name, or ``name [head h]``)."""
+        return self.docks.panel(title)
+
+    def add_panel(
+        self, title: str, widget: QWidget, area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea
+    ) -> QDockWidget:
+        """Dock ``widget`` under ``title`` (listed in the View menu; its layout is remembered).
+
+        Panels from elsewhere (training, gradient check) open as tabs behind the model's
+        first dock, which stays in front: beside it they would squeeze every heatmap.
+        ``dock.widget()`` is a scroll area holding ``widget``.
+        """
+        return self.docks.add_panel(title, widget, area)
+
+    def restore_layout(self) -> None:
+        """Put every dock where the settings remember it (again, once late panels are docked)."""
+        self.docks.restore_layout()
+
+    # ------------------------------------------------------------------ what is shown
+    def current_model(self) -> RecurrentModel | None:
+        return self.session.model if self.session else None
+
+    def current_task(self) -> Task | None:
+        return self.session.task if self.session else None
+
+    def current_batch(self) -> Batch | None:
+        return self.session.batch if self.session else None
+
+    def show_message(self, text: str) -> None:
+        """A message over the panels and in the status bar (errors, notes, NaN reports)."""
+        self.message = text
+        self.header.show_message(text)
+        if text:
+            status_bar(self).showMessage(text, 10_000)
+
+    # ------------------------------------------------------------------ tracing
+    def retrace(self, background: bool = True) -> None:
+        """Rebuild model, task and sequence from the controls and trace them (on a worker thread)."""
+        self.controls.enable(self.spec.text_file)
+        spec = self.controls.spec_from(self.spec)
+        if spec.text and spec.task not in TEXT_TASKS:
+            spec.text = None  # the field is disabled for these tasks; its text waits for a text task
+        self._trace(lambda: build_session(spec), background)
+
+    def show_model(self, model: RecurrentModel, task: Task | None = None, background: bool = True) -> None:
+        """Display ``model`` (e.g. a copy of training weights) on the current sequence: a re-trace.
+
+        With another ``task`` (a checkpoint's), a sequence of that task is drawn and the
+        controls follow the model and the task.
+        """
+        batch: Batch | None = None
+        if task is None or (self.session is not None and task is self.session.task):
+            spec = spec_for_model(self.spec, model.config)
+            task, batch = self.current_task(), self.current_batch()
+        else:
+            spec = spec_for_model(self.spec, model.config, task)
+        shown_task = task
+
+        def job() -> Session:
+            if shown_task is None:
+                raise ValueError("there is no task to show the model on yet")
+            sequence = batch if batch is not None else sequence_for(spec, shown_task)
+            session = trace_session(model, shown_task, sequence)
+            session.spec = spec
+            return session
+
+        self._trace(job, background)
+
+    def use_text_file(self, path: str | None, background: bool = True) -> None:
+        """Trace a sample of the UTF-8 file ``path`` (chars task); ``None`` goes back to the corpus."""
+        self.spec = replace(self.spec, text_file=path)
+        self.controls.show_text_file(path)
+        self.retrace(background=background)
+
+    def _retrace_if_changed(self) -> None:
+        if self.controls.numbers_differ(self.spec):
+            self.retrace()
+
+    def _trace(self, job: Callable[[], Session], background: bool) -> None:
+        if background:
+            status_bar(self).showMessage(TRACING)
+        self.retracer.run(job, background)
+
+    def _traced(self, session: Session) -> None:
+        bar = status_bar(self)
+        if bar.currentMessage() == TRACING:
+            bar.clearMessage()
+        self.set_session(session)
+
+    def _trace_failed(self, message: str) -> None:
+        self.show_message(f"Could not trace: {message}")
+        if self.session is None and not self._falling_back:
+            self._fall_back()
+        self.session_failed.emit(message)
+        self.trace_done.emit()
+
+    def _fall_back(self) -> None:
+        """Nothing shown yet and the picked model cannot be traced (a remembered file has gone,
+        settings from an older version): show the default model, and say why."""
+        problem = self.message
+        self._falling_back = True
+        try:
+            self.spec = SessionSpec()
+            self.controls.text_edit.setText("")
+            self.controls.show_spec(self.spec)
+            self.retrace(background=False)
+        finally:
+            self._falling_back = False
+        self.show_message(f"{problem} (showing the default model instead)")
+
+    # ------------------------------------------------------------------ showing a session
+    def set_session(self, session: Session) -> None:
+        """Show ``session``: its trace's probes get the panels their metadata call for.
+
+        When only the numbers changed (other weights on the same task, probes of the same names
+        and shapes: the training panel's paused weights, another seed) every panel keeps its
+        place and gets the new data; otherwise panels and docks are rebuilt.
+        """
+        # the same sequence shown with other weights (training, checkpoints) keeps its step
+        same_sequence = self.session is not None and same_batch(session.batch, self.session.batch)
+        previous_step = self.step
+        if not same_sequence:
+            self.stepper.stop_playing()
+        signature = layout_signature(session)
+        in_place = bool(self.panels) and self.strip is not None and signature == self._signature
+        self._signature = signature
+        self.session = session
+        self.stepper.reset(session.trace.steps)
+        if session.spec is not None:
+            self.spec = session.spec
+            self.controls.show_spec(session.spec)
+        self._show_panels(session, in_place)
+        self.header.show_sequence(session, in_place)
+        self.docks.follow_unit(same_sequence, session.trace.steps)
+        self.show_message("; ".join(session.notes))
+        self._go_to(session.trace, previous_step if same_sequence else 0)
+        steps = session.trace.steps
+        model = session.trace.model_kind or "model"
+        self.setWindowTitle(f"rnnscope — {model} on {session.task.name}, {steps} steps")
+        self.session_changed.emit()
+        self.model_changed.emit(session.model)
+        self.trace_done.emit()
+
+    def _show_panels(self, session: Session, in_place: bool) -> None:
+        """New numbers in the same panels (``in_place``), or new panels and docks."""
+        self.panels_rebuilt = not in_place
+        if in_place:
+            self.docks.show_values(session.trace)
+            return
+        self.docks.show_groups(panels_by_dock(session))
+        self.exporter.list_panels([(panel.title, panel) for panel in self.panels])
+
+    def _go_to(self, trace: Trace, step: int) -> None:
+        """``step``, unless ``trace`` holds NaN / Inf: then where it first appeared, with a message."""
+        bad = self.last_nonfinite = first_nonfinite_forward(trace)
+        if bad is None:
+            self.set_step(step)
+            return
+        self.stepper.stop_playing()
+        self.show_message(
+            f"Non-finite value {bad.value} in {bad.probe} at step {bad.step} "
+            f"(index {bad.index}): jumped there"
+        )
+        self.set_step(bad.step)
+        self.docks.reveal(bad.probe)
+
+    # ------------------------------------------------------------------ stepping
+    @property
+    def step(self) -> int:
+        """The shared cursor (-1 between a new trace and its first step)."""
+        return self.stepper.step
+
+    @property
+    def steps(self) -> int:
+        return self.session.trace.steps if self.session else 0
+
+    @property
+    def playing(self) -> bool:
+        return self.stepper.playing
+
+    def set_step(self, step: int) -> None:
+        """Move the shared cursor: panels move their marker or swap their matrix, nothing is re-traced."""
+        self.stepper.set_step(step)
+
+    def next_step(self) -> None:
+        self.stepper.next_step()
+
+    def toggle_play(self) -> None:
+        self.stepper.toggle_play()
+
+    def _move_cursor(self, step: int) -> None:
+        self.docks.set_step(step)
+        if self.strip is not None:
+            self.strip.set_step(step)
+        self.step_changed.emit(step)
+
+    # ------------------------------------------------------------------ export
+    def export_widget_png(self, widget: QWidget, path: str) -> str | None:
+        """``widget`` as drawn, to a PNG (``.png`` added if missing), written atomically.
+
+        Returns the path written, or None after a message (the app keeps running)."""
+        return self.exporter.widget_png(widget, path)
+
+    def export_view_png(self, path: str) -> str | None:
+        return self.exporter.widget_png(self, path)
+
+    def export_trace_npz(self, path: str) -> str | None:
+        """Every probe keyed by its name, plus its metadata (``np.load(path)`` reads the arrays, no pickles;
+        :func:`rnnscope.report.trace_export.read_trace_npz` the whole trace)."""
+        if self.session is None:
+            return None
+        return self.exporter.trace_npz(self.session.trace, path)

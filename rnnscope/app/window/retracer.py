@@ -1,0 +1,75 @@
+"""Tracing for the window: now on the GUI thread, or on a worker thread with stale answers dropped."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PyQt6.QtCore import QObject
+
+from rnnscope.app.session import Session
+from rnnscope.app.trace_worker import TraceWorker, describe
+
+
+class Retracer(QObject):
+    """Runs trace jobs (each returns a :class:`Session`) and hands the outcome of the newest one to
+    ``shown(session)`` or ``failed(message)``.
+
+    Starting a job makes every earlier one stale: a stale worker runs to its end, but its
+    session or error is dropped, never shown. Callbacks run on the GUI thread (the workers'
+    signals are queued to this object, which lives there).
+    """
+
+    def __init__(
+        self,
+        shown: Callable[[Session], None],
+        failed: Callable[[str], None],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._shown = shown
+        self._failed = failed
+        self._generation = 0  # the newest request; only its outcome is reported
+        self._workers: list[TraceWorker] = []
+
+    @property
+    def busy(self) -> bool:
+        """Some worker thread has not ended yet (a stale one included)."""
+        return bool(self._workers)
+
+    def run(self, job: Callable[[], Session], background: bool) -> None:
+        """Run ``job`` now (``background=False``: its outcome is handled before this returns) or on
+        a new worker thread."""
+        self._generation += 1
+        if not background:
+            try:
+                session = job()
+            except Exception as error:  # a bad file, a character outside the vocabulary: a message
+                self._failed(describe(error))
+                return
+            self._shown(session)  # an error in showing it reaches the caller
+            return
+        worker = TraceWorker(job, self._generation, self)
+        worker.traced.connect(self._worker_traced)
+        worker.failed.connect(self._worker_failed)
+        worker.finished.connect(self._worker_ended)
+        self._workers.append(worker)
+        worker.start()
+
+    def wait(self) -> None:
+        """Block until every worker thread has ended (on close, and in tests)."""
+        for worker in list(self._workers):
+            worker.quit()
+            worker.wait()
+
+    def _worker_traced(self, generation: int, session: Session) -> None:
+        if generation == self._generation:
+            self._shown(session)
+
+    def _worker_failed(self, generation: int, message: str) -> None:
+        if generation == self._generation:
+            self._failed(message)
+
+    def _worker_ended(self) -> None:
+        worker = self.sender()
+        if isinstance(worker, TraceWorker) and worker in self._workers:
+            self._workers.remove(worker)
