@@ -45,19 +45,21 @@ class OptimizerError(ValueError):
 def _check_number(name: str, value: Any, low: float, high: float, low_open: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise OptimizerError(f"{name} must be a number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value) or value < low or value > high or (low_open and value == low):
+    number = float(value)
+    if not math.isfinite(number) or number < low or number > high or (low_open and number == low):
         bound = f"> {low:g}" if low_open else f">= {low:g}"
         upper = f" and <= {high:g}" if math.isfinite(high) else ""
-        raise OptimizerError(f"{name} must be {bound}{upper}, got {value!r}")
-    return value
+        raise OptimizerError(f"{name} must be {bound}{upper}, got {number!r}")
+    return number
 
 
 class Optimizer:
     """Base class: hyperparameters, per-parameter slots, state dict and the in-place step.
 
     Subclasses list their hyperparameters in ``HYPER`` (name -> (default, low,
-    high, low_open)) and their slots in ``SLOTS``, and implement :meth:`_update`.
+    high, low_open)) and their slots in ``SLOTS``, declare every hyperparameter
+    but ``lr`` as a ``float`` attribute (set from ``HYPER`` by the constructor),
+    and implement :meth:`_update`.
     """
 
     name: ClassVar[str] = ""
@@ -185,6 +187,8 @@ class SGD(Optimizer):
         "nesterov": (0.0, 0.0, 1.0, False),  # 0 or 1 (a float so the state dict stays numeric)
     }
     SLOTS = ("velocity",)
+    momentum: float
+    nesterov: float
 
     def __init__(self, **options: Any) -> None:
         if isinstance(options.get("nesterov"), bool):
@@ -208,6 +212,7 @@ class Adagrad(Optimizer):
     name = "adagrad"
     HYPER = {"lr": (0.1, 0.0, math.inf, True), "eps": (1e-8, 0.0, 1.0, True)}
     SLOTS = ("cache",)
+    eps: float
 
     def _update(self, name: str, param: np.ndarray, grad: np.ndarray, delta: np.ndarray) -> None:
         cache = self._slot("cache", name, param)
@@ -228,6 +233,9 @@ class RMSProp(Optimizer):
         "eps": (1e-8, 0.0, 1.0, True),
     }
     SLOTS = ("mean_square", "momentum")
+    decay: float
+    momentum: float
+    eps: float
 
     def _update(self, name: str, param: np.ndarray, grad: np.ndarray, delta: np.ndarray) -> None:
         mean_square = self._slot("mean_square", name, param)
@@ -255,6 +263,9 @@ class Adam(Optimizer):
         "eps": (1e-8, 0.0, 1.0, True),
     }
     SLOTS = ("m", "v")
+    beta1: float
+    beta2: float
+    eps: float
 
     def _update(self, name: str, param: np.ndarray, grad: np.ndarray, delta: np.ndarray) -> None:
         m = self._slot("m", name, param)
