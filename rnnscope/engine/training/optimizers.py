@@ -85,6 +85,13 @@ class Optimizer:
     def lr(self, value: float) -> None:
         self._lr = _check_number("lr", value, 0.0, math.inf, low_open=True)
 
+    def set_hyperparameter(self, name: str, value: float) -> None:
+        """Change one hyperparameter between steps (checked as the constructor checks it)."""
+        if name not in self.HYPER:
+            raise OptimizerError(f"{self.name} has no option {name!r}; it accepts {sorted(self.HYPER)}")
+        _, low, high, low_open = self.HYPER[name]
+        setattr(self, name, _check_number(name, value, low, high, low_open))
+
     def hyperparameters(self) -> dict[str, float]:
         return {key: float(getattr(self, key)) for key in self.HYPER}
 
