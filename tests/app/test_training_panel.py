@@ -164,6 +164,36 @@ def test_step_runs_exactly_one_iteration_and_shows_the_model(qtbot, panel):
     np.testing.assert_array_equal(second.args[0].params["Wh"], panel.trainer.model.params["Wh"])
 
 
+def test_show_now_sends_the_current_weights_running_and_stopped(qtbot, panel):
+    worker = panel.prepare()
+    with qtbot.waitSignal(worker.stats, timeout=10_000):
+        panel.launch(worker)
+    # running: the copy is taken in the worker, between two iterations
+    with qtbot.waitSignal(panel.show_model_requested, timeout=10_000) as running:
+        panel.show_button.click()
+    assert running.args[0] is not panel.trainer.model and running.args[1] is panel.task
+    assert panel.snapshots == []  # a requested copy is shown, not kept
+    with qtbot.waitSignal(worker.done, timeout=10_000):
+        panel.stop_button.click()
+    # stopped: the copy is taken at once, from the trainer as it is now
+    with qtbot.waitSignal(panel.show_model_requested, timeout=10_000) as stopped:
+        panel.show_button.click()
+    assert panel.last_snapshot.iteration == panel.trainer.iteration
+    np.testing.assert_array_equal(stopped.args[0].params["Wh"], panel.trainer.model.params["Wh"])
+    assert stopped.args[0] is not panel.trainer.model
+
+
+def test_the_status_line_names_what_the_task_is_scored_by():
+    from rnnscope.app.panels.training.history import status_line
+
+    text = status_line(iteration_stats(7, 1.0, 0.25, 0.36, 2.5))
+    assert text.startswith("iteration 7, loss 0.2500, 0.360 bits/char") and "|g| 2.5" in text
+    assert "accuracy" not in text and "1,000 chars/s" in text
+    stats = iteration_stats(3, 1.0, 0.5, None, 0.01)
+    stats.accuracy = 0.75
+    assert "accuracy 0.750" in status_line(stats) and "bits/char" not in status_line(stats)
+
+
 def test_iteration_limit_snapshots_and_slider(qtbot, panel):
     panel.iterations.setValue(10)
     panel.snapshot_every.setValue(3)
