@@ -80,7 +80,7 @@ class _Turn:
     single: bool = False  # that iteration is a single step: pause after it
 
 
-class _StatsBatch:
+class _PendingStats:
     """The statistics not yet emitted; sent as one list at most every ``interval`` seconds."""
 
     def __init__(self, signal: pyqtBoundSignal, interval: float) -> None:
@@ -206,29 +206,29 @@ class TrainingWorker(QObject):
             self.done.emit()
 
     def _loop(self) -> None:
-        batch = _StatsBatch(self.stats, self.emit_interval)
+        pending = _PendingStats(self.stats, self.emit_interval)
         while True:
-            turn = self._next_turn(batch)
+            turn = self._next_turn(pending)
             if turn.stop:
                 break
             if turn.snapshot:
                 self.snapshot.emit(take_snapshot(self.trainer))
             if not turn.step:
                 continue
-            self._train_one(turn.single, batch)
+            self._train_one(turn.single, pending)
             if self.iterations is not None and self.iterations_done >= self.iterations:
                 break
-        batch.flush()
+        pending.flush()
 
     def _held(self) -> bool:
         """Paused with no single step or stop asked for (call under the lock)."""
         return self._pause_requested and self._steps_requested == 0 and not self._stop_requested
 
-    def _next_turn(self, batch: _StatsBatch) -> _Turn:
+    def _next_turn(self, pending: _PendingStats) -> _Turn:
         """Wait while paused (until a request comes), then take the requests."""
         with self._condition:
             if self._held():
-                batch.flush()
+                pending.flush()
                 if not self._is_paused:
                     self._is_paused = True
                     self.paused.emit(take_snapshot(self.trainer))
@@ -247,9 +247,9 @@ class TrainingWorker(QObject):
                 self.resumed.emit()
             return turn
 
-    def _train_one(self, single: bool, batch: _StatsBatch) -> None:
+    def _train_one(self, single: bool, pending: _PendingStats) -> None:
         """One iteration, then the statistics, samples and snapshots that fall due."""
-        batch.add(self.trainer.step(), emit_now=single)
+        pending.add(self.trainer.step(), emit_now=single)
         self.iterations_done += 1
         iteration = self.trainer.iteration
         if self.sample_function is not None and _due(iteration, self.sample_every):
