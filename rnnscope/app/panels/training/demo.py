@@ -20,7 +20,8 @@ from rnnscope.engine.tasks import build_task
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="The training panel on its own (a char model on a shipped corpus)."
+        prog="python -m rnnscope.app.panels.training",
+        description="The training panel on its own (a char model on a shipped corpus).",
     )
     parser.add_argument("--model", default="lstm", choices=MODEL_KINDS)
     parser.add_argument("--task", default="chars")
