@@ -103,6 +103,58 @@ def test_ctrl_c_saves_and_exits_with_130(corpus, tmp_path, capsys, monkeypatch, 
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
+def test_a_second_ctrl_c_stops_at_once_and_saves_nothing(
+    corpus, tmp_path, capsys, monkeypatch, python_sigint_handler
+):
+    path = tmp_path / "stopped.npz"
+    original = Trainer.step
+
+    def step(self):
+        stats = original(self)
+        if stats.iteration == 2:
+            os.kill(os.getpid(), signal.SIGINT)  # asks to stop after this iteration
+            os.kill(os.getpid(), signal.SIGINT)  # and this one stops at once, before the iteration ends
+        return stats
+
+    monkeypatch.setattr(Trainer, "step", step)
+    assert main(_base(corpus, "--iters", "50", "--checkpoint", str(path))) == 130
+    assert "stopped at once (second Ctrl-C); nothing saved" in capsys.readouterr().err
+    assert not path.exists()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_non_finite_loss_exits_with_1_and_names_the_checkpoint(corpus, tmp_path, capsys, monkeypatch):
+    from rnnscope.engine.training import TrainingError
+
+    path = tmp_path / "run.npz"
+    original = Trainer.step
+
+    def step(self):
+        if self.iteration == 2:
+            raise TrainingError("the loss became nan at iteration 3")
+        return original(self)
+
+    monkeypatch.setattr(Trainer, "step", step)
+    assert main(_base(corpus, "--iters", "5", "--checkpoint", str(path), "--checkpoint-every", "2")) == 1
+    err = capsys.readouterr().err
+    assert "training failed: the loss became nan at iteration 3" in err and str(path) in err
+    assert load_checkpoint(path).iteration == 2  # the periodic save before the failure stands
+
+
+def test_options_given_on_resume_override_the_saved_ones(corpus, tmp_path, capsys):
+    path = tmp_path / "run.npz"
+    first = _base(
+        corpus, "--iters", "3", "--checkpoint", str(path), "--optimizer", "rmsprop", "--momentum", "0.5"
+    )
+    assert main([*first, "--quiet"]) == 0
+    resume = ["train", "--resume", str(path), "--iters", "5", "--lr", "0.02", "--momentum", "0.7"]
+    assert main([*resume, "--clip", "0", "--quiet"]) == 0
+    saved = load_checkpoint(path)
+    assert saved.iteration == 5 and saved.optimizer_name == "rmsprop"
+    assert saved.optimizer_state["lr"] == 0.02 and saved.optimizer_state["momentum"] == 0.7
+    assert saved.trainer_state["clip_norm"] is None
+
+
 def test_periodic_checkpoints(corpus, tmp_path, monkeypatch):
     from rnnscope.commands import train
 

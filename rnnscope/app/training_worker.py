@@ -26,21 +26,23 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-from PyQt6.QtCore import QObject, Qt, QThread, pyqtSignal, pyqtSlot
+from PyQt6.QtCore import QObject, Qt, QThread, pyqtBoundSignal, pyqtSignal, pyqtSlot
 
 from rnnscope.engine.models.base import ModelConfig, RecurrentModel
 from rnnscope.engine.models.registry import build_model
 from rnnscope.engine.params import Params
+from rnnscope.engine.training import IterationStats
 
 
 class TrainerLike(Protocol):
     """What the worker needs from a trainer (``rnnscope.engine.training.Trainer`` is one)."""
 
     model: RecurrentModel
+    iteration: int  # iterations done so far (the count goes on across runs)
 
-    def step(self) -> Any: ...
+    def step(self) -> IterationStats: ...
 
 
 @dataclass
@@ -59,22 +61,50 @@ class WeightSnapshot:
         return build_model(self.config, self.params.copy())
 
 
-def take_snapshot(trainer: TrainerLike, iteration: int) -> WeightSnapshot:
+def take_snapshot(trainer: TrainerLike) -> WeightSnapshot:
     """Copy the trainer's current weights (call from the thread that runs the trainer)."""
-    snapshot = getattr(trainer, "snapshot", None)
-    if callable(snapshot):
-        taken = snapshot()
-        params = getattr(taken, "params", taken)
-        if isinstance(params, RecurrentModel):
-            params = params.params
-        if not isinstance(params, Params):
-            params = trainer.model.params.copy()
-    else:
-        params = trainer.model.params.copy()
-    return WeightSnapshot(iteration=iteration, config=trainer.model.config, params=params.copy())
+    model = trainer.model
+    return WeightSnapshot(iteration=trainer.iteration, config=model.config, params=model.params.copy())
 
 
 SampleFunction = Callable[[RecurrentModel], str]
+
+
+@dataclass
+class _Turn:
+    """What the loop does next, decided from the requests under the lock."""
+
+    stop: bool = False
+    snapshot: bool = False  # emit a snapshot first
+    step: bool = False  # run one iteration
+    single: bool = False  # that iteration is a single step: pause after it
+
+
+class _PendingStats:
+    """The statistics not yet emitted; sent as one list at most every ``interval`` seconds."""
+
+    def __init__(self, signal: pyqtBoundSignal, interval: float) -> None:
+        self.signal = signal
+        self.interval = interval
+        self.pending: list[IterationStats] = []
+        self.last_emit = time.perf_counter()
+
+    def add(self, stats: IterationStats, emit_now: bool) -> None:
+        self.pending.append(stats)
+        now = time.perf_counter()
+        if emit_now or now - self.last_emit >= self.interval:
+            self.signal.emit(self.pending)
+            self.pending = []
+            self.last_emit = now
+
+    def flush(self) -> None:
+        if self.pending:
+            self.signal.emit(self.pending)
+            self.pending = []
+
+
+def _due(iteration: int, every: int) -> bool:
+    return every > 0 and iteration % every == 0
 
 
 class TrainingWorker(QObject):
@@ -168,81 +198,88 @@ class TrainingWorker(QObject):
             self._loop()
         except Exception as error:  # reported, never raised into Qt
             detail = traceback.format_exc(limit=6)
-            self.failed.emit(f"training failed at iteration {self._iteration()}: {error}\n\n{detail}")
+            self.failed.emit(f"training failed at iteration {self.trainer.iteration}: {error}\n\n{detail}")
         else:
             self.finished.emit(self.iterations_done)
         finally:
             self._is_paused = False
             self.done.emit()
 
-    def _iteration(self) -> int:
-        return int(getattr(self.trainer, "iteration", self.iterations_done))
+    def _loop(self) -> None:
+        pending = _PendingStats(self.stats, self.emit_interval)
+        while True:
+            turn = self._next_turn(pending)
+            if turn.stop:
+                break
+            if turn.snapshot:
+                self.snapshot.emit(take_snapshot(self.trainer))
+            if not turn.step:
+                continue
+            self._train_one(turn.single, pending)
+            if self.iterations is not None and self.iterations_done >= self.iterations:
+                break
+        pending.flush()
 
-    def _sample_text(self) -> str:
-        assert self.sample_function is not None
+    def _held(self) -> bool:
+        """Paused with no single step or stop asked for (call under the lock)."""
+        return self._pause_requested and self._steps_requested == 0 and not self._stop_requested
+
+    def _next_turn(self, pending: _PendingStats) -> _Turn:
+        """Wait while paused (until a request comes), then take the requests."""
+        with self._condition:
+            if self._held():
+                pending.flush()
+                if not self._is_paused:
+                    self._is_paused = True
+                    self.paused.emit(take_snapshot(self.trainer))
+                while self._held() and not self._snapshot_requested:
+                    self._condition.wait()
+            if self._stop_requested:
+                return _Turn(stop=True)
+            turn = _Turn(snapshot=self._snapshot_requested)
+            self._snapshot_requested = False
+            turn.single = self._pause_requested and self._steps_requested > 0
+            if turn.single:
+                self._steps_requested -= 1
+            turn.step = turn.single or not self._pause_requested
+            if turn.step and self._is_paused and not turn.single:
+                self._is_paused = False
+                self.resumed.emit()
+            return turn
+
+    def _train_one(self, single: bool, pending: _PendingStats) -> None:
+        """One iteration, then the statistics, samples and snapshots that fall due."""
+        pending.add(self.trainer.step(), emit_now=single)
+        self.iterations_done += 1
+        iteration = self.trainer.iteration
+        if self.sample_function is not None and _due(iteration, self.sample_every):
+            self.sample.emit(iteration, self._sample_text(self.sample_function))
+        if _due(iteration, self.snapshot_every):
+            self.snapshot.emit(take_snapshot(self.trainer))
+        if single:
+            # a single step ends paused: show the model as it is after that step
+            self._is_paused = True
+            self.paused.emit(take_snapshot(self.trainer))
+
+    def _sample_text(self, sample_function: SampleFunction) -> str:
         try:
-            return self.sample_function(self.trainer.model)
+            return sample_function(self.trainer.model)
         except Exception as error:  # a sample is a courtesy: it must not end the training
             return f"(no sample: {error})"
 
-    def _loop(self) -> None:
-        pending: list[Any] = []
-        last_emit = time.perf_counter()
-        while True:
-            with self._condition:
-                if self._pause_requested and self._steps_requested == 0 and not self._stop_requested:
-                    if pending:
-                        self.stats.emit(pending)
-                        pending = []
-                    if not self._is_paused:
-                        self._is_paused = True
-                        self.paused.emit(take_snapshot(self.trainer, self._iteration()))
-                    while (
-                        self._pause_requested
-                        and self._steps_requested == 0
-                        and not self._stop_requested
-                        and not self._snapshot_requested
-                    ):
-                        self._condition.wait()
-                if self._stop_requested:
-                    break
-                want_snapshot = self._snapshot_requested
-                self._snapshot_requested = False
-                single_step = self._pause_requested and self._steps_requested > 0
-                if single_step:
-                    self._steps_requested -= 1
-                run_step = single_step or not self._pause_requested
-                if run_step and self._is_paused and not single_step:
-                    self._is_paused = False
-                    self.resumed.emit()
-            if want_snapshot:
-                self.snapshot.emit(take_snapshot(self.trainer, self._iteration()))
-            if not run_step:
-                continue
-            pending.append(self.trainer.step())
-            self.iterations_done += 1
-            iteration = self._iteration()
-            now = time.perf_counter()
-            if single_step or now - last_emit >= self.emit_interval:
-                self.stats.emit(pending)
-                pending = []
-                last_emit = now
-            sampling = self.sample_function is not None and self.sample_every > 0
-            if sampling and iteration % self.sample_every == 0:
-                self.sample.emit(iteration, self._sample_text())
-            if self.snapshot_every > 0 and iteration % self.snapshot_every == 0:
-                self.snapshot.emit(take_snapshot(self.trainer, iteration))
-            if single_step:
-                # a single step ends paused: show the model as it is after that step
-                self._is_paused = True
-                self.paused.emit(take_snapshot(self.trainer, iteration))
-            if self.iterations is not None and self.iterations_done >= self.iterations:
-                break
-        if pending:
-            self.stats.emit(pending)
+
+class ThreadWorker(Protocol):
+    """What :func:`start_worker` runs: a ``QObject`` with a ``run`` slot and a ``done`` signal."""
+
+    @property
+    def done(self) -> pyqtBoundSignal: ...
+
+    def run(self) -> None: ...
+
+    def moveToThread(self, thread: QThread | None) -> None: ...  # noqa: N802 - Qt API
 
 
-def start_worker(worker: QObject, name: str = "worker") -> QThread:
+def start_worker(worker: ThreadWorker, name: str = "worker") -> QThread:
     """Move ``worker`` to a new thread, run ``worker.run`` there, and start it.
 
     The worker must have a ``done`` signal, emitted last; it quits the thread.
@@ -256,7 +293,8 @@ def start_worker(worker: QObject, name: str = "worker") -> QThread:
     thread.started.connect(worker.run)
     # QThread.quit is thread-safe: call it from the worker's thread at once rather than queueing it
     # to the GUI thread, which may itself be blocked in thread.wait() and would then never run it
-    worker.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+    direct = Qt.ConnectionType.DirectConnection
+    worker.done.connect(thread.quit, direct)  # type: ignore[call-arg]  # PyQt6's stub lacks connect's type
     thread.start()
     return thread
 

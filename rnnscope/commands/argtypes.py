@@ -1,9 +1,14 @@
-"""What the subcommands share: the usage error (exit status 2) and argparse value types."""
+"""What the subcommands share: exit statuses, the usage error (exit status 2) and argparse value types."""
 
 from __future__ import annotations
 
 import argparse
 import math
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # the work itself failed (a gradient check, a non-finite loss)
+EXIT_USAGE = 2  # bad options or inputs, as argparse's own errors
+EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports SIGINT
 
 
 class UsageError(Exception):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
@@ -13,35 +12,45 @@ from rnnscope.app.panels.training import StatsHistory, TrainingPanel, TrainingSe
 from rnnscope.engine.models.base import RecurrentModel
 from rnnscope.engine.models.registry import build_model
 from rnnscope.engine.tasks import build_task
+from rnnscope.engine.training import IterationStats, build_optimizer
 
 TEXT = "the cat sat on the mat. the dog sat on the log. " * 8
 
 
-@dataclass
-class Stats:
-    iteration: int
-    loss: float
-    loss_per_step: float
-    bits_per_char: float
-    grad_norm: float
-    update_ratio: dict[str, float] = field(default_factory=dict)
-    chars_per_s: float = 1000.0
+def iteration_stats(iteration, loss, loss_per_step, bits_per_char, grad_norm, update_ratio=None):
+    """The statistics of one iteration, as the engine's trainer reports them."""
+    return IterationStats(
+        iteration=iteration,
+        loss=loss,
+        loss_per_step=loss_per_step,
+        grad_norm=grad_norm,
+        update_ratio=update_ratio or {},
+        chars=25,
+        seconds=0.025,
+        chars_per_s=1000.0,
+        lr=0.1,
+        bits_per_char=bits_per_char,
+    )
 
 
 class PlainSGD:
-    """A small stand-in trainer (plain SGD on fresh char windows) so the panel is tested on its own."""
+    """A small stand-in trainer (plain SGD on fresh char windows) so the panel is tested on its own.
+
+    It has what the panel uses of the engine's trainer: ``model``, ``iteration``, ``step()``,
+    and the ``optimizer.lr`` and ``clip_norm`` that Continue sets (clipping is ignored here)."""
 
     def __init__(self, model: RecurrentModel, task, settings: TrainingSettings, fail_at: int | None = None):
         self.model = model
         self.task = task
-        self.lr = settings.learning_rate
+        self.optimizer = build_optimizer("sgd", lr=settings.learning_rate)
+        self.clip_norm = settings.clip
         self.batch_size = settings.batch_size
         self.length = settings.length
         self.rng = np.random.default_rng(settings.seed)
         self.iteration = 0
         self.fail_at = fail_at
 
-    def step(self) -> Stats:
+    def step(self) -> IterationStats:
         if self.fail_at is not None and self.iteration + 1 == self.fail_at:
             raise FloatingPointError("loss became nan")
         batch = self.task.sample(self.batch_size, self.rng, length=self.length)
@@ -49,13 +58,13 @@ class PlainSGD:
         ratios = {}
         norm = math.sqrt(sum(float((g * g).sum()) for g in grads.params.values()))
         for name, grad in grads.params.items():
-            update = -self.lr * grad
+            update = -self.optimizer.lr * grad
             weight = self.model.params[name]
             ratios[name] = float(np.linalg.norm(update) / max(np.linalg.norm(weight), 1e-12))
             weight += update
         self.iteration += 1
         per_step = loss / self.length
-        return Stats(self.iteration, loss, per_step, per_step / math.log(2), norm, ratios)
+        return iteration_stats(self.iteration, loss, per_step, per_step / math.log(2), norm, ratios)
 
 
 class FakeWindow(QObject):
@@ -155,6 +164,36 @@ def test_step_runs_exactly_one_iteration_and_shows_the_model(qtbot, panel):
     np.testing.assert_array_equal(second.args[0].params["Wh"], panel.trainer.model.params["Wh"])
 
 
+def test_show_now_sends_the_current_weights_running_and_stopped(qtbot, panel):
+    worker = panel.prepare()
+    with qtbot.waitSignal(worker.stats, timeout=10_000):
+        panel.launch(worker)
+    # running: the copy is taken in the worker, between two iterations
+    with qtbot.waitSignal(panel.show_model_requested, timeout=10_000) as running:
+        panel.show_button.click()
+    assert running.args[0] is not panel.trainer.model and running.args[1] is panel.task
+    assert panel.snapshots == []  # a requested copy is shown, not kept
+    with qtbot.waitSignal(worker.done, timeout=10_000):
+        panel.stop_button.click()
+    # stopped: the copy is taken at once, from the trainer as it is now
+    with qtbot.waitSignal(panel.show_model_requested, timeout=10_000) as stopped:
+        panel.show_button.click()
+    assert panel.last_snapshot.iteration == panel.trainer.iteration
+    np.testing.assert_array_equal(stopped.args[0].params["Wh"], panel.trainer.model.params["Wh"])
+    assert stopped.args[0] is not panel.trainer.model
+
+
+def test_the_status_line_names_what_the_task_is_scored_by():
+    from rnnscope.app.panels.training.history import status_line
+
+    text = status_line(iteration_stats(7, 1.0, 0.25, 0.36, 2.5))
+    assert text.startswith("iteration 7, loss 0.2500, 0.360 bits/char") and "|g| 2.5" in text
+    assert "accuracy" not in text and "1,000 chars/s" in text
+    stats = iteration_stats(3, 1.0, 0.5, None, 0.01)
+    stats.accuracy = 0.75
+    assert "accuracy 0.750" in status_line(stats) and "bits/char" not in status_line(stats)
+
+
 def test_iteration_limit_snapshots_and_slider(qtbot, panel):
     panel.iterations.setValue(10)
     panel.snapshot_every.setValue(3)
@@ -225,7 +264,7 @@ def test_bad_learning_rate_is_a_clear_message(qtbot, panel):
 
 def test_history_grows_and_keeps_missing_values_as_nan():
     history = StatsHistory()
-    batch = [Stats(i + 1, 1.0, 0.5, 0.7, 2.0, {"Wx": 0.01}) for i in range(3000)]
+    batch = [iteration_stats(i + 1, 1.0, 0.5, 0.7, 2.0, {"Wx": 0.01}) for i in range(3000)]
     history.extend(batch[:10])
     history.extend(batch[10:])
     assert len(history) == 3000

@@ -126,6 +126,17 @@ def test_learning_rate_is_settable_and_checked():
         build_optimizer("adam", lr=math.nan)
 
 
+def test_a_hyperparameter_is_settable_by_name_and_checked():
+    optimizer = build_optimizer("rmsprop", momentum=0.9)
+    optimizer.set_hyperparameter("momentum", 0.5)
+    assert optimizer.hyperparameters()["momentum"] == 0.5 and optimizer.state_dict()["momentum"] == 0.5
+    with pytest.raises(OptimizerError, match="momentum must be"):
+        optimizer.set_hyperparameter("momentum", 1.5)
+    with pytest.raises(OptimizerError, match="adagrad has no option 'momentum'"):
+        build_optimizer("adagrad").set_hyperparameter("momentum", 0.5)
+    assert optimizer.hyperparameters()["momentum"] == 0.5
+
+
 def test_bad_names_options_and_states_are_named():
     with pytest.raises(OptimizerError, match="unknown optimizer 'adadelta'"):
         build_optimizer("adadelta")

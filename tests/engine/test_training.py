@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +12,6 @@ from rnnscope.engine.tasks import build_task, sample_text, uniform_bits_per_char
 from rnnscope.engine.training import IterationStats, Trainer, TrainingError, build_optimizer, evaluate
 
 TEXT = "the cat sat on the mat. the dog sat on the log. " * 6
-LSTM_AVAILABLE = (Path(__file__).resolve().parents[2] / "rnnscope/engine/models/lstm.py").exists()
 
 
 def _trainer(task, kind="rnn", hidden=8, optimizer="adagrad", lr=0.1, **options) -> Trainer:
@@ -31,6 +29,28 @@ def test_text_batches_are_the_tasks_stream_and_the_state_is_carried():
         np.testing.assert_array_equal(ours.inputs, theirs.inputs)
         np.testing.assert_array_equal(ours.targets, theirs.targets)
         np.testing.assert_array_equal(ours.mask, theirs.mask)
+
+
+def test_text_positions_are_restored_only_when_they_fit_the_text():
+    task = build_task("chars", text=TEXT)
+    trainer = _trainer(task)
+    trainer.train(2)
+    saved = trainer.state_dict()
+    other = _trainer(task, seed=9)
+    assert other.load_state_dict(saved) == []
+    np.testing.assert_array_equal(other.positions, trainer.positions)
+    fresh = _trainer(task, seed=9)
+    before = fresh.positions.copy()
+    for positions, words in [
+        (None, "were not saved"),
+        (np.array([0, 1, 2, len(TEXT)]), "do not fit this text"),
+        (np.array([0, 1]), "do not fit this text"),
+    ]:
+        assert words in " ".join(fresh.load_state_dict({**saved, "positions": positions}))
+        np.testing.assert_array_equal(fresh.positions, before)
+    notes = fresh.load_state_dict({**saved, "batch_size": 2})
+    assert any("batch size changed (2 -> 4)" in note for note in notes)
+    np.testing.assert_array_equal(fresh.positions, before)
 
 
 def test_carried_state_makes_two_chunks_one_sequence():
@@ -158,19 +178,18 @@ def test_state_dict_round_trip_continues_bit_for_bit():
 
 
 def test_a_seeded_char_model_beats_the_uniform_baseline():
-    """Within a fixed small number of iterations on the shipped corpus (LSTM when available)."""
+    """Within a fixed small number of iterations on the shipped corpus."""
     task = build_task("chars", corpus="lighthouse")
-    kind, iterations = ("lstm", 150) if LSTM_AVAILABLE else ("rnn", 250)
-    model = build_model(task.model_config(kind, 64, seed=0))
+    model = build_model(task.model_config("lstm", 64, seed=0))
     trainer = Trainer(
         model, task, build_optimizer("adagrad", lr=0.1), batch_size=16, seq_len=25, clip_norm=5.0, seed=0
     )
     baseline = uniform_bits_per_character(task.vocab.size)
     start = evaluate(model, task, batches=8)["bits_per_char"]
-    trainer.train(iterations)
+    trainer.train(150)
     after = evaluate(model, task, batches=8)["bits_per_char"]
     assert start > 0.95 * baseline
-    assert after < 0.65 * baseline, (kind, start, after, baseline)
+    assert after < 0.65 * baseline, (start, after, baseline)
     text = sample_text(model, task.vocab, "the ", 40, temperature=0.5, rng=0)
     assert len(text) == 40 and " " in text
 

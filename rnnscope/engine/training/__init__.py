@@ -13,6 +13,7 @@ See ``docs/training.md``.
 """
 
 from rnnscope.engine.training.clipping import clip_by_global_norm, clip_by_value, global_norm
+from rnnscope.engine.training.evaluation import evaluate
 from rnnscope.engine.training.optimizers import (
     OPTIMIZER_NAMES,
     OPTIMIZERS,
@@ -25,7 +26,9 @@ from rnnscope.engine.training.optimizers import (
     build_optimizer,
     optimizer_defaults,
 )
-from rnnscope.engine.training.trainer import IterationStats, Trainer, TrainingError, evaluate
+from rnnscope.engine.training.saved_run import SavedRun
+from rnnscope.engine.training.text_streams import TextStreams
+from rnnscope.engine.training.trainer import IterationStats, Trainer, TrainingError
 
 __all__ = [
     "OPTIMIZERS",
@@ -37,6 +40,8 @@ __all__ = [
     "Optimizer",
     "OptimizerError",
     "RMSProp",
+    "SavedRun",
+    "TextStreams",
     "Trainer",
     "TrainingError",
     "build_optimizer",

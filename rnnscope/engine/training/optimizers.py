@@ -45,19 +45,21 @@ class OptimizerError(ValueError):
 def _check_number(name: str, value: Any, low: float, high: float, low_open: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise OptimizerError(f"{name} must be a number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value) or value < low or value > high or (low_open and value == low):
+    number = float(value)
+    if not math.isfinite(number) or number < low or number > high or (low_open and number == low):
         bound = f"> {low:g}" if low_open else f">= {low:g}"
         upper = f" and <= {high:g}" if math.isfinite(high) else ""
-        raise OptimizerError(f"{name} must be {bound}{upper}, got {value!r}")
-    return value
+        raise OptimizerError(f"{name} must be {bound}{upper}, got {number!r}")
+    return number
 
 
 class Optimizer:
     """Base class: hyperparameters, per-parameter slots, state dict and the in-place step.
 
     Subclasses list their hyperparameters in ``HYPER`` (name -> (default, low,
-    high, low_open)) and their slots in ``SLOTS``, and implement :meth:`_update`.
+    high, low_open)) and their slots in ``SLOTS``, declare every hyperparameter
+    but ``lr`` as a ``float`` attribute (set from ``HYPER`` by the constructor),
+    and implement :meth:`_update`.
     """
 
     name: ClassVar[str] = ""
@@ -82,6 +84,13 @@ class Optimizer:
     @lr.setter
     def lr(self, value: float) -> None:
         self._lr = _check_number("lr", value, 0.0, math.inf, low_open=True)
+
+    def set_hyperparameter(self, name: str, value: float) -> None:
+        """Change one hyperparameter between steps (checked as the constructor checks it)."""
+        if name not in self.HYPER:
+            raise OptimizerError(f"{self.name} has no option {name!r}; it accepts {sorted(self.HYPER)}")
+        _, low, high, low_open = self.HYPER[name]
+        setattr(self, name, _check_number(name, value, low, high, low_open))
 
     def hyperparameters(self) -> dict[str, float]:
         return {key: float(getattr(self, key)) for key in self.HYPER}
@@ -185,6 +194,8 @@ class SGD(Optimizer):
         "nesterov": (0.0, 0.0, 1.0, False),  # 0 or 1 (a float so the state dict stays numeric)
     }
     SLOTS = ("velocity",)
+    momentum: float
+    nesterov: float
 
     def __init__(self, **options: Any) -> None:
         if isinstance(options.get("nesterov"), bool):
@@ -208,6 +219,7 @@ class Adagrad(Optimizer):
     name = "adagrad"
     HYPER = {"lr": (0.1, 0.0, math.inf, True), "eps": (1e-8, 0.0, 1.0, True)}
     SLOTS = ("cache",)
+    eps: float
 
     def _update(self, name: str, param: np.ndarray, grad: np.ndarray, delta: np.ndarray) -> None:
         cache = self._slot("cache", name, param)
@@ -228,6 +240,9 @@ class RMSProp(Optimizer):
         "eps": (1e-8, 0.0, 1.0, True),
     }
     SLOTS = ("mean_square", "momentum")
+    decay: float
+    momentum: float
+    eps: float
 
     def _update(self, name: str, param: np.ndarray, grad: np.ndarray, delta: np.ndarray) -> None:
         mean_square = self._slot("mean_square", name, param)
@@ -255,6 +270,9 @@ class Adam(Optimizer):
         "eps": (1e-8, 0.0, 1.0, True),
     }
     SLOTS = ("m", "v")
+    beta1: float
+    beta2: float
+    eps: float
 
     def _update(self, name: str, param: np.ndarray, grad: np.ndarray, delta: np.ndarray) -> None:
         m = self._slot("m", name, param)

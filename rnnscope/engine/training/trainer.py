@@ -3,8 +3,9 @@
 Text tasks (``task.carries_state``) are trained with *truncated BPTT*: the text
 is read as ``B`` parallel streams that start at evenly spaced places, each batch
 is the next ``T`` characters of every stream, and the final state of one batch
-is the initial state of the next (gradients stop at the batch boundary). Every
-other task gets fresh sequences each iteration, from zero state.
+is the initial state of the next (gradients stop at the batch boundary; see
+:mod:`~rnnscope.engine.training.text_streams`). Every other task gets fresh
+sequences each iteration, from zero state.
 
 The trainer never prints. Each :meth:`Trainer.step` returns an
 :class:`IterationStats` and hands it to every callback added with
@@ -28,10 +29,12 @@ from typing import Any
 import numpy as np
 
 from rnnscope.engine.heads import loss_per_scored_step
-from rnnscope.engine.models.base import RecurrentModel, State, backward_of
+from rnnscope.engine.models.base import RecurrentModel, State
 from rnnscope.engine.tasks.base import Batch, Task
 from rnnscope.engine.training.clipping import clip_by_global_norm, clip_by_value, global_norm
 from rnnscope.engine.training.optimizers import Optimizer
+from rnnscope.engine.training.saved_run import SavedRun
+from rnnscope.engine.training.text_streams import TextStreams, text_streams
 
 _TINY = 1e-12
 
@@ -48,8 +51,8 @@ class IterationStats:
     apply. ``grad_norm`` is the global gradient norm *before* clipping;
     ``update_ratio`` maps every parameter to ``|update| / |weight|`` (L2 norms,
     the weight *after* the update, so a zero-initialised bias reads 1 at the
-    first step rather than infinity; healthy training sits around 1e-3). ``chars`` is the number of timesteps
-    processed (``T * B``) and ``chars_per_s`` their rate over this iteration.
+    first step rather than infinity; healthy training sits around 1e-3). ``chars`` is the number of
+    timesteps processed (``T * B``) and ``chars_per_s`` their rate over this iteration.
     """
 
     iteration: int
@@ -100,19 +103,7 @@ class Trainer:
         clip_value: float | None = None,
         seed: int = 0,
     ) -> None:
-        config = model.config
-        problems = []
-        if (task.input_size, task.output_size) != (config.input_size, config.output_size):
-            problems.append(
-                f"the task has D={task.input_size}, O={task.output_size} but the model "
-                f"D={config.input_size}, O={config.output_size}"
-            )
-        if task.loss != config.loss:
-            problems.append(f"the task is scored with {task.loss} but the model's head is {config.loss}")
-        if bool(task.many_to_one) != bool(config.many_to_one):
-            problems.append("the task and the model disagree on many_to_one")
-        if problems:
-            raise ValueError(f"cannot train this model on the {task.name!r} task: " + "; ".join(problems))
+        check_trainable(model, task)
         for name, value in (("batch_size", batch_size), ("seq_len", seq_len)):
             if isinstance(value, bool) or int(value) != value or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -127,19 +118,15 @@ class Trainer:
         self.iteration = 0
         self.rng = np.random.default_rng(self.seed)
         self.callbacks: list[Callback] = []
-        # text: our own cursor over task.data (so positions can be saved and restored exactly)
         self.carries_state = bool(task.carries_state)
-        self._text = self.carries_state and getattr(task, "data", None) is not None and task.vocab is not None
+        # text: our own cursors over the text (so positions can be saved and restored exactly)
+        self.streams: TextStreams | None = None
         self._stream: Iterator[Batch] | None = None
-        self.positions: np.ndarray | None = None
+        if self.carries_state:
+            self.streams = text_streams(task, self.batch_size, self.seq_len, self.rng)
+            if self.streams is None:
+                self._stream = task.stream(self.batch_size, self.seq_len, self.rng)
         self.carried_state: State | None = None
-        if self._text:
-            # the same draw as CharTask.stream: B evenly spaced streams from a random offset
-            length = int(task.data.shape[0])
-            offset = int(self.rng.integers(0, length))
-            self.positions = (offset + (np.arange(self.batch_size) * length) // self.batch_size) % length
-        elif self.carries_state:
-            self._stream = task.stream(self.batch_size, self.seq_len, self.rng)
 
     # ----------------------------------------------------------------- settings
     @property
@@ -158,6 +145,11 @@ class Trainer:
     def clip_value(self, value: float | None) -> None:
         self._clip_value = _positive_or_none("clip_value", value)
 
+    @property
+    def positions(self) -> np.ndarray | None:
+        """``(B,)`` the text streams' next characters (``None`` for other tasks)."""
+        return None if self.streams is None else self.streams.positions
+
     def add_callback(self, callback: Callback) -> None:
         """Call ``callback(stats)`` after every iteration (in the thread that runs the trainer)."""
         self.callbacks.append(callback)
@@ -166,21 +158,14 @@ class Trainer:
         self.callbacks.remove(callback)
 
     # ----------------------------------------------------------------- batches
-    def _sample_length(self) -> int | None:
-        return self.seq_len if self.task.default_length is not None else None
-
     def next_batch(self) -> Batch:
         """The batch of the next iteration (advances the stream or the generator)."""
-        if self.positions is not None:
-            data = self.task.data
-            length = int(data.shape[0])
-            ids = data[(self.positions[:, None] + np.arange(self.seq_len + 1)) % length].T  # (T + 1, B)
-            self.positions = (self.positions + self.seq_len) % length
-            targets = np.ascontiguousarray(ids[1:], dtype=np.int64)
-            return Batch(self.task.vocab.one_hot(ids[:-1]), targets, np.ones(targets.shape))
+        if self.streams is not None:
+            return self.streams.next_batch()
         if self._stream is not None:
             return next(self._stream)
-        return self.task.sample(self.batch_size, self.rng, length=self._sample_length())
+        length = self.seq_len if self.task.default_length is not None else None
+        return self.task.sample(self.batch_size, self.rng, length=length)
 
     # ----------------------------------------------------------------- one iteration
     def step(self) -> IterationStats:
@@ -201,37 +186,21 @@ class Trainer:
                 f"the loss became {loss} at iteration {number} (the weights are those of iteration "
                 f"{self.iteration}); try a smaller learning rate or gradient clipping"
             )
-        grads = backward_of(model, result, input_gradient=False).params
+        grads = model.backward(result, input_gradient=False).params
         norm = global_norm(grads)
         if not math.isfinite(norm):
             raise TrainingError(
                 f"the gradient norm became {norm} at iteration {number} (the weights are those of "
                 f"iteration {self.iteration}); try a smaller learning rate or gradient clipping"
             )
-        clipped = False
-        if self.clip_value is not None:
-            clipped = clip_by_value(grads, self.clip_value) > 0
-        if self.clip_norm is not None:
-            before = norm if self.clip_value is None else None
-            clipped = clip_by_global_norm(grads, self.clip_norm, before) > self.clip_norm or clipped
-        params = model.params
-        updates = self.optimizer.step(params, grads)
-        ratios = {}
-        for name, update in updates.items():
-            weight = params[name].reshape(-1)
-            flat = update.reshape(-1)
-            ratios[name] = math.sqrt(float(np.dot(flat, flat))) / max(
-                math.sqrt(float(np.dot(weight, weight))), _TINY
-            )
+        clipped = self._clip(grads, norm)
+        ratios = update_ratios(model.params, self.optimizer.step(model.params, grads))
         if self.carries_state:
             self.carried_state = {
                 key: np.array(value, copy=True) for key, value in result.final_state.items()
             }
         self.iteration = number
         metrics = self.task.metrics(result.head.probs, batch, loss)
-        accuracy = metrics.get("accuracy")
-        if accuracy is None and "bit_error_rate" in metrics:
-            accuracy = 1.0 - metrics["bit_error_rate"]
         seconds = time.perf_counter() - started
         chars = int(batch.inputs.shape[0] * batch.inputs.shape[1])
         stats = IterationStats(
@@ -246,12 +215,22 @@ class Trainer:
             lr=self.optimizer.lr,
             clipped=clipped,
             bits_per_char=metrics.get("bits_per_char"),
-            accuracy=accuracy,
+            accuracy=_accuracy(metrics),
             metrics=metrics,
         )
         for callback in self.callbacks:
             callback(stats)
         return stats
+
+    def _clip(self, grads: dict[str, np.ndarray], norm: float) -> bool:
+        """Clip ``grads`` in place (by value, then by global norm, as set); whether any was clipped."""
+        clipped = False
+        if self.clip_value is not None:
+            clipped = clip_by_value(grads, self.clip_value) > 0
+        if self.clip_norm is not None:
+            before = norm if self.clip_value is None else None
+            clipped = clip_by_global_norm(grads, self.clip_norm, before) > self.clip_norm or clipped
+        return clipped
 
     def run(self, iterations: int | None = None) -> Iterator[IterationStats]:
         """Statistics of ``iterations`` more iterations (forever with ``None``), one per ``next()``."""
@@ -277,6 +256,7 @@ class Trainer:
         ``positions`` ``(B,)`` the text streams' next characters; ``carried_state``
         the state carried into the next batch (text only).
         """
+        positions = self.positions
         return {
             "iteration": int(self.iteration),
             "batch_size": self.batch_size,
@@ -285,7 +265,7 @@ class Trainer:
             "clip_value": self.clip_value,
             "seed": self.seed,
             "rng": self.rng.bit_generator.state,
-            "positions": None if self.positions is None else self.positions.copy(),
+            "positions": None if positions is None else positions.copy(),
             "carried_state": None
             if self.carried_state is None
             else {key: value.copy() for key, value in self.carried_state.items()},
@@ -295,33 +275,18 @@ class Trainer:
         """Restore :meth:`state_dict` output; returns notes on what could not be restored (and why)."""
         notes: list[str] = []
         self.iteration = int(state.get("iteration", self.iteration))
-        rng_state = state.get("rng")
-        if rng_state is not None:
-            try:
-                rng = np.random.default_rng()
-                rng.bit_generator.state = dict(rng_state)
-            except (TypeError, ValueError, KeyError) as error:
-                raise ValueError(f"the saved random generator state cannot be restored: {error}") from None
-            self.rng = rng
-            if self._stream is not None:
-                self._stream = self.task.stream(self.batch_size, self.seq_len, self.rng)
+        self._restore_rng(state.get("rng"))
         same_shape = int(state.get("batch_size", -1)) == self.batch_size
-        positions = state.get("positions")
-        if self.positions is not None:
-            if positions is None:
-                notes.append("the text positions were not saved: the streams start afresh")
-            elif not same_shape:
+        if self.streams is not None:
+            positions = state.get("positions")
+            if positions is not None and not same_shape:
                 notes.append(
                     f"batch size changed ({state.get('batch_size')} -> {self.batch_size}): "
                     "the text streams and the carried state start afresh"
                 )
             else:
-                positions = np.asarray(positions, dtype=np.int64)
-                length = int(self.task.data.shape[0])
-                if positions.shape != (self.batch_size,) or positions.min() < 0 or positions.max() >= length:
-                    notes.append("the saved text positions do not fit this text: the streams start afresh")
-                else:
-                    self.positions = positions.copy()
+                note = self.streams.restore(positions)
+                notes.extend([note] if note else [])
         carried = state.get("carried_state")
         if self.carries_state and carried is not None and same_shape:
             try:
@@ -335,7 +300,20 @@ class Trainer:
             notes.append(f"the sequence length changed ({state.get('seq_len')} -> {self.seq_len})")
         return notes
 
-    def restore(self, checkpoint: Any) -> list[str]:
+    def _restore_rng(self, saved: Any) -> None:
+        """Continue the saved generator (``bit_generator.state``), and the task's stream with it."""
+        if saved is None:
+            return
+        try:
+            rng = np.random.default_rng()
+            rng.bit_generator.state = dict(saved)
+        except (TypeError, ValueError, KeyError) as error:
+            raise ValueError(f"the saved random generator state cannot be restored: {error}") from None
+        self.rng = rng
+        if self._stream is not None:
+            self._stream = self.task.stream(self.batch_size, self.seq_len, self.rng)
+
+    def restore(self, checkpoint: SavedRun) -> list[str]:
         """Continue from a loaded checkpoint (:class:`rnnscope.engine.checkpoint.Checkpoint`).
 
         Copies its weights into the model (in place; the configs must agree),
@@ -343,32 +321,64 @@ class Trainer:
         and restores the iteration, generator, text positions and carried
         state. Returns notes on anything that could not be restored.
         """
-        notes: list[str] = []
-        config = getattr(checkpoint, "config", None)
-        if config is not None and config != self.model.config:
+        config, ours = checkpoint.config, self.model.config
+        if config != ours:
             raise ValueError(
                 f"the checkpoint's model ({config.kind} H={config.hidden_size}, D={config.input_size}) "
-                f"is not the one being trained ({self.model.config.kind} "
-                f"H={self.model.config.hidden_size}, D={self.model.config.input_size})"
+                f"is not the one being trained ({ours.kind} H={ours.hidden_size}, D={ours.input_size})"
             )
-        model = getattr(checkpoint, "model", None)
-        if model is not None and model is not self.model:
-            self.model.params.assign(model.params)
-        name = getattr(checkpoint, "optimizer_name", None)
-        state = getattr(checkpoint, "optimizer_state", None)
-        if name and state:
-            if name == self.optimizer.name:
-                self.optimizer.load_state_dict(state)
-            else:
-                notes.append(
-                    f"the checkpoint was trained with {name}, not {self.optimizer.name}: "
-                    "the optimiser starts afresh"
-                )
-        trainer_state = getattr(checkpoint, "trainer_state", None)
-        if trainer_state:
-            notes.extend(self.load_state_dict(trainer_state))
-        self.iteration = int(getattr(checkpoint, "iteration", self.iteration))
+        if checkpoint.model is not self.model:
+            self.model.params.assign(checkpoint.model.params)
+        notes: list[str] = []
+        name, state = checkpoint.optimizer_name, checkpoint.optimizer_state
+        if name and state and name != self.optimizer.name:
+            notes.append(
+                f"the checkpoint was trained with {name}, not {self.optimizer.name}: "
+                "the optimiser starts afresh"
+            )
+        elif name and state:
+            self.optimizer.load_state_dict(state)
+        if checkpoint.trainer_state:
+            notes.extend(self.load_state_dict(checkpoint.trainer_state))
+        self.iteration = int(checkpoint.iteration)
         return notes
+
+
+def check_trainable(model: RecurrentModel, task: Task) -> None:
+    """A ``ValueError`` naming every way ``model`` does not fit ``task`` (sizes, head, many-to-one)."""
+    config = model.config
+    problems = []
+    if (task.input_size, task.output_size) != (config.input_size, config.output_size):
+        problems.append(
+            f"the task has D={task.input_size}, O={task.output_size} but the model "
+            f"D={config.input_size}, O={config.output_size}"
+        )
+    if task.loss != config.loss:
+        problems.append(f"the task is scored with {task.loss} but the model's head is {config.loss}")
+    if bool(task.many_to_one) != bool(config.many_to_one):
+        problems.append("the task and the model disagree on many_to_one")
+    if problems:
+        raise ValueError(f"cannot train this model on the {task.name!r} task: " + "; ".join(problems))
+
+
+def update_ratios(params: Mapping[str, np.ndarray], updates: Mapping[str, np.ndarray]) -> dict[str, float]:
+    """``|update| / |weight|`` (L2 norms) of every updated parameter, the weight taken after the update."""
+    ratios = {}
+    for name, update in updates.items():
+        weight = params[name].reshape(-1)
+        flat = update.reshape(-1)
+        ratios[name] = math.sqrt(float(np.dot(flat, flat))) / max(
+            math.sqrt(float(np.dot(weight, weight))), _TINY
+        )
+    return ratios
+
+
+def _accuracy(metrics: Mapping[str, float]) -> float | None:
+    """The task's accuracy; for bit tasks, the fraction of output bits on the right side of 0.5."""
+    accuracy = metrics.get("accuracy")
+    if accuracy is None and "bit_error_rate" in metrics:
+        accuracy = 1.0 - metrics["bit_error_rate"]
+    return accuracy
 
 
 def _positive_or_none(name: str, value: float | None) -> float | None:
@@ -379,49 +389,3 @@ def _positive_or_none(name: str, value: float | None) -> float | None:
     if not value > 0 or math.isnan(value):
         raise ValueError(f"{name} must be a positive number or None, got {value!r}")
     return float(value)
-
-
-def evaluate(
-    model: RecurrentModel,
-    task: Task,
-    *,
-    batch_size: int = 16,
-    seq_len: int = 25,
-    batches: int = 20,
-    seed: int = 12345,
-) -> dict[str, float]:
-    """Mean scores of ``model`` on ``task`` without training: ``loss_per_step`` and the task's metrics.
-
-    Text: one pass over the text in consecutive chunks with the state carried
-    (``task.evaluation_stream``; at most ``batches`` chunks). Other tasks:
-    ``batches`` fresh batches from a generator seeded with ``seed``. Metrics
-    are weighted by the scored steps of each batch.
-    """
-    if getattr(task, "evaluation_stream", None) is not None and task.carries_state:
-        # a short text cannot be cut into more segments than it has predictions
-        batch_size = max(1, min(batch_size, int(task.data.shape[0]) - 1))
-        source: Iterator[Batch] = task.evaluation_stream(batch_size, seq_len)
-        carry = True
-    else:
-        rng = np.random.default_rng(seed)
-        length = seq_len if task.default_length is not None else None
-        source = (task.sample(batch_size, rng, length=length) for _ in range(batches))
-        carry = False
-    totals: dict[str, float] = {}
-    weight_total = 0.0
-    state = None
-    for index, batch in enumerate(source):
-        if index >= batches:
-            break
-        if state is not None and state[next(iter(state))].shape[0] != batch.batch_size:
-            state = None
-        result = model.forward(batch.inputs, batch.targets, batch.mask, state, record=False)
-        if carry:
-            state = result.final_state
-        weight = float(batch.mask.sum()) if not task.many_to_one else float(batch.batch_size)
-        scores = {"loss_per_step": loss_per_scored_step(result.loss, result.mask)}
-        scores.update(task.metrics(result.head.probs, batch, result.loss))
-        for key, value in scores.items():
-            totals[key] = totals.get(key, 0.0) + value * weight
-        weight_total += weight
-    return {key: value / weight_total for key, value in totals.items()} if weight_total else {}

@@ -1,0 +1,169 @@
+"""What ``rnnscope train`` trains: a fresh trainer from the options, or one resumed from a checkpoint.
+
+Every problem with the options is a :class:`~rnnscope.commands.argtypes.UsageError`
+(exit status 2) naming the option.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from rnnscope.commands.argtypes import UsageError
+from rnnscope.engine.checkpoint import Checkpoint, CheckpointError, load_checkpoint
+from rnnscope.engine.models import build_model
+from rnnscope.engine.tasks import build_task
+from rnnscope.engine.tasks.base import Task
+from rnnscope.engine.training import Optimizer, Trainer, build_optimizer, optimizer_defaults
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """What an option left out means (for a resumed run: unless the checkpoint says otherwise)."""
+
+    model: str = "lstm"
+    hidden: int = 128
+    batch: int = 16
+    seq_len: int = 25
+    optimizer: str = "adagrad"
+    clip: float = 5.0
+
+
+DEFAULTS = Defaults()
+
+
+@dataclass
+class Setup:
+    """A trainer ready to run, its task, where to save it and notes on what a resume could not restore."""
+
+    trainer: Trainer
+    task: Task
+    checkpoint_path: str | None
+    notes: list[str]
+
+
+def set_up(args: argparse.Namespace) -> Setup:
+    """The run the options describe (``--resume``: continued from the checkpoint), checked."""
+    if args.checkpoint_every and not (args.checkpoint or args.resume):
+        raise UsageError("--checkpoint-every needs --checkpoint PATH")
+    setup = resumed(args) if args.resume else fresh(args)
+    if args.sample_every and setup.task.vocab is None:
+        raise UsageError(f"--sample-every needs a character task, not {setup.task.name!r}")
+    if setup.checkpoint_path is not None:
+        directory = os.path.dirname(os.path.abspath(setup.checkpoint_path))
+        if not os.path.isdir(directory):
+            raise UsageError(f"cannot save checkpoints to {setup.checkpoint_path!r}: no such directory")
+    return setup
+
+
+def _task_options(args: argparse.Namespace) -> dict[str, Any] | None:
+    """Options for the chars task from --data / --corpus (``None`` when neither is given)."""
+    if args.data is not None and args.corpus is not None:
+        raise UsageError("give --data or --corpus, not both")
+    if args.data is None and args.corpus is None:
+        return None
+    if (args.task or "chars") != "chars":
+        raise UsageError(f"--data and --corpus apply to --task chars only, not {args.task}")
+    if args.data is not None:
+        # absolute, so the checkpoint can rebuild the task from any working directory
+        return {"path": os.path.abspath(args.data)}
+    return {"corpus": args.corpus}
+
+
+def _build_task(args: argparse.Namespace, seed: int) -> Task:
+    options = _task_options(args) or {}
+    return build_task(args.task or "chars", seed=seed, **options)
+
+
+def _optimizer(name: str, args: argparse.Namespace) -> Optimizer:
+    options: dict[str, float] = {}
+    if args.lr is not None:
+        options["lr"] = args.lr
+    if args.momentum is not None:
+        if "momentum" not in optimizer_defaults(name):
+            raise UsageError(f"--momentum applies to sgd and rmsprop, not {name}")
+        options["momentum"] = args.momentum
+    return build_optimizer(name, **options)
+
+
+def fresh(args: argparse.Namespace) -> Setup:
+    """A new model of ``--model``/``--hidden`` on the task, with the options' trainer."""
+    seed = 0 if args.seed is None else args.seed
+    task = _build_task(args, seed)
+    config = task.model_config(args.model or DEFAULTS.model, args.hidden or DEFAULTS.hidden, seed=seed)
+    clip = DEFAULTS.clip if args.clip is None else args.clip
+    trainer = Trainer(
+        build_model(config),
+        task,
+        _optimizer(args.optimizer or DEFAULTS.optimizer, args),
+        batch_size=args.batch or DEFAULTS.batch,
+        seq_len=args.seq_len or DEFAULTS.seq_len,
+        clip_norm=clip or None,
+        clip_value=args.clip_value,
+        seed=seed,
+    )
+    return Setup(trainer, task, args.checkpoint, [])
+
+
+def resumed(args: argparse.Namespace) -> Setup:
+    """The checkpoint's run, continued: its saved settings unless an option overrides them."""
+    try:
+        checkpoint = load_checkpoint(args.resume)
+    except CheckpointError as error:
+        raise UsageError(f"cannot resume: {error}") from None
+    config = checkpoint.config
+    if args.model is not None and args.model != config.kind:
+        raise UsageError(f"--model {args.model} does not match the checkpoint's {config.kind} model")
+    if args.hidden is not None and args.hidden != config.hidden_size:
+        raise UsageError(f"--hidden {args.hidden} does not match the checkpoint's H={config.hidden_size}")
+    saved = checkpoint.trainer_state or {}
+    seed = args.seed if args.seed is not None else int(saved.get("seed", 0))
+    task = _resumed_task(args, checkpoint, seed)
+    optimizer = _optimizer(args.optimizer or checkpoint.optimizer_name or DEFAULTS.optimizer, args)
+    trainer = Trainer(
+        checkpoint.model,
+        task,
+        optimizer,
+        batch_size=args.batch or int(saved.get("batch_size") or DEFAULTS.batch),
+        seq_len=args.seq_len or int(saved.get("seq_len") or DEFAULTS.seq_len),
+        clip_norm=_resumed_clip(args, saved),
+        clip_value=args.clip_value if args.clip_value is not None else saved.get("clip_value"),
+        seed=seed,
+    )
+    notes = trainer.restore(checkpoint)
+    # options given on the command line win over the saved hyperparameters
+    if args.lr is not None:
+        optimizer.lr = args.lr
+    if args.momentum is not None:
+        optimizer.set_hyperparameter("momentum", args.momentum)
+    return Setup(trainer, task, args.checkpoint or args.resume, notes)
+
+
+def _resumed_task(args: argparse.Namespace, checkpoint: Checkpoint, seed: int) -> Task:
+    """The task the options name, else the checkpoint's; it must fit the checkpoint's model."""
+    if args.task is not None or _task_options(args) is not None:
+        task: Task | None = _build_task(args, seed)
+    else:
+        task = checkpoint.task
+    if task is None:
+        raise UsageError(
+            f"the checkpoint's task ({checkpoint.task_name or 'none recorded'} "
+            f"{checkpoint.task_options or ''}) cannot be rebuilt here; give --task / --data / --corpus"
+        )
+    config = checkpoint.config
+    if (task.input_size, task.output_size) != (config.input_size, config.output_size):
+        raise UsageError(
+            f"the checkpoint's model has D={config.input_size}, O={config.output_size}, but the "
+            f"{task.name!r} task needs D={task.input_size}, O={task.output_size}"
+        )
+    return task
+
+
+def _resumed_clip(args: argparse.Namespace, saved: dict[str, Any]) -> float | None:
+    """``--clip`` (0 = off), else the saved clip norm, else the default."""
+    if args.clip is not None:
+        return float(args.clip) or None
+    clip: float | None = saved.get("clip_norm", DEFAULTS.clip) if saved else DEFAULTS.clip
+    return clip
