@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnscope.engine.gradcheck.evaluators import LossEvaluator, NaiveEvaluator
+from rnnscope.engine.gradcheck.evaluators import LossEvaluator, naive_evaluator
 from rnnscope.engine.heads import linear_forward, make_mask, validate_targets
 from rnnscope.engine.models.base import RecurrentModel, State
 from rnnscope.engine.models.lstm_cell import lstm_cell_forward
@@ -129,7 +129,7 @@ class BatchedEvaluator:
         self.model = model
         self.core = core
         self.name = "fast read-out" if core == "readout" else "fast"
-        self.naive = NaiveEvaluator(model, inputs, targets, mask, state)
+        self.naive = naive_evaluator(model, inputs, targets, mask, state)
         x = model.check_inputs(inputs)
         steps, batch, _ = x.shape
         cfg = model.config
