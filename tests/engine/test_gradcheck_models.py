@@ -230,11 +230,11 @@ def test_other_cores_get_the_closed_form_read_out_with_the_naive_loops_results()
 
 
 def test_read_out_blocks_give_the_same_numbers(monkeypatch):
-    from rnnscope.engine.gradcheck import fast
+    from rnnscope.engine.gradcheck import fast, fast_readout
 
     model, x, y = _problem("rnn", T=5, B=3)
     whole = check_gradients(model, x, y, mode="full", parameters=["Wy", "by"])
-    monkeypatch.setattr(fast, "READOUT_NUMBERS", 40)  # blocks of 2 perturbations
+    monkeypatch.setattr(fast_readout, "READOUT_NUMBERS", 40)  # blocks of 2 perturbations
     blocked = check_gradients(model, x, y, mode="full", parameters=["Wy", "by"])
     for name in ("Wy", "by"):
         assert np.array_equal(whole.tensors[name].numeric, blocked.tensors[name].numeric)
