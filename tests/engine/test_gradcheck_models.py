@@ -46,9 +46,8 @@ def test_every_model_passes_in_full_mode(kind):
 @pytest.mark.parametrize("loss", ["softmax_ce", "mse"])
 def test_fast_path_gives_the_naive_loops_results(kind, loss):
     model, x, y = _problem(kind, loss, T=5, B=3)
-    if kind in ("rnn", "lstm"):
-        x = np.eye(3)[np.random.default_rng(0).integers(0, 3, (5, 3))]  # one-hot: the skipping path
-        x[2, 1] = 0.0  # a step with no input at all
+    x = np.eye(3)[np.random.default_rng(0).integers(0, 3, (5, 3))]  # one-hot: the skipping path
+    x[2, 1] = 0.0  # a step with no input at all
     rng = np.random.default_rng(5)
     mask = (rng.random((5, 3)) > 0.3).astype(float)
     state = {k: 0.3 * rng.standard_normal(v.shape) for k, v in model.initial_state(3).items()}
