@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import QObject, Qt, pyqtSignal
 from PyQt6.QtGui import QColor
 
 from rnnscope.app.panels.gradcheck import COLUMN_KEYS, NAME_ROLE, GradcheckPanel
@@ -247,3 +247,60 @@ def test_a_json_report_opens_back_into_the_table(qtbot, panel, tmp_path):
     other.message.connect(messages.append)
     assert not other.open_report(tmp_path / "notes.json")
     assert "notes.json" in messages[-1] and other.result is not None
+
+
+def test_the_table_shows_the_report_columns_with_their_texts(qtbot, panel):
+    from rnnscope.report.columns import SHOWN
+
+    model = BrokenRNN(ModelConfig("rnn", 4, 5, 4, seed=3))
+    panel.set_source(model, *make_batch())
+    result = run_to_end(qtbot, panel)
+    headers = [panel.table_model.headerData(c, Qt.Orientation.Horizontal) for c in range(len(SHOWN))]
+    assert headers == [column.header for column in SHOWN]
+    for position, row in enumerate(result.rows):
+        cells = [panel.table_model.index(position, c).data() for c in range(len(SHOWN))]
+        assert cells == [column.text(row) for column in SHOWN]
+
+
+class FakeHost(QObject):
+    """What the panel may use of the main window (the ModelHost protocol), and nothing else."""
+
+    model_changed = pyqtSignal(object)
+
+    def __init__(self, model, batch):
+        super().__init__()
+        self.model, self.batch = model, batch
+
+    def current_model(self):
+        return self.model
+
+    def current_task(self):
+        return None
+
+    def current_batch(self):
+        return self.batch
+
+    def show_model(self, model, task=None, background=True):
+        self.model = model
+
+
+def test_attached_panel_checks_the_hosts_model_and_notices_a_change(qtbot, panel):
+    from rnnscope.engine.tasks import Batch
+
+    inputs, targets = make_batch()
+    mask = np.ones(targets.shape)
+    mask[0] = 0.0
+    host = FakeHost(None, None)
+    panel.attach(host)
+    assert panel.run_check() is None  # nothing shown yet: a message, no worker
+    assert "no model" in panel.summary.text()
+    model = BrokenRNN(ModelConfig("rnn", 4, 5, 4, seed=3))
+    host.model, host.batch = model, Batch(inputs=inputs, targets=targets, mask=mask)
+    result = run_to_end(qtbot, panel)
+    expected = check_gradients(
+        BrokenRNN(model.config, model.params.copy()), inputs, targets, mask, samples=10
+    )
+    assert result.loss == expected.loss  # the host's mask was used
+    assert [r.status for r in result.rows] == [r.status for r in expected.rows]
+    host.model_changed.emit(model)
+    assert "changed since" in panel.summary.text()
