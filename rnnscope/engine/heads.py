@@ -153,9 +153,17 @@ def step_losses(loss: str, logits: np.ndarray, targets: np.ndarray, *, overwrite
         shifted -= top
     else:
         shifted = logits - top
-    target_shifted = np.take_along_axis(shifted, targets[..., None], axis=-1)[..., 0]
+    target_shifted = _pick(shifted, targets)
     exps = np.exp(shifted, out=shifted) if overwrite else np.exp(shifted)
     return softmax_cross_entropy(exps.sum(axis=-1), target_shifted)
+
+
+def _pick(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``values[..., index[...]]``: one entry of the last axis per position (a copy)."""
+    if values.ndim == 2:  # the common case, without take_along_axis's index arrays
+        picked: np.ndarray = values[np.arange(len(values)), index]
+        return picked
+    return np.take_along_axis(values, index[..., None], axis=-1)[..., 0]
 
 
 def head_forward(loss: str, logits: np.ndarray, targets: np.ndarray, mask: np.ndarray) -> HeadResult:
