@@ -12,14 +12,12 @@ from __future__ import annotations
 import threading
 import time
 import traceback
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 from PyQt6.QtCore import QObject, pyqtSignal, pyqtSlot
 
-from rnnscope.engine.gradcheck import GradcheckCancelled, Thresholds, check_gradients
+from rnnscope.engine.gradcheck import CheckOptions, GradcheckCancelled, check_gradients, unstarted_result
 from rnnscope.engine.models.base import RecurrentModel, State
 from rnnscope.engine.models.registry import build_model
 
@@ -27,34 +25,16 @@ from rnnscope.engine.models.registry import build_model
 @dataclass
 class GradcheckRequest:
     """One gradient check: the batch ``inputs`` ``(T, B, D)``, ``targets`` ``(T, B)`` or
-    ``(T, B, O)``, ``mask`` ``(T, B)``, and the checker's options."""
+    ``(T, B, O)``, ``mask`` ``(T, B)``, the carried ``state``, and how to check.
+
+    The app checks a float64 copy of a float32 model (``upcast=True`` by default).
+    """
 
     inputs: np.ndarray
     targets: np.ndarray
     mask: np.ndarray | None = None
     state: State | None = None
-    mode: str = "sampled"
-    samples: int = 10
-    directions: int = 3
-    seed: int = 0
-    step: float = 1e-5
-    relative_step: bool = True
-    thresholds: Thresholds = field(default_factory=Thresholds)
-    upcast: bool = True
-    parameters: Sequence[str] | None = None
-
-    def options(self) -> dict[str, Any]:
-        return {
-            "mode": self.mode,
-            "samples": self.samples,
-            "directions": self.directions,
-            "seed": self.seed,
-            "step": self.step,
-            "relative_step": self.relative_step,
-            "thresholds": self.thresholds,
-            "upcast": self.upcast,
-            "parameters": self.parameters,
-        }
+    options: CheckOptions = field(default_factory=lambda: CheckOptions(upcast=True))
 
 
 def private_copy(model: RecurrentModel) -> RecurrentModel:
@@ -106,16 +86,16 @@ class GradcheckWorker(QObject):
         request = self.request
         try:
             if self._cancel.is_set():
-                raise GradcheckCancelled(_empty_partial(self.model, request))
+                raise GradcheckCancelled(unstarted_result(self.model.config, request.options))
             result = check_gradients(
                 self.model,
                 request.inputs,
                 request.targets,
                 request.mask,
                 request.state,
+                options=request.options,
                 progress=self._report,
                 cancel=self._cancel.is_set,
-                **request.options(),
             )
         except GradcheckCancelled as stop:
             self.cancelled.emit(stop.partial)
@@ -126,28 +106,3 @@ class GradcheckWorker(QObject):
             self.finished.emit(result)
         finally:
             self.done.emit()
-
-
-def _empty_partial(model: RecurrentModel, request: GradcheckRequest) -> Any:
-    """The partial result of a check cancelled before it began: no rows."""
-    from rnnscope.engine.gradcheck import GradcheckResult
-
-    return GradcheckResult(
-        rows=[],
-        tensors={},
-        model_config=model.config.to_dict(),
-        seed=request.seed,
-        mode=request.mode,
-        thresholds=request.thresholds,
-        step=request.step,
-        relative_step=request.relative_step,
-        samples=request.samples,
-        directions=request.directions,
-        loss=float("nan"),
-        numpy_version=np.__version__,
-        timestamp="",
-        duration_s=0.0,
-        evaluations=0,
-        engine="none",
-        cancelled=True,
-    )

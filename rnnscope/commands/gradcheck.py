@@ -17,10 +17,23 @@ from typing import Any, TextIO
 import numpy as np
 
 from rnnscope.commands.argtypes import UsageError, natural, nonnegative_float, positive, positive_float
-from rnnscope.engine.models.base import MODEL_KINDS
+from rnnscope.engine.checkpoint import Checkpoint, CheckpointError, load_checkpoint
+from rnnscope.engine.gradcheck import (
+    ENGINES,
+    MODES,
+    CheckOptions,
+    GradcheckResult,
+    PrecisionError,
+    Thresholds,
+    check_gradients,
+)
+from rnnscope.engine.models import build_model
+from rnnscope.engine.models.base import MODEL_KINDS, RecurrentModel
+from rnnscope.engine.tasks import TASK_NAMES, Batch, TaskError, build_task
+from rnnscope.report import FORMATS, ReportError, format_for, render, to_text, write_report
 
-TASKS = ("chars", "copy", "repeat_copy", "recall", "sine", "sentiment")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+DEFAULTS = CheckOptions()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,7 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--model", choices=MODEL_KINDS, default="lstm", help="model kind (default: lstm)")
     model.add_argument(
         "--task",
-        choices=TASKS,
+        choices=TASK_NAMES,
         help="task that provides the batch (default: chars, or the checkpoint's task with --checkpoint)",
     )
     model.add_argument("--corpus", help="chars task: name of a shipped corpus (default: the task's default)")
@@ -63,20 +76,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     check = parser.add_argument_group("check")
     check.add_argument(
         "--mode",
-        choices=("sampled", "full", "directional"),
-        default="sampled",
+        choices=MODES,
+        default=DEFAULTS.mode,
         help="sampled: --samples elements per tensor or gate slice (always including the largest "
         "gradient); full: every element; directional: --directions random unit directions "
-        "(default: sampled)",
+        f"(default: {DEFAULTS.mode})",
     )
     check.add_argument(
-        "--samples", type=positive, default=10, help="elements per tensor/gate slice (default: 10)"
+        "--samples",
+        type=positive,
+        default=DEFAULTS.samples,
+        help=f"elements per tensor/gate slice (default: {DEFAULTS.samples})",
     )
     check.add_argument(
-        "--directions", type=positive, default=3, help="directions per tensor/gate (default: 3)"
+        "--directions",
+        type=positive,
+        default=DEFAULTS.directions,
+        help=f"directions per tensor/gate (default: {DEFAULTS.directions})",
     )
     check.add_argument(
-        "--step", type=positive_float, default=1e-5, help="finite-difference step h (default: 1e-5)"
+        "--step",
+        type=positive_float,
+        default=DEFAULTS.step,
+        help=f"finite-difference step h (default: {DEFAULTS.step:g})",
     )
     check.add_argument(
         "--absolute-step",
@@ -86,34 +108,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     check.add_argument("--parameters", nargs="+", metavar="NAME", help="check only these parameters")
     check.add_argument(
         "--engine",
-        choices=("auto", "fast", "naive"),
-        default="auto",
+        choices=ENGINES,
+        default=DEFAULTS.engine,
         help="auto: batched evaluation where available (same central differences); naive: two "
-        "forwards per element (default: auto)",
+        f"forwards per element (default: {DEFAULTS.engine})",
     )
 
+    limits = DEFAULTS.thresholds
     thresholds = parser.add_argument_group("thresholds")
-    thresholds.add_argument("--ok", type=nonnegative_float, default=1e-7, help="ok below (default: 1e-7)")
     thresholds.add_argument(
-        "--fail", type=nonnegative_float, default=1e-4, help="fail above (default: 1e-4)"
+        "--ok", type=nonnegative_float, default=limits.ok, help=f"ok below (default: {limits.ok:g})"
+    )
+    thresholds.add_argument(
+        "--fail", type=nonnegative_float, default=limits.fail, help=f"fail above (default: {limits.fail:g})"
     )
     thresholds.add_argument(
         "--floor",
         type=nonnegative_float,
-        default=1e-4,
-        help="'too small' below floor * the tensor's largest |gradient| (default: 1e-4)",
+        default=limits.floor,
+        help=f"'too small' below floor * the tensor's largest |gradient| (default: {limits.floor:g})",
     )
     thresholds.add_argument(
         "--kink",
         type=nonnegative_float,
-        default=1e-3,
-        help="one-sided differences disagreeing by more than this mark a kink (default: 1e-3)",
+        default=limits.kink,
+        help=f"one-sided differences disagreeing by more than this mark a kink (default: {limits.kink:g})",
     )
 
     output = parser.add_argument_group("output")
     output.add_argument(
         "--format",
-        choices=("csv", "json", "md", "html"),
+        choices=FORMATS,
         help="report format (default: from the -o extension; without -o, print the report instead of "
         "the table)",
     )
@@ -166,55 +191,24 @@ class ProgressBar:
             self.stream.flush()
 
 
-def _load_checkpoint(path: str) -> Any:
+def _load_checkpoint(path: str) -> Checkpoint:
     if not os.path.exists(path):
         raise UsageError(f"checkpoint {path!r} does not exist")
     try:
-        from rnnscope.engine.checkpoint import load_checkpoint
-    except ImportError:
-        raise UsageError(
-            "this version of rnnscope cannot read checkpoints yet (rnnscope.engine.checkpoint is missing)"
-        ) from None
-    try:
         return load_checkpoint(path)
-    except Exception as error:  # any reason a file cannot be read is a usage error here
-        # a CheckpointError already names the file; say only what is wrong with it
-        reason = getattr(error, "problem", None) or error
-        raise UsageError(f"cannot load checkpoint {path!r}: {reason}") from error
+    except CheckpointError as error:
+        # the error names the file; say only what is wrong with it
+        raise UsageError(f"cannot load checkpoint {path!r}: {error.problem}") from error
 
 
-def _checkpoint_parts(checkpoint: Any) -> tuple[Any, Any]:
-    """``(model, task or None)`` from whatever ``load_checkpoint`` returned."""
-    from rnnscope.engine.models.base import RecurrentModel
-
-    if isinstance(checkpoint, RecurrentModel):
-        return checkpoint, None
-    model = getattr(checkpoint, "model", None)
-    if not isinstance(model, RecurrentModel):
-        raise UsageError("the checkpoint holds no model")
-    from rnnscope.engine.tasks import build_task
-
-    task = getattr(checkpoint, "task", None)
-    spec = getattr(checkpoint, "task_spec", None)
-    name = getattr(checkpoint, "task_name", None)
-    if task is None and isinstance(spec, dict) and "name" in spec:
-        task = build_task(spec["name"], **{k: v for k, v in spec.items() if k != "name"})
-    elif task is None and isinstance(name, str) and name:
-        task = build_task(name, **dict(getattr(checkpoint, "task_options", None) or {}))
-    return model, task
-
-
-def _build(args: argparse.Namespace) -> tuple[Any, Any]:
-    """``(model, batch)`` from the options."""
-    from rnnscope.engine.models import build_model
-    from rnnscope.engine.tasks import TaskError, build_task
-
+def _build(args: argparse.Namespace) -> tuple[RecurrentModel, Batch]:
+    """``(model, batch)`` from the options: a fresh model for the task, or a checkpoint's model."""
     dnc_options = {"memory_slots": args.slots, "memory_width": args.width, "read_heads": args.read_heads}
     given = {k: v for k, v in dnc_options.items() if v is not None}
-    task = None
     try:
         if args.checkpoint:
-            model, task = _checkpoint_parts(_load_checkpoint(args.checkpoint))
+            checkpoint = _load_checkpoint(args.checkpoint)
+            model, task = checkpoint.model, checkpoint.task
             if task is None or args.task is not None:
                 task = build_task(args.task or "chars", seed=args.seed, **_task_options(args))
             if (task.input_size, task.output_size) != (model.config.input_size, model.config.output_size):
@@ -226,13 +220,10 @@ def _build(args: argparse.Namespace) -> tuple[Any, Any]:
             if given and args.model != "dnc":
                 raise UsageError(f"--slots/--width/--read-heads apply to --model dnc only, not {args.model}")
             task = build_task(args.task or "chars", seed=args.seed, **_task_options(args))
-            config = task.model_config(args.model, args.hidden, seed=args.seed, **given)
-            model = build_model(config)
+            model = build_model(task.model_config(args.model, args.hidden, seed=args.seed, **given))
         batch = task.sample(args.batch, np.random.default_rng(args.seed), length=args.length)
     except TaskError as error:
         raise UsageError(str(error)) from error
-    except ImportError as error:
-        raise UsageError(f"the {args.model!r} model is not available in this version: {error}") from error
     return model, batch
 
 
@@ -244,70 +235,72 @@ def _task_options(args: argparse.Namespace) -> dict[str, Any]:
     return {}
 
 
+def _options(args: argparse.Namespace) -> CheckOptions:
+    """How to check, from the options (a ``UsageError`` for thresholds that contradict each other)."""
+    if args.ok > args.fail:
+        raise UsageError(f"--ok ({args.ok:g}) must not exceed --fail ({args.fail:g})")
+    return CheckOptions(
+        mode=args.mode,
+        samples=args.samples,
+        directions=args.directions,
+        seed=args.seed,
+        step=args.step,
+        relative_step=not args.absolute_step,
+        thresholds=Thresholds(ok=args.ok, fail=args.fail, floor=args.floor, kink=args.kink),
+        upcast=args.upcast,
+        engine=args.engine,
+        parameters=args.parameters,
+    )
+
+
 def _use_colour(choice: str, stream: TextIO) -> bool:
     if choice != "auto":
         return choice == "always"
     return stream.isatty() and not os.environ.get("NO_COLOR")
 
 
-def run(args: argparse.Namespace) -> int:
-    from rnnscope.engine.gradcheck import GradcheckCancelled, PrecisionError, Thresholds, check_gradients
-    from rnnscope.report import ReportError, format_for, render, to_text, write_report
-
+def _check(args: argparse.Namespace) -> tuple[GradcheckResult, str | None]:
+    """Run the check the options ask for: ``(result, report format or None)``."""
+    fmt = format_for(args.output, args.format) if args.output is not None else args.format
+    options = _options(args)
+    model, batch = _build(args)
+    progress = ProgressBar(
+        sys.stderr,
+        enabled=not args.quiet
+        and (args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty())),
+        delay=0.0 if args.progress == "always" else 0.5,
+    )
     try:
-        if args.ok > args.fail:
-            raise UsageError(f"--ok ({args.ok:g}) must not exceed --fail ({args.fail:g})")
-        if args.output is not None:
-            fmt = format_for(args.output, args.format)
-        else:
-            fmt = args.format
-        model, batch = _build(args)
-        thresholds = Thresholds(ok=args.ok, fail=args.fail, floor=args.floor, kink=args.kink)
-        progress = ProgressBar(
-            sys.stderr,
-            enabled=not args.quiet
-            and (args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty())),
-            delay=0.0 if args.progress == "always" else 0.5,
+        result = check_gradients(
+            model, batch.inputs, batch.targets, batch.mask, options=options, progress=progress
         )
-        try:
-            result = check_gradients(
-                model,
-                batch.inputs,
-                batch.targets,
-                batch.mask,
-                mode=args.mode,
-                samples=args.samples,
-                directions=args.directions,
-                seed=args.seed,
-                step=args.step,
-                relative_step=not args.absolute_step,
-                thresholds=thresholds,
-                upcast=args.upcast,
-                progress=progress,
-                engine=args.engine,
-                parameters=args.parameters,
-            )
-        finally:
-            progress.close()
+    finally:
+        progress.close()
+    return result, fmt
+
+
+def _show(result: GradcheckResult, args: argparse.Namespace, fmt: str | None) -> None:
+    """Print the table, or the report itself when a format was asked for without ``-o``."""
+    if args.quiet:
+        return
+    if args.output is None and fmt is not None:
+        sys.stdout.write(render(result, fmt))
+        return
+    sys.stdout.write(to_text(result, colour=_use_colour(args.colour, sys.stdout)))
+    if args.output is not None:
+        sys.stdout.write(f"report written to {args.output} ({fmt})\n")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        result, fmt = _check(args)
+        if args.output is not None:
+            write_report(result, args.output, fmt)
     except (UsageError, PrecisionError, ReportError, ValueError) as error:
         print(f"rnnscope gradcheck: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except GradcheckCancelled:  # pragma: no cover - the command never cancels
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("\nrnnscope gradcheck: interrupted", file=sys.stderr)
         return 130
-    if args.output is not None:
-        try:
-            write_report(result, args.output, fmt)
-        except ReportError as error:
-            print(f"rnnscope gradcheck: error: {error}", file=sys.stderr)
-            return EXIT_USAGE
-    if not args.quiet:
-        if args.output is None and fmt is not None:
-            sys.stdout.write(render(result, fmt))
-        else:
-            sys.stdout.write(to_text(result, colour=_use_colour(args.colour, sys.stdout)))
-            if args.output is not None:
-                sys.stdout.write(f"report written to {args.output} ({fmt})\n")
+    _show(result, args, fmt)
     return EXIT_FAILED if result.failed else EXIT_OK

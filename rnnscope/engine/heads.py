@@ -47,7 +47,7 @@ class HeadResult:
 
 def softmax(logits: np.ndarray) -> np.ndarray:
     """Softmax over the last axis with the maximum subtracted first (never overflows)."""
-    shifted = logits - logits.max(axis=-1, keepdims=True)
+    shifted: np.ndarray = logits - logits.max(axis=-1, keepdims=True)
     np.exp(shifted, out=shifted)
     shifted /= shifted.sum(axis=-1, keepdims=True)
     return shifted
@@ -109,33 +109,81 @@ def validate_targets(loss: str, targets: np.ndarray, steps: int, batch: int, out
     raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
 
 
+def unit_losses(loss: str, logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Loss of every output unit of an element-wise head: ``logits`` and ``targets`` ``(..., O)``.
+
+    ``sigmoid_bce``: ``max(z, 0) - z y + log(1 + exp(-|z|))``, the stable form of
+    binary cross-entropy on logits; ``mse``: ``0.5 (z - y)^2``.
+    """
+    if loss == "sigmoid_bce":
+        terms: np.ndarray = np.maximum(logits, 0) - logits * targets + np.log1p(np.exp(-np.abs(logits)))
+        return terms
+    if loss == "mse":
+        error = logits - targets
+        squared: np.ndarray = 0.5 * (error * error)
+        return squared
+    raise ValueError(f"{loss!r} is not an element-wise loss; choose 'sigmoid_bce' or 'mse'")
+
+
+def softmax_cross_entropy(sum_exp: np.ndarray, target_shifted: np.ndarray) -> np.ndarray:
+    """``-log p[target]`` from its two parts, for logits shifted by any ``m`` (their maximum, say).
+
+    ``sum_exp`` is ``sum_k exp(l_k - m)``, ``target_shifted`` is ``l_target - m``:
+    ``-log p[target] = log(sum_exp) - target_shifted``.
+    """
+    loss: np.ndarray = np.log(sum_exp) - target_shifted
+    return loss
+
+
+def step_losses(loss: str, logits: np.ndarray, targets: np.ndarray, *, overwrite: bool = False) -> np.ndarray:
+    """Unmasked loss of every position of ``logits`` ``(..., O)``: ``(...)``, summed over the units.
+
+    ``targets`` are class indices ``(...)`` for ``softmax_ce`` and ``(..., O)``
+    otherwise. ``overwrite=True`` lets ``softmax_ce`` work in the memory of
+    ``logits`` (which it then destroys) instead of a copy.
+    """
+    if loss != "softmax_ce":
+        if loss not in LOSSES:
+            raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
+        summed: np.ndarray = unit_losses(loss, logits, targets).sum(axis=-1)
+        return summed
+    top = logits.max(axis=-1, keepdims=True)
+    if overwrite:
+        shifted = logits
+        shifted -= top
+    else:
+        shifted = logits - top
+    target_shifted = _pick(shifted, targets)
+    exps = np.exp(shifted, out=shifted) if overwrite else np.exp(shifted)
+    return softmax_cross_entropy(exps.sum(axis=-1), target_shifted)
+
+
+def _pick(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``values[..., index[...]]``: one entry of the last axis per position (a copy)."""
+    if values.ndim == 2:  # the common case, without take_along_axis's index arrays
+        picked: np.ndarray = values[np.arange(len(values)), index]
+        return picked
+    return np.take_along_axis(values, index[..., None], axis=-1)[..., 0]
+
+
 def head_forward(loss: str, logits: np.ndarray, targets: np.ndarray, mask: np.ndarray) -> HeadResult:
     """Loss, per-step loss, probabilities and ``dloss/dlogits`` for ``logits`` ``(T, B, O)``."""
     steps, batch, _ = logits.shape
-    weight = mask / batch  # (T, B)
     if loss == "softmax_ce":
         probs = softmax(logits)
-        t_index, b_index = np.indices((steps, batch))
-        shifted = logits - logits.max(axis=-1, keepdims=True)
-        log_norm = np.log(np.exp(shifted).sum(axis=-1))
-        step_loss = log_norm - shifted[t_index, b_index, targets]
         dlogits = probs.copy()
+        t_index, b_index = np.indices((steps, batch))
         dlogits[t_index, b_index, targets] -= 1.0
     elif loss == "sigmoid_bce":
         probs = sigmoid(logits)
-        # max(x, 0) - x*y + log(1 + exp(-|x|)): the stable form of BCE on logits
-        elementwise = np.maximum(logits, 0) - logits * targets + np.log1p(np.exp(-np.abs(logits)))
-        step_loss = elementwise.sum(axis=-1)
         dlogits = probs - targets
     elif loss == "mse":
         probs = logits.copy()
-        error = logits - targets
-        step_loss = 0.5 * (error * error).sum(axis=-1)
-        dlogits = error
+        dlogits = logits - targets
     else:
         raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
-    dlogits *= weight[..., None]
-    step_loss = step_loss * mask
+    dlogits *= (mask / batch)[..., None]
+    step_loss = step_losses(loss, logits, targets) * mask
     return HeadResult(
         loss=float(step_loss.sum() / batch),
         step_loss=step_loss,
@@ -147,7 +195,7 @@ def head_forward(loss: str, logits: np.ndarray, targets: np.ndarray, mask: np.nd
 def linear_forward(features: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
     """``features @ weight + bias`` for ``features`` ``(T, B, F)``, ``weight`` ``(F, O)``: ``(T, B, O)``."""
     steps, batch, width = features.shape
-    out = features.reshape(steps * batch, width) @ weight
+    out: np.ndarray = features.reshape(steps * batch, width) @ weight
     out += bias
     return out.reshape(steps, batch, weight.shape[1])
 

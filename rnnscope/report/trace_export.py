@@ -42,7 +42,8 @@ def write_trace_npz(trace: Trace, path: str | os.PathLike[str]) -> None:
     buffer = io.BytesIO()
     # keyed by probe name, so np.load(path)["lstm/forget_gate"] works in a notebook
     arrays = {p.name: np.ascontiguousarray(p.data) for p in trace}
-    np.savez_compressed(buffer, **arrays, **{_META: np.array(json.dumps(meta))})
+    arrays[_META] = np.array(json.dumps(meta))
+    np.savez_compressed(buffer, allow_pickle=False, **arrays)
     atomic_write_bytes(path, buffer.getvalue())
 
 

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import QObject, Qt, pyqtSignal
 from PyQt6.QtGui import QColor
 
 from rnnscope.app.panels.gradcheck import COLUMN_KEYS, NAME_ROLE, GradcheckPanel
@@ -129,9 +129,9 @@ def test_gate_sub_rows_show_which_gate_is_broken(qtbot, panel):
     assert panel.proxy.rowCount(wx) == 2
     assert {panel.proxy.index(r, 0, wx).data(NAME_ROLE) for r in range(2)} == {"Wx[low]", "Wx[high]"}
     panel.select_row("Wx[high]")
-    analytic, numeric, _ = panel.heatmaps.arrays
+    analytic, numeric, _ = panel.details.heatmaps.arrays
     np.testing.assert_array_equal(analytic, result.tensors["Wx"].analytic[:, 3:])
-    assert panel.worst.item(0, 1).text() == "high"
+    assert panel.details.worst.item(0, 1).text() == "high"
 
 
 def test_sorting_by_error_puts_the_failing_row_first(qtbot, panel):
@@ -147,27 +147,27 @@ def test_sorting_by_error_puts_the_failing_row_first(qtbot, panel):
 def test_clicking_a_row_shows_analytic_numeric_and_difference(qtbot, panel):
     model = BrokenRNN(ModelConfig("rnn", 4, 5, 4, seed=3))
     panel.set_source(model, *make_batch())
-    panel.mode.setCurrentText("full")
+    panel.settings.mode.setCurrentText("full")
     result = run_to_end(qtbot, panel)
     panel.show()
     index = panel.row_index("Wh")
     rect = panel.table.visualRect(index)
     qtbot.mouseClick(panel.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.waitUntil(lambda: panel.table.currentIndex().data(NAME_ROLE) == "Wh", timeout=10_000)
-    analytic, numeric, difference = panel.heatmaps.arrays
+    analytic, numeric, difference = panel.details.heatmaps.arrays
     check = result.tensors["Wh"]
     np.testing.assert_array_equal(analytic, check.analytic)
     np.testing.assert_array_equal(numeric, check.numeric_full())
     np.testing.assert_allclose(difference, check.analytic - check.numeric_full())
     # the worst element listed first is the row's worst element
-    assert panel.worst.item(0, 0).text() == str(result.row("Wh").worst_index)
-    assert panel.worst.item(0, 5).text() == "fail"
+    assert panel.details.worst.item(0, 0).text() == str(result.row("Wh").worst_index)
+    assert panel.details.worst.item(0, 5).text() == "fail"
 
 
 def test_cancel_stops_the_worker_with_a_partial_result(qtbot, panel):
     model = build_model(ModelConfig("rnn", 4, 12, 4, seed=0))
     panel.set_source(model, *make_batch(steps=8))
-    panel.mode.setCurrentText("full")
+    panel.settings.mode.setCurrentText("full")
     worker = panel.prepare_check()
     # cancel as soon as the first progress report arrives, inside the worker thread
     worker.progress.connect(worker.cancel, Qt.ConnectionType.DirectConnection)
@@ -206,7 +206,7 @@ def test_exports_write_every_format_and_an_unwritable_path_is_a_clear_error(qtbo
 
 def test_bad_threshold_is_reported_and_nothing_runs(qtbot, panel):
     panel.set_source(build_model(ModelConfig("rnn", 4, 3, 4)), *make_batch())
-    panel.fail_threshold.setText("abc")
+    panel.settings.fail_threshold.setText("abc")
     messages = []
     panel.message.connect(messages.append)
     assert panel.run_check() is None
@@ -217,16 +217,18 @@ def test_bad_threshold_is_reported_and_nothing_runs(qtbot, panel):
 def test_directional_mode_lists_directions_and_has_no_per_element_numeric(qtbot, panel):
     model = BrokenRNN(ModelConfig("rnn", 4, 5, 4, seed=3))
     panel.set_source(model, *make_batch())
-    panel.mode.setCurrentText("directional")
-    panel.directions.setValue(2)
+    panel.settings.mode.setCurrentText("directional")
+    panel.settings.directions.setValue(2)
     result = run_to_end(qtbot, panel)
     assert result.mode == "directional"
     assert {name: text for name, text, *_ in table_rows(panel)}["Wh"] == "fail"
     panel.select_row("Wh")
-    analytic, numeric, _ = panel.heatmaps.arrays
+    analytic, numeric, _ = panel.details.heatmaps.arrays
     np.testing.assert_array_equal(analytic, result.tensors["Wh"].analytic)
     assert np.isnan(numeric).all()
-    assert panel.worst.rowCount() == 2 and panel.worst.item(0, 0).text().startswith("direction ")
+    assert panel.details.worst.rowCount() == 2 and panel.details.worst.item(0, 0).text().startswith(
+        "direction "
+    )
 
 
 def test_a_json_report_opens_back_into_the_table(qtbot, panel, tmp_path):
@@ -245,3 +247,60 @@ def test_a_json_report_opens_back_into_the_table(qtbot, panel, tmp_path):
     other.message.connect(messages.append)
     assert not other.open_report(tmp_path / "notes.json")
     assert "notes.json" in messages[-1] and other.result is not None
+
+
+def test_the_table_shows_the_report_columns_with_their_texts(qtbot, panel):
+    from rnnscope.report.columns import SHOWN
+
+    model = BrokenRNN(ModelConfig("rnn", 4, 5, 4, seed=3))
+    panel.set_source(model, *make_batch())
+    result = run_to_end(qtbot, panel)
+    headers = [panel.table_model.headerData(c, Qt.Orientation.Horizontal) for c in range(len(SHOWN))]
+    assert headers == [column.header for column in SHOWN]
+    for position, row in enumerate(result.rows):
+        cells = [panel.table_model.index(position, c).data() for c in range(len(SHOWN))]
+        assert cells == [column.text(row) for column in SHOWN]
+
+
+class FakeHost(QObject):
+    """What the panel may use of the main window (the ModelHost protocol), and nothing else."""
+
+    model_changed = pyqtSignal(object)
+
+    def __init__(self, model, batch):
+        super().__init__()
+        self.model, self.batch = model, batch
+
+    def current_model(self):
+        return self.model
+
+    def current_task(self):
+        return None
+
+    def current_batch(self):
+        return self.batch
+
+    def show_model(self, model, task=None, background=True):
+        self.model = model
+
+
+def test_attached_panel_checks_the_hosts_model_and_notices_a_change(qtbot, panel):
+    from rnnscope.engine.tasks import Batch
+
+    inputs, targets = make_batch()
+    mask = np.ones(targets.shape)
+    mask[0] = 0.0
+    host = FakeHost(None, None)
+    panel.attach(host)
+    assert panel.run_check() is None  # nothing shown yet: a message, no worker
+    assert "no model" in panel.summary.text()
+    model = BrokenRNN(ModelConfig("rnn", 4, 5, 4, seed=3))
+    host.model, host.batch = model, Batch(inputs=inputs, targets=targets, mask=mask)
+    result = run_to_end(qtbot, panel)
+    expected = check_gradients(
+        BrokenRNN(model.config, model.params.copy()), inputs, targets, mask, samples=10
+    )
+    assert result.loss == expected.loss  # the host's mask was used
+    assert [r.status for r in result.rows] == [r.status for r in expected.rows]
+    host.model_changed.emit(model)
+    assert "changed since" in panel.summary.text()

@@ -321,3 +321,66 @@ def test_a_backward_pass_returning_zeros_fails_instead_of_being_too_small():
     result = check_gradients(ZeroRecurrent(model.config, model.params.copy()), x, y, mode="sampled")
     assert result.row("Wh").status is Status.FAIL
     assert {row.status for row in result.rows if row.name != "Wh"} <= {Status.OK, Status.TOO_SMALL}
+
+
+# ----------------------------------------------------------------------------- options and plan
+def test_options_are_validated_when_made():
+    from rnnscope.engine.gradcheck import CheckOptions
+
+    with pytest.raises(ValueError, match="unknown engine"):
+        CheckOptions(engine="quick")
+    with pytest.raises(ValueError, match="samples must be a positive integer"):
+        CheckOptions(samples=0)
+    with pytest.raises(ValueError, match="directions must be a positive integer"):
+        CheckOptions(directions=1.5)
+    assert CheckOptions(parameters=["Wh", "Wx", "Wh"]).parameters == ("Wh", "Wx")
+    assert CheckOptions(thresholds=None).thresholds == Thresholds()
+
+
+def test_options_and_keywords_give_the_same_check():
+    from rnnscope.engine.gradcheck import CheckOptions
+
+    model, x, y = _rnn_problem()
+    options = CheckOptions(mode="sampled", samples=3, seed=5, thresholds=Thresholds(fail=1e-3))
+    by_options = check_gradients(model, x, y, options=options)
+    by_keywords = check_gradients(
+        model, x, y, mode="sampled", samples=3, seed=5, thresholds=Thresholds(fail=1e-3)
+    )
+    # keywords on top of options replace those fields
+    mixed = check_gradients(
+        model, x, y, options=CheckOptions(samples=3, seed=1), seed=5, thresholds=Thresholds(fail=1e-3)
+    )
+    for other in (by_keywords, mixed):
+        assert other.metadata()["thresholds"] == by_options.metadata()["thresholds"]
+        for name, check in by_options.tensors.items():
+            assert np.array_equal(check.indices, other.tensors[name].indices)
+            assert np.array_equal(check.numeric, other.tensors[name].numeric)
+    with pytest.raises(TypeError):
+        check_gradients(model, x, y, sampels=3)
+
+
+def test_a_subset_of_tensors_samples_the_same_elements():
+    model, x, y = _rnn_problem(T=6, D=6, H=8)
+    every = check_gradients(model, x, y, mode="sampled", samples=4, seed=2)
+    some = check_gradients(model, x, y, mode="sampled", samples=4, seed=2, parameters=["Wh", "by"])
+    assert [row.name for row in some.rows] == ["Wh", "by"]
+    for name in ("Wh", "by"):
+        assert np.array_equal(every.tensors[name].indices, some.tensors[name].indices)
+
+
+def test_check_function_defaults_to_every_element():
+    x = np.array([0.4, -1.2, 2.0, 0.1])
+    row, check = check_function(lambda: float((x**3).sum()), x, 3 * x**2)
+    assert row.checked == row.total == 4 and row.status is Status.OK
+    row, check = check_function(lambda: float((x**3).sum()), x, 3 * x**2, mode="sampled", samples=2)
+    assert row.checked == 2
+
+
+def test_a_check_cancelled_before_it_starts_has_no_rows():
+    from rnnscope.engine.gradcheck import CheckOptions, unstarted_result
+
+    model, _, _ = _rnn_problem()
+    partial = unstarted_result(model.config, CheckOptions(mode="full", seed=4))
+    assert partial.cancelled and partial.rows == [] and partial.evaluations == 0
+    assert partial.mode == "full" and partial.seed == 4 and np.isnan(partial.loss)
+    assert partial.engine == "none" and partial.duration_s == 0.0

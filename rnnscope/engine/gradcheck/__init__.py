@@ -1,27 +1,29 @@
 """Numerical gradient checking of engine models, per parameter and per gate slice.
 
 ``check_gradients(model, inputs, targets, ...) -> GradcheckResult``; see
-:mod:`rnnscope.engine.gradcheck.checker` for the modes and
+:mod:`rnnscope.engine.gradcheck.checker` for how a check runs,
+:mod:`rnnscope.engine.gradcheck.options` for the modes and
 :mod:`rnnscope.engine.gradcheck.relerr` for the relative error and statuses.
 """
 
-from rnnscope.engine.gradcheck.checker import MODES, build_row, check_function, check_gradients
+from rnnscope.engine.gradcheck.checker import check_function, check_gradients, check_tensor, unstarted_result
+from rnnscope.engine.gradcheck.options import ENGINES, MODES, CheckOptions
 from rnnscope.engine.gradcheck.relerr import classify, noise_level, relative_error, tensor_floor
 from rnnscope.engine.gradcheck.result import (
-    STATUS_BY_CODE,
     GradcheckCancelled,
     GradcheckResult,
     GradRow,
     PrecisionError,
-    Status,
     TensorCheck,
-    Thresholds,
-    summarise_statuses,
 )
+from rnnscope.engine.gradcheck.rows import build_row
+from rnnscope.engine.gradcheck.status import STATUS_BY_CODE, Status, Thresholds, summarise_statuses
 
 __all__ = [
+    "ENGINES",
     "MODES",
     "STATUS_BY_CODE",
+    "CheckOptions",
     "GradRow",
     "GradcheckCancelled",
     "GradcheckResult",
@@ -32,9 +34,11 @@ __all__ = [
     "build_row",
     "check_function",
     "check_gradients",
+    "check_tensor",
     "classify",
     "noise_level",
     "relative_error",
     "summarise_statuses",
     "tensor_floor",
+    "unstarted_result",
 ]

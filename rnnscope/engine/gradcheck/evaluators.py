@@ -1,16 +1,17 @@
 """Loss evaluators: the numerical side of the gradient check.
 
-An evaluator answers "what is the loss if parameter ``name`` had these values?"
-for many perturbations at once. :class:`NaiveEvaluator` writes each perturbation
-into the model's own arrays, runs ``model.loss`` and writes the old value back
-(bit-exact: the saved element is assigned, never ``x + h - h``). The fast
-evaluators in :mod:`rnnscope.engine.gradcheck.fast` compute the same losses with
-many perturbed copies in one batched forward.
+An evaluator answers "what is the loss if tensor ``name`` had these values?"
+for many perturbations at once. :class:`InPlaceEvaluator` writes each
+perturbation into the arrays themselves, calls the loss and writes the old value
+back (bit-exact: the saved element is assigned, never ``x + h - h``);
+:func:`naive_evaluator` is that evaluator over a model's parameters, the
+reference the fast evaluators in :mod:`rnnscope.engine.gradcheck.fast` must
+match with many perturbed copies in one batched forward.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 import numpy as np
@@ -21,44 +22,51 @@ from rnnscope.engine.models.base import RecurrentModel, State
 class LossEvaluator(Protocol):
     """What the checker needs from an evaluator."""
 
-    name: str
-    chunk: int  # how many perturbations to hand over per call (progress/cancel granularity)
+    @property
+    def name(self) -> str:
+        """How the losses are computed (``"naive"``, ``"fast"``, ...), recorded in the result."""
+        ...
+
+    @property
+    def chunk(self) -> int:
+        """How many perturbations to hand over per call (progress and cancel granularity)."""
+        ...
 
     def base_loss(self) -> float:
-        """The loss at the unperturbed parameters."""
+        """The loss at the unperturbed values."""
+        ...
 
     def element_losses(self, name: str, indices: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """Loss ``(K,)`` with ``params[name].flat[indices[k]] = values[k]`` (one element at a time)."""
+        """Loss ``(K,)`` with ``tensor[name].flat[indices[k]] = values[k]`` (one element at a time)."""
+        ...
 
     def dense_losses(self, name: str, tensors: np.ndarray) -> np.ndarray:
-        """Loss ``(K,)`` with ``params[name] = tensors[k]`` (whole tensor replaced)."""
+        """Loss ``(K,)`` with ``tensor[name] = tensors[k]`` (the whole tensor replaced)."""
+        ...
 
 
-class NaiveEvaluator:
-    """Two ``model.loss`` calls per element: the reference the fast paths must match."""
+class InPlaceEvaluator:
+    """``loss()`` once per perturbation, each written into the array it reads and then undone.
+
+    ``arrays`` maps a name to the array ``loss`` reads (perturbed in place, so it
+    must be contiguous: a model's parameters, or the array of a scalar function).
+    """
 
     name = "naive"
     chunk = 64
 
-    def __init__(
-        self,
-        model: RecurrentModel,
-        inputs: np.ndarray,
-        targets: np.ndarray,
-        mask: np.ndarray | None,
-        state: State | None,
-    ) -> None:
-        self.model = model
-        self._loss: Callable[[], float] = lambda: model.loss(inputs, targets, mask, state)
+    def __init__(self, loss: Callable[[], float], arrays: Mapping[str, np.ndarray]) -> None:
+        self._loss = loss
+        self._arrays = arrays
 
     def base_loss(self) -> float:
         return float(self._loss())
 
     def element_losses(self, name: str, indices: np.ndarray, values: np.ndarray) -> np.ndarray:
-        array = self.model.params[name]
+        array = self._arrays[name]
         flat = array.reshape(-1)
-        if not np.shares_memory(flat, array):  # pragma: no cover - engine params are contiguous
-            raise ValueError(f"parameter {name!r} is not contiguous; cannot perturb it in place")
+        if not np.shares_memory(flat, array):
+            raise ValueError(f"{name!r} is not contiguous; cannot perturb it in place")
         out = np.empty(len(indices), dtype=np.float64)
         for k, (index, value) in enumerate(zip(indices.tolist(), values.tolist(), strict=True)):
             old = flat[index]
@@ -70,7 +78,7 @@ class NaiveEvaluator:
         return out
 
     def dense_losses(self, name: str, tensors: np.ndarray) -> np.ndarray:
-        array = self.model.params[name]
+        array = self._arrays[name]
         saved = array.copy()
         out = np.empty(len(tensors), dtype=np.float64)
         try:
@@ -82,41 +90,16 @@ class NaiveEvaluator:
         return out
 
 
-class FunctionEvaluator:
-    """Evaluates a scalar function ``f()`` of one array that is perturbed in place (for tests and tools)."""
+def naive_evaluator(
+    model: RecurrentModel,
+    inputs: np.ndarray,
+    targets: np.ndarray,
+    mask: np.ndarray | None,
+    state: State | None,
+) -> InPlaceEvaluator:
+    """Two ``model.loss`` calls per checked element, on the model's own parameter arrays."""
 
-    name = "naive"
-    chunk = 64
+    def loss() -> float:
+        return model.loss(inputs, targets, mask, state)
 
-    def __init__(self, f: Callable[[], float], name: str, array: np.ndarray) -> None:
-        self.f = f
-        self.array = array
-        self.array_name = name
-
-    def base_loss(self) -> float:
-        return float(self.f())
-
-    def element_losses(self, name: str, indices: np.ndarray, values: np.ndarray) -> np.ndarray:
-        flat = self.array.reshape(-1)
-        if not np.shares_memory(flat, self.array):
-            raise ValueError(f"{name!r} is not contiguous; cannot perturb it in place")
-        out = np.empty(len(indices), dtype=np.float64)
-        for k, (index, value) in enumerate(zip(indices.tolist(), values.tolist(), strict=True)):
-            old = flat[index]
-            flat[index] = value
-            try:
-                out[k] = self.f()
-            finally:
-                flat[index] = old
-        return out
-
-    def dense_losses(self, name: str, tensors: np.ndarray) -> np.ndarray:
-        saved = self.array.copy()
-        out = np.empty(len(tensors), dtype=np.float64)
-        try:
-            for k, tensor in enumerate(tensors):
-                self.array[...] = tensor
-                out[k] = self.f()
-        finally:
-            self.array[...] = saved
-        return out
+    return InPlaceEvaluator(loss, model.params)

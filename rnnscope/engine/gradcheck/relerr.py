@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnscope.engine.gradcheck.result import Status, Thresholds
+from rnnscope.engine.gradcheck.status import Status, Thresholds
 
 OK, WARN, FAIL, TOO_SMALL, KINK = (
     Status.OK.code,

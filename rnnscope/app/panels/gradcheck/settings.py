@@ -1,0 +1,128 @@
+"""The check's settings as the user types them: mode, samples / directions, seed, step, thresholds."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PyQt6.QtWidgets import QComboBox, QGridLayout, QGroupBox, QLabel, QLineEdit, QSpinBox, QWidget
+
+from rnnscope.app.gradcheck_worker import GradcheckRequest
+from rnnscope.engine.gradcheck import MODES, CheckOptions, Thresholds
+
+
+def _float_edit(value: float, tooltip: str) -> QLineEdit:
+    edit = QLineEdit(f"{value:g}")
+    edit.setToolTip(tooltip)
+    edit.setMaximumWidth(90)
+    return edit
+
+
+def parse_float(text: str, what: str) -> float:
+    """``text`` as a finite number, or a ``ValueError`` naming ``what``."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{what} must be a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{what} must be finite, got {text!r}")
+    return value
+
+
+class CheckSettings(QGroupBox):
+    """The "Check" box: every setting of the check, two rows of labelled fields.
+
+    :meth:`options` reads them as :class:`CheckOptions` (a ``ValueError`` naming
+    a bad field); only the field of the chosen mode (samples or directions) is enabled.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Check", parent)
+        defaults = CheckOptions()
+        self.mode = QComboBox()
+        self.mode.addItems(MODES)
+        self.mode.setToolTip(
+            "sampled: a few elements per tensor / gate slice (always the largest gradient)\n"
+            "full: every element\ndirectional: random unit directions, two forwards each"
+        )
+        self.samples = _spin_box(
+            1, 100_000, defaults.samples, "elements per tensor or gate slice (sampled mode)"
+        )
+        self.directions = _spin_box(
+            1, 1000, defaults.directions, "random directions per tensor or gate slice (directional mode)"
+        )
+        self.seed = _spin_box(0, 2**31 - 1, defaults.seed, "chooses the sampled elements and directions")
+        limits = defaults.thresholds
+        self.step = _float_edit(defaults.step, "finite-difference step h (scaled by max(1, |x|))")
+        self.ok_threshold = _float_edit(limits.ok, "relative error below this is ok")
+        self.fail_threshold = _float_edit(limits.fail, "relative error above this fails")
+        self.floor_threshold = _float_edit(
+            limits.floor, "'too small' below floor x the tensor's largest |gradient|"
+        )
+        self.kink_threshold = _float_edit(
+            limits.kink, "one-sided differences disagreeing by more mark a kink"
+        )
+        self.mode.currentTextChanged.connect(self._mode_changed)
+        form = QGridLayout(self)
+        pairs = (
+            ("Mode", self.mode),
+            ("Samples", self.samples),
+            ("Directions", self.directions),
+            ("Seed", self.seed),
+            ("Step h", self.step),
+            ("OK <", self.ok_threshold),
+            ("Fail >", self.fail_threshold),
+            ("Floor", self.floor_threshold),
+            ("Kink", self.kink_threshold),
+        )
+        for number, (label, widget) in enumerate(pairs):
+            row, column = divmod(number, 5)
+            form.addWidget(QLabel(label), row, 2 * column)
+            form.addWidget(widget, row, 2 * column + 1)
+        self._mode_changed(self.mode.currentText())
+
+    def _mode_changed(self, mode: str) -> None:
+        self.samples.setEnabled(mode == "sampled")
+        self.directions.setEnabled(mode == "directional")
+
+    def thresholds(self) -> Thresholds:
+        """The thresholds typed in (``ValueError`` naming a bad field)."""
+        values = {}
+        for name, edit in (
+            ("ok", self.ok_threshold),
+            ("fail", self.fail_threshold),
+            ("floor", self.floor_threshold),
+            ("kink", self.kink_threshold),
+        ):
+            values[name] = parse_float(edit.text(), f"the {name} threshold")
+        return Thresholds(**values)
+
+    def options(self) -> CheckOptions:
+        """Every setting as :class:`CheckOptions` (``ValueError`` naming a bad field).
+
+        The panel checks a float64 copy of a float32 model (``upcast``).
+        """
+        step = parse_float(self.step.text(), "the step h")
+        if not step > 0:
+            raise ValueError(f"the step h must be positive, got {step}")
+        return CheckOptions(
+            mode=self.mode.currentText(),
+            samples=self.samples.value(),
+            directions=self.directions.value(),
+            seed=self.seed.value(),
+            step=step,
+            thresholds=self.thresholds(),
+            upcast=True,
+        )
+
+    def request(self, inputs: np.ndarray, targets: np.ndarray, mask: np.ndarray | None) -> GradcheckRequest:
+        """A request to check the batch ``inputs`` ``(T, B, D)``, ``targets``, ``mask`` ``(T, B)``."""
+        return GradcheckRequest(inputs=inputs, targets=targets, mask=mask, options=self.options())
+
+
+def _spin_box(low: int, high: int, value: int, tooltip: str) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(low, high)
+    box.setValue(value)
+    box.setToolTip(tooltip)
+    return box
