@@ -16,8 +16,6 @@ State is a ``dict`` of arrays, e.g. ``{"h": (B, H), "c": (B, H)}``; passing the
 
 from __future__ import annotations
 
-import functools
-import inspect
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
@@ -284,8 +282,9 @@ class RecurrentModel(ABC):
         """Exact BPTT gradients of ``result.loss`` for every parameter (and, if
         ``input_gradient``, for the inputs; otherwise ``Gradients.inputs`` is None)."""
         dfeatures, dWy, dby = linear_backward(result.head.dlogits, result.core.features, self.params["Wy"])
-        skip_inputs = not input_gradient and accepts_keyword(type(self).backward_core, "need_inputs")
-        options = {"need_inputs": False} if skip_inputs else {}
+        # the keyword only when it differs from its default: a core written for checking,
+        # ``backward_core(dfeatures, core, inputs)``, still serves every caller that wants dinputs
+        options = {} if input_gradient else {"need_inputs": False}
         grads, dinputs, dstate, dhidden = self.backward_core(dfeatures, result.core, result.inputs, **options)
         grads["Wy"] = dWy
         grads["by"] = dby
@@ -331,23 +330,8 @@ class RecurrentModel(ABC):
     ) -> tuple[float, Gradients, ForwardResult]:
         """Forward and backward in one call; see :meth:`forward` and :meth:`backward`."""
         result = self.forward(inputs, targets, mask, state, record=record)
-        return result.loss, backward_of(self, result, input_gradient), result
-
-
-@functools.cache
-def accepts_keyword(function: Any, keyword: str) -> bool:
-    """Whether ``function`` takes ``keyword``: a subclass that overrides ``backward`` or
-    ``backward_core`` in the older form (a user's own backward) keeps working."""
-    parameters = inspect.signature(function).parameters
-    return keyword in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
-
-
-def backward_of(model: RecurrentModel, result: ForwardResult, input_gradient: bool = True) -> Gradients:
-    """``model.backward(result)``, without the input gradient when not wanted and the model's
-    ``backward`` takes ``input_gradient``."""
-    if input_gradient or not accepts_keyword(type(model).backward, "input_gradient"):
-        return model.backward(result)
-    return model.backward(result, input_gradient=False)
+        grads = self.backward(result) if input_gradient else self.backward(result, input_gradient=False)
+        return result.loss, grads, result
 
 
 def trace_with_gradients(

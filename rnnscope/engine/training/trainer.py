@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from rnnscope.engine.heads import loss_per_scored_step
-from rnnscope.engine.models.base import RecurrentModel, State, backward_of
+from rnnscope.engine.models.base import RecurrentModel, State
 from rnnscope.engine.tasks.base import Batch, Task
 from rnnscope.engine.training.clipping import clip_by_global_norm, clip_by_value, global_norm
 from rnnscope.engine.training.optimizers import Optimizer
@@ -201,7 +201,7 @@ class Trainer:
                 f"the loss became {loss} at iteration {number} (the weights are those of iteration "
                 f"{self.iteration}); try a smaller learning rate or gradient clipping"
             )
-        grads = backward_of(model, result, input_gradient=False).params
+        grads = model.backward(result, input_gradient=False).params
         norm = global_norm(grads)
         if not math.isfinite(norm):
             raise TrainingError(
