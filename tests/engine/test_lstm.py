@@ -196,5 +196,5 @@ def test_a_copied_model_gets_its_own_pool():
     model, x, y, _ = _lstm_problem()
     model.loss_and_gradients(x, y)
     twin = copy.deepcopy(model)
-    assert twin._buffer_pool() is not model._buffer_pool()
+    assert twin.buffers is not model.buffers
     assert np.isclose(twin.loss(x, y), model.loss(x, y), rtol=0, atol=0)

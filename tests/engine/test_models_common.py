@@ -304,28 +304,22 @@ def test_parameter_gradients_without_the_input_gradient_are_the_same(name):
         np.testing.assert_array_equal(lean.initial_state[key], full.initial_state[key])
 
 
-# a probe of each model whose array comes from the pool when no trace is recorded
-POOLED_PROBE = {
-    "rnn": "rnn/hidden",
-    "lstm": "lstm/cell",
-    "gru": "gru/update_gate",
-    "gru_reset_after": "gru/hidden",
-}
-
-
 @pytest.mark.parametrize("name", list(MODELS))
 def test_buffers_are_reused_but_kept_results_never_overwritten(name):
     """Large arrays come back from a pool call after call; nothing a caller still holds
-    (features, a trace, a result awaiting backward) is ever written over."""
+    (features, a view of a view, a trace, a result awaiting backward) is ever written over."""
     model = _model(name)
+    model.buffers.MIN_BYTES = 0  # pool every array, however small
     x, y, _ = _data(model, T=5, B=3)
     rng = np.random.default_rng(11)
     first = model.forward(x, y, record=False)
     grads_first = model.backward(first)
     features = model.forward(x, y, record=False).core.features  # result dropped, view kept
     kept_features = features.copy()
-    trace = model.forward(x, y).trace
-    kept_probe = trace[POOLED_PROBE[name]].data.copy()
+    corner = model.forward(x, y, record=False).core.cache["hs"][2:, 1].T  # a view of a view
+    kept_corner = corner.copy()
+    trace = model.forward(x, y).trace  # every probe is a view of pooled memory
+    kept_probes = {name: probe.data.copy() for name, probe in trace.probes.items()}
     result = model.forward(x, y, record=False)
     # arrays of one shape (the LSTM's h and c) may come back in either order
     addresses = {v.ctypes.data for v in result.core.cache.values() if isinstance(v, np.ndarray)}
@@ -335,8 +329,12 @@ def test_buffers_are_reused_but_kept_results_never_overwritten(name):
         other = rng.standard_normal(x.shape)
         model.loss_and_gradients(other, y)
         model.forward(other, y, record=False)
+        model.forward(other, y)
+    assert model.buffers.shelved() > 0
     assert np.array_equal(features, kept_features)
-    assert np.array_equal(trace[POOLED_PROBE[name]].data, kept_probe)
+    assert np.array_equal(corner, kept_corner)
+    for probe in trace:
+        assert np.array_equal(probe.data, kept_probes[probe.name]), probe.name
     grads_again = model.backward(first)  # its cache is intact
     for key in model.params:
         assert np.array_equal(grads_again.params[key], grads_first.params[key])

@@ -164,6 +164,8 @@ class RecurrentModel(ABC):
                 expected.all_gate_slices,
             )
         self.params = params
+        # large work arrays reused from call to call (a copied model starts its own pool)
+        self.buffers = BufferPool()
 
     # ----------------------------------------------------------------- subclass API
     @abstractmethod
@@ -191,13 +193,6 @@ class RecurrentModel(ABC):
         """
 
     # ----------------------------------------------------------------- shared
-    def _buffer_pool(self) -> BufferPool:
-        """This model's pool of large arrays, created on first use (a copy starts its own)."""
-        pool = self.__dict__.get("_pool")
-        if pool is None:
-            pool = self.__dict__["_pool"] = BufferPool()
-        return pool
-
     @property
     def feature_size(self) -> int:
         """Width ``F`` of the features the read-out sees."""

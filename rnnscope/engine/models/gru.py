@@ -114,17 +114,15 @@ class GRU(RecurrentModel):
         H = Wh.shape[0]
         h2 = 2 * H
         # all input projections (with bias) in one matmul; the loop only does the recurrent part
-        pool = self._buffer_pool()
-        record = trace is not None
-        take = pool.allocator(fresh=record, dtype=self.dtype)  # probes are views: fresh arrays
-        preact = take((steps, batch, 3 * H))
+        take = self.buffers.take
+        preact = take((steps, batch, 3 * H), self.dtype)
         input_projection(inputs, Wx, out=preact.reshape(steps * batch, 3 * H))
         preact += b
-        gates = take((steps, batch, 3 * H))
-        hs = take((steps + 1, batch, H))  # hs[0] = h_0, hs[t + 1] = h_t
+        gates = take((steps, batch, 3 * H), self.dtype)
+        hs = take((steps + 1, batch, H), self.dtype)  # hs[0] = h_0, hs[t + 1] = h_t
         hs[0] = state["h"]
         # r * h_{t-1} (default) or h_{t-1} Wh_n + bh_n (reset_after): what backward needs
-        extra = take((steps, batch, H))
+        extra = take((steps, batch, H), self.dtype)
         reset_after = self.config.reset_after
         # column-major weights: OpenBLAS runs (B, H) @ (H, G) up to 1.7x faster with the
         # right operand transposed in memory (measured here; gemv at B=1 prefers rows)
@@ -220,19 +218,11 @@ class GRU(RecurrentModel):
                     description="r_t * h_{t-1}, the input of Wh_n",
                 )
             trace.add("gru/hidden", hidden, ProbeKind.SIGNED, ("unit",), description="hidden state h_t")
-        cache = {"gates": gates, "hs": hs, "extra": extra}
-        if not record:
-            # back to the pool when the core dies (see LSTM.forward_core); preact is not
-            # needed by backward: it goes back as soon as nothing refers to it
-            pool.return_with_cache(cache, [gates, hs, extra])
-            buffers = [preact]
-            del preact, pre
-            pool.give_back(buffers)
         return CoreOutput(
             features=hidden,
             hidden=hidden,
             final_state={"h": hs[-1].copy()},
-            cache=cache,
+            cache={"gates": gates, "hs": hs, "extra": extra},
         )
 
     # ------------------------------------------------------------------ backward
@@ -258,13 +248,13 @@ class GRU(RecurrentModel):
         reset_after = self.config.reset_after
         # factors that do not depend on the incoming gradient, for all steps at once:
         # da_n = dh * f_n, da_z = dh * f_z, da_r = (d(r h) or da_n) * f_r
-        pool = self._buffer_pool()
+        take = self.buffers.take
         shape = (steps, batch, H)
-        one_minus_z = np.subtract(1.0, z, out=pool.take(shape, dtype))
-        f_n = np.multiply(n, n, out=pool.take(shape, dtype))
+        one_minus_z = np.subtract(1.0, z, out=take(shape, dtype))
+        f_n = np.multiply(n, n, out=take(shape, dtype))
         np.subtract(1.0, f_n, out=f_n)
         f_n *= one_minus_z
-        f_z = np.subtract(h_prev, n, out=pool.take(shape, dtype))
+        f_z = np.subtract(h_prev, n, out=take(shape, dtype))
         f_z *= z
         f_z *= one_minus_z
         f_r = np.subtract(1.0, r, out=one_minus_z)  # (1 - z is no longer needed)
@@ -272,13 +262,13 @@ class GRU(RecurrentModel):
         f_r *= extra if reset_after else h_prev
         del one_minus_z
         dhidden = np.empty((steps, batch, H), dtype=dtype)
-        dpreact = pool.take((steps, batch, 3 * H), dtype)  # d(input-side pre-activation)
+        dpreact = take((steps, batch, 3 * H), dtype)  # d(input-side pre-activation)
         dh_next = np.zeros((batch, H), dtype=dtype)
         if dfinal_state is not None:
             dh_next += dfinal_state["h"]
         scratch = np.empty((batch, H), dtype=dtype)
         if reset_after:
-            drec = pool.take((steps, batch, 3 * H), dtype)  # d(h Wh + bh)
+            drec = take((steps, batch, 3 * H), dtype)  # d(h Wh + bh)
             WhT = Wh.T
         else:
             Wh_rzT = Wh[:, :h2].T
@@ -323,10 +313,4 @@ class GRU(RecurrentModel):
             np.matmul(extra.reshape(flat, H).T, dpre_2d[:, h2:], out=dWh[:, h2:])
             grads["Wh"] = dWh
         dinputs = (dpre_2d @ Wx.T).reshape(steps, batch, width) if need_inputs else None
-        # the temporaries go back to the pool (no name or view of them may remain)
-        buffers = [f_n, f_z, f_r, dpreact] + ([drec] if reset_after else [])
-        del f_n, f_z, f_r, dpreact, dpre_2d, da_n, dpre, dh
-        if reset_after:
-            del drec, drec_2d, dr
-        pool.give_back(buffers)
         return grads, dinputs, {"h": dh_next}, dhidden

@@ -116,10 +116,8 @@ class LSTM(RecurrentModel):
         # (T, B, 4H) projections saves a pass over the largest array)
         half = np.ones(4 * H, dtype=self.dtype)
         half[:h3] = 0.5
-        pool = self._buffer_pool()
-        record = trace is not None
-        take = pool.allocator(fresh=record, dtype=self.dtype)  # probes are views: fresh arrays
-        preact = take((steps, batch, 4 * H))
+        take = self.buffers.take
+        preact = take((steps, batch, 4 * H), self.dtype)
         input_projection(inputs, Wx * half, out=preact.reshape(steps * batch, 4 * H))
         preact += b * half
         # column-major for batches: OpenBLAS runs (B, H) @ (H, 4H) up to 1.7x faster with
@@ -128,11 +126,11 @@ class LSTM(RecurrentModel):
         # without a trace the gates overwrite their pre-activations in place
         gates = preact if trace is None else np.empty_like(preact)
         # hs[0] / cs[0] hold the initial state: hs[:-1] is then h_{t-1} for every t
-        hs = take((steps + 1, batch, H))
-        cs = take((steps + 1, batch, H))
+        hs = take((steps + 1, batch, H), self.dtype)
+        cs = take((steps + 1, batch, H), self.dtype)
         hs[0] = state["h"]
         cs[0] = state["c"]
-        tanh_cs = take((steps, batch, H))
+        tanh_cs = take((steps, batch, H), self.dtype)
         recurrent = np.empty((batch, 4 * H), dtype=preact.dtype)
         scratch = np.empty((batch, H), dtype=preact.dtype)
         for t in range(steps):
@@ -141,7 +139,7 @@ class LSTM(RecurrentModel):
             pre += recurrent
             lstm_cell_step(pre, cs[t], gates[t], cs[t + 1], tanh_cs[t], hs[t + 1], scratch)
         hidden = hs[1:]
-        if record:
+        if trace is not None:
             preact[..., :h3] *= 2.0  # back to the true pre-activations (exact)
             for gate, (lo, hi) in gate_slices(H).items():
                 trace.add(
@@ -174,14 +172,11 @@ class LSTM(RecurrentModel):
             trace.add("lstm/cell", cs[1:], ProbeKind.SIGNED, ("unit",), description="cell state c_t")
             trace.add("lstm/tanh_cell", tanh_cs, ProbeKind.SIGNED, ("unit",), description="tanh(c_t)")
             trace.add("lstm/hidden", hidden, ProbeKind.SIGNED, ("unit",), description="hidden state h_t")
-        cache = {"gates": gates, "hs": hs, "cs": cs, "tanh_cs": tanh_cs}
-        if not record:
-            pool.return_with_cache(cache, [gates, hs, cs, tanh_cs])
         return CoreOutput(
             features=hidden,
             hidden=hidden,
             final_state={"h": hs[-1].copy(), "c": cs[-1].copy()},
-            cache=cache,
+            cache={"gates": gates, "hs": hs, "cs": cs, "tanh_cs": tanh_cs},
         )
 
     def backward_core(
@@ -200,15 +195,15 @@ class LSTM(RecurrentModel):
         H = Wh.shape[0]
         gates, hs, cs, tanh_cs = (core.cache[k] for k in ("gates", "hs", "cs", "tanh_cs"))
         dtype = gates.dtype
-        pool = self._buffer_pool()
+        take = self.buffers.take
         # everything that does not depend on the incoming gradient, for all steps at once
         factors, dcell = lstm_backward_factors(
-            gates, cs[:-1], tanh_cs, pool.take(gates.shape, dtype), pool.take(tanh_cs.shape, dtype)
+            gates, cs[:-1], tanh_cs, take(gates.shape, dtype), take(tanh_cs.shape, dtype)
         )
         forget = gates[..., H : 2 * H]
         WhT = Wh.T  # a transposed view: BLAS reads it as is (measured faster than a copy)
         dhidden = np.empty((steps, batch, H), dtype=dtype)
-        dpreact = pool.take((steps, batch, 4 * H), dtype)
+        dpreact = take((steps, batch, 4 * H), dtype)
         dh_next = np.zeros((batch, H), dtype=dtype)
         dc = np.zeros((batch, H), dtype=dtype)
         if dfinal_state is not None:
@@ -227,8 +222,4 @@ class LSTM(RecurrentModel):
             "b": dpreact_2d.sum(axis=0),
         }
         dinputs = (dpreact_2d @ Wx.T).reshape(steps, batch, width) if need_inputs else None
-        # the temporaries go back to the pool (no name or view of them may remain)
-        buffers = [factors, dcell, dpreact]
-        del factors, dcell, dpreact, dpreact_2d
-        pool.give_back(buffers)
         return grads, dinputs, {"h": dh_next, "c": dc}, dhidden

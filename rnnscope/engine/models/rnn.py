@@ -46,14 +46,12 @@ class RNN(RecurrentModel):
         hidden_size = Wh.shape[0]
         # all input projections in one matmul (row picks for one-hot inputs); the loop only
         # does the recurrent part, into preallocated buffers
-        pool = self._buffer_pool()
-        record = trace is not None
-        take = pool.allocator(fresh=record, dtype=self.dtype)  # probes are views: fresh arrays
-        preact = take((steps, batch, hidden_size))
+        take = self.buffers.take
+        preact = take((steps, batch, hidden_size), self.dtype)
         input_projection(inputs, Wx, out=preact.reshape(steps * batch, hidden_size))
         preact += b
         # hs[0] holds the initial state: hs[:-1] is then h_{t-1} for every t
-        hs = take((steps + 1, batch, hidden_size))
+        hs = take((steps + 1, batch, hidden_size), self.dtype)
         hs[0] = state["h"]
         Wh_fast = column_major(Wh) if batch > 1 else Wh
         recurrent = np.empty((batch, hidden_size), dtype=self.dtype)
@@ -65,19 +63,11 @@ class RNN(RecurrentModel):
         if trace is not None:
             trace.add("rnn/preact", preact, ProbeKind.SIGNED, ("unit",), description="pre-activation")
             trace.add("rnn/hidden", hidden, ProbeKind.SIGNED, ("unit",), description="hidden state h_t")
-        cache: dict = {"hs": hs}
-        if not record:
-            # back to the pool when the core dies (see LSTM.forward_core); preact is not
-            # needed by backward: it goes back as soon as nothing refers to it
-            pool.return_with_cache(cache, [hs])
-            buffers = [preact]
-            del preact
-            pool.give_back(buffers)
         return CoreOutput(
             features=hidden,
             hidden=hidden,
             final_state={"h": hs[-1].copy()},
-            cache=cache,
+            cache={"hs": hs},
         )
 
     def backward_core(
@@ -89,9 +79,8 @@ class RNN(RecurrentModel):
         hidden = hs[1:]
         hidden_size = Wh.shape[0]
         dhidden = np.empty_like(hidden)
-        pool = self._buffer_pool()
         # tanh' = 1 - h^2 for every step at once; the loop then only multiplies by it
-        dpreact = np.multiply(hidden, hidden, out=pool.take(hidden.shape, hidden.dtype))
+        dpreact = np.multiply(hidden, hidden, out=self.buffers.take(hidden.shape, hidden.dtype))
         np.subtract(1.0, dpreact, out=dpreact)
         dh_next = np.zeros((batch, hidden_size), dtype=hidden.dtype)
         WhT = Wh.T  # a transposed view: BLAS reads it as is
@@ -107,8 +96,4 @@ class RNN(RecurrentModel):
             "b": dpreact_2d.sum(axis=0),
         }
         dinputs = (dpreact_2d @ Wx.T).reshape(steps, batch, width) if need_inputs else None
-        # the temporary goes back to the pool (no name or view of it may remain)
-        buffers = [dpreact]
-        del dpreact, dpreact_2d
-        pool.give_back(buffers)
         return grads, dinputs, {"h": dh_next}, dhidden
