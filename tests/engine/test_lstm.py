@@ -5,12 +5,10 @@ import pytest
 
 from rnnscope.engine.models import ModelConfig, build_model
 from rnnscope.engine.models.lstm import PROBE_NAMES
-from rnnscope.engine.models.lstm_cell import (
-    GATES,
+from rnnscope.engine.models.lstm_cell import GATES, lstm_cell_backward, lstm_cell_forward
+from rnnscope.engine.models.lstm_kernels import (
     lstm_backward_factors,
-    lstm_cell_backward,
     lstm_cell_backward_factored,
-    lstm_cell_forward,
     lstm_cell_step,
 )
 from rnnscope.engine.trace import ProbeKind
