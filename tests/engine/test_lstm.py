@@ -12,7 +12,7 @@ from rnnscope.engine.models.lstm_kernels import (
     lstm_cell_step,
 )
 from rnnscope.engine.trace import ProbeKind
-from tests.engine.gradutil import numerical_gradient, relative_error
+from tests.engine.gradutil import assert_float32_matches_float64, numerical_gradient, relative_error
 
 
 def test_in_place_cell_step_is_the_reference_cell_bit_for_bit():
@@ -112,11 +112,13 @@ def test_lstm_probes_names_shapes_kinds_and_values():
     assert np.allclose(trace["lstm/forget_preact"].data, a[..., 4:8])
 
 
-def test_lstm_float32_runs_and_stays_float32():
+def test_lstm_float32_agrees_with_float64():
     rng = np.random.default_rng(4)
     model = build_model(ModelConfig("lstm", 3, 8, 3, dtype="float32"))
     x = rng.standard_normal((5, 2, 3))
     y = rng.integers(0, 3, (5, 2))
+    state = {"h": 0.5 * rng.standard_normal((2, 8)), "c": 0.5 * rng.standard_normal((2, 8))}
+    assert_float32_matches_float64(model, x, y, state)  # every probe, state and gradient float32
     loss, grads, result = model.loss_and_gradients(x, y, record=True)
     assert np.isfinite(loss)
     assert all(g.dtype == np.float32 for g in grads.params.values())
