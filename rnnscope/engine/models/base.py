@@ -164,7 +164,8 @@ class RecurrentModel(ABC):
                 expected.all_gate_slices,
             )
         self.params = params
-        # large work arrays reused from call to call (a copied model starts its own pool)
+        # large work arrays reused from call to call (a copied or unpickled model starts an
+        # empty pool of its own)
         self.buffers = BufferPool()
 
     # ----------------------------------------------------------------- subclass API
@@ -188,8 +189,8 @@ class RecurrentModel(ABC):
 
         Returns ``(param_grads, dinputs (T, B, D), dinitial_state, dhidden (T, B, H))``;
         ``param_grads`` covers every parameter except ``Wy`` and ``by``. With
-        ``need_inputs=False`` ``dinputs`` is None (a matmul saved when only the
-        parameters' gradients are wanted, as in training).
+        ``need_inputs=False`` (what :meth:`backward` passes when the input gradient is
+        not wanted, as in training) ``dinputs`` is None: a matmul saved.
         """
 
     # ----------------------------------------------------------------- shared
