@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 _Key = tuple[tuple[int, ...], str]
 
@@ -44,7 +45,7 @@ class BufferPool:
     def __deepcopy__(self, memo: dict[int, Any]) -> BufferPool:
         return BufferPool()
 
-    def take(self, shape: tuple[int, ...], dtype: np.dtype[Any] | type) -> np.ndarray:
+    def take(self, shape: tuple[int, ...], dtype: npt.DTypeLike) -> np.ndarray:
         """An uninitialised C-ordered array of ``shape``, on reused memory when it is large."""
         shape = tuple(int(n) for n in shape)
         dtype = np.dtype(dtype)
