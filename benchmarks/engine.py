@@ -168,6 +168,36 @@ def time_numpy(cell: tuple[str, int, int], budget: float, rounds: int) -> float 
     return time_loop(lambda: net.loss_and_gradients(x, y, input_gradient=False), budget, rounds)
 
 
+def run_grid(
+    cell_list: list[tuple[str, int, int]],
+    torch_side: TorchSide | None,
+    repeats: int,
+    budget: float,
+    rounds: int,
+) -> tuple[list[float | None], list[float] | None]:
+    """Seconds per iteration of every cell: NumPy's and (with ``torch_side``) PyTorch's.
+
+    The two sides take turns, cell by cell, so that both see the same machine load;
+    never at the same time (their thread pools would stall each other). The whole grid
+    runs ``repeats`` times and each side keeps its best per cell (interference from
+    other jobs on a shared machine lasts longer than one cell).
+    """
+    numpy_seconds: list[float | None] = [None] * len(cell_list)
+    torch_seconds: list[float] | None = [float("inf")] * len(cell_list) if torch_side else None
+    for _ in range(repeats):
+        for k, cell in enumerate(cell_list):
+            if torch_side is not None and torch_seconds is not None:
+                torch_seconds[k] = min(torch_seconds[k], torch_side.time(cell))
+                time.sleep(0.3)
+            seconds = time_numpy(cell, budget, rounds)
+            if seconds is not None:
+                numpy_seconds[k] = min(numpy_seconds[k] or float("inf"), seconds)
+            time.sleep(0.3)  # let OpenBLAS's threads go idle before PyTorch runs
+    if torch_side is not None:
+        torch_side.close()
+    return numpy_seconds, torch_seconds
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="H in {64, 256} only, shorter timing")
@@ -199,23 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     load_before = os.getloadavg()[0]
     torch_side = start_torch(args.torch_python, args.threads, budget, rounds)
-    # the two sides take turns, cell by cell, so that both see the same machine load;
-    # never at the same time (their thread pools would stall each other)
-    # with --repeats N the whole grid runs N times and each side keeps its best per cell
-    # (interference from other jobs on a shared machine lasts longer than one cell)
-    numpy_seconds: list[float | None] = [None] * len(cell_list)
-    torch_seconds: list[float] | None = [float("inf")] * len(cell_list) if torch_side else None
-    for _ in range(args.repeats):
-        for k, cell in enumerate(cell_list):
-            if torch_side is not None and torch_seconds is not None:
-                torch_seconds[k] = min(torch_seconds[k], torch_side.time(cell))
-                time.sleep(0.3)
-            seconds = time_numpy(cell, budget, rounds)
-            if seconds is not None:
-                numpy_seconds[k] = min(numpy_seconds[k] or float("inf"), seconds)
-            time.sleep(0.3)  # let OpenBLAS's threads go idle before PyTorch runs
-    if torch_side is not None:
-        torch_side.close()
+    numpy_seconds, torch_seconds = run_grid(cell_list, torch_side, args.repeats, budget, rounds)
 
     import numpy as np
 

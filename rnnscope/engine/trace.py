@@ -100,7 +100,8 @@ class Probe:
 
     def at(self, t: int, b: int = 0) -> np.ndarray:
         """The value at timestep ``t`` for batch row ``b``: shape ``item_shape``."""
-        return self.data[t, b]
+        value: np.ndarray = self.data[t, b]  # (a NumPy scalar for a (T, B) probe)
+        return value
 
     def row(self, b: int = 0) -> np.ndarray:
         """All timesteps of batch row ``b``: shape ``(T,) + item_shape``."""

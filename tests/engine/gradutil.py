@@ -1,4 +1,5 @@
-"""Reference numerical gradients for the engine's tests (a plain element loop)."""
+"""What the engine's model tests share: numerical gradients (a plain element loop), relative
+error, and the float32-against-float64 comparison."""
 
 from __future__ import annotations
 
@@ -32,3 +33,40 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray, floor: float = 1e-
     absolute_floor = max(floor * float(np.abs(analytic).max(initial=0.0)), 1e-12)
     scale = np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)), absolute_floor)
     return float((np.abs(analytic - numeric) / scale).max())
+
+
+def assert_float32_matches_float64(model32, x, y, state=None, tolerance=1e-5):
+    """``model32`` (a float32 model) against its float64 twin with the same weights.
+
+    Loss, every probe, the final state and every gradient (parameters, inputs, initial
+    state) agree to ``tolerance`` of each array's largest element (float32 rounding gives
+    about 5e-7 here), and everything ``model32`` returns is float32: a float32 path that
+    computes something else, or silently in float64, fails.
+    """
+    from rnnscope.engine.models import ModelConfig, build_model, trace_with_gradients
+
+    config = ModelConfig.from_dict(dict(model32.config.to_dict(), dtype="float64"))
+    model64 = build_model(config, model32.params)
+    trace32, result32, grads32 = trace_with_gradients(model32, x, y, state=state)
+    trace64, result64, grads64 = trace_with_gradients(model64, x, y, state=state)
+
+    def check(a32, a64, what):
+        if not np.issubdtype(a64.dtype, np.floating):
+            assert np.array_equal(a32, a64), what
+            return
+        assert a32.dtype == np.float32, f"{what} is {a32.dtype}"
+        scale = max(float(np.abs(a64).max(initial=0.0)), 1e-30)
+        difference = float(np.abs(a32.astype(np.float64) - a64).max(initial=0.0)) / scale
+        assert difference < tolerance, f"{what}: float32 is {difference:.1e} off float64"
+
+    check(np.float32([result32.loss]), np.float64([result64.loss]), "loss")
+    assert list(trace32.probes) == list(trace64.probes)
+    for probe in trace32:
+        check(probe.data, trace64[probe.name].data, probe.name)
+    for key, value in result32.final_state.items():
+        check(value, result64.final_state[key], f"final state {key}")
+    for key, value in grads32.params.items():
+        check(value, grads64.params[key], f"gradient of {key}")
+    check(grads32.inputs, grads64.inputs, "input gradient")
+    for key, value in grads32.initial_state.items():
+        check(value, grads64.initial_state[key], f"initial-state gradient {key}")

@@ -6,7 +6,7 @@ import pytest
 from rnnscope.engine.models import ModelConfig, build_model
 from rnnscope.engine.models.gru import GATES, probe_names
 from rnnscope.engine.trace import ProbeKind
-from tests.engine.gradutil import numerical_gradient, relative_error
+from tests.engine.gradutil import assert_float32_matches_float64, numerical_gradient, relative_error
 
 
 def _model(reset_after, loss="softmax_ce", seed=5, **extra):
@@ -103,12 +103,17 @@ def test_gru_params_and_gate_slices(reset_after):
     assert p["Wx[update]"].shape == (7, 4) and p["b[candidate]"].shape == (4,)
 
 
-def test_gru_float32_runs():
+@pytest.mark.parametrize("reset_after", [False, True])
+def test_gru_float32_agrees_with_float64(reset_after):
     rng = np.random.default_rng(6)
-    for reset_after in (False, True):
-        model = build_model(ModelConfig("gru", 3, 8, 3, dtype="float32", reset_after=reset_after))
-        x, y = rng.standard_normal((5, 2, 3)), rng.integers(0, 3, (5, 2))
-        loss, grads, result = model.loss_and_gradients(x, y)
-        assert np.isfinite(loss)
-        assert all(g.dtype == np.float32 for g in grads.params.values())
-        assert result.final_state["h"].dtype == np.float32
+    model = build_model(ModelConfig("gru", 3, 8, 3, dtype="float32", reset_after=reset_after))
+    for name in model.params:  # non-zero biases, so that the bias paths are compared too
+        if name.startswith("b"):
+            model.params[name][...] = 0.3 * rng.standard_normal(model.params[name].shape)
+    x, y = rng.standard_normal((5, 2, 3)), rng.integers(0, 3, (5, 2))
+    state = {"h": 0.5 * rng.standard_normal((2, 8))}
+    assert_float32_matches_float64(model, x, y, state)  # every probe, state and gradient float32
+    loss, grads, result = model.loss_and_gradients(x, y)
+    assert np.isfinite(loss)
+    assert all(g.dtype == np.float32 for g in grads.params.values())
+    assert result.final_state["h"].dtype == np.float32

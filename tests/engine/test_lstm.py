@@ -5,16 +5,14 @@ import pytest
 
 from rnnscope.engine.models import ModelConfig, build_model
 from rnnscope.engine.models.lstm import PROBE_NAMES
-from rnnscope.engine.models.lstm_cell import (
-    GATES,
+from rnnscope.engine.models.lstm_cell import GATES, lstm_cell_backward, lstm_cell_forward
+from rnnscope.engine.models.lstm_kernels import (
     lstm_backward_factors,
-    lstm_cell_backward,
     lstm_cell_backward_factored,
-    lstm_cell_forward,
     lstm_cell_step,
 )
 from rnnscope.engine.trace import ProbeKind
-from tests.engine.gradutil import numerical_gradient, relative_error
+from tests.engine.gradutil import assert_float32_matches_float64, numerical_gradient, relative_error
 
 
 def test_in_place_cell_step_is_the_reference_cell_bit_for_bit():
@@ -114,11 +112,13 @@ def test_lstm_probes_names_shapes_kinds_and_values():
     assert np.allclose(trace["lstm/forget_preact"].data, a[..., 4:8])
 
 
-def test_lstm_float32_runs_and_stays_float32():
+def test_lstm_float32_agrees_with_float64():
     rng = np.random.default_rng(4)
     model = build_model(ModelConfig("lstm", 3, 8, 3, dtype="float32"))
     x = rng.standard_normal((5, 2, 3))
     y = rng.integers(0, 3, (5, 2))
+    state = {"h": 0.5 * rng.standard_normal((2, 8)), "c": 0.5 * rng.standard_normal((2, 8))}
+    assert_float32_matches_float64(model, x, y, state)  # every probe, state and gradient float32
     loss, grads, result = model.loss_and_gradients(x, y, record=True)
     assert np.isfinite(loss)
     assert all(g.dtype == np.float32 for g in grads.params.values())
@@ -196,5 +196,5 @@ def test_a_copied_model_gets_its_own_pool():
     model, x, y, _ = _lstm_problem()
     model.loss_and_gradients(x, y)
     twin = copy.deepcopy(model)
-    assert twin._buffer_pool() is not model._buffer_pool()
+    assert twin.buffers is not model.buffers
     assert np.isclose(twin.loss(x, y), model.loss(x, y), rtol=0, atol=0)

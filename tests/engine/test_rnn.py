@@ -45,4 +45,3 @@ def test_predict_matches_forward_probabilities_and_continues_state():
     second, final = model.predict(x[3:], state)
     assert np.allclose(np.concatenate([first, second]), whole.trace["output/probs"].data)
     assert np.allclose(final["h"], whole.final_state["h"])
-

@@ -16,8 +16,6 @@ State is a ``dict`` of arrays, e.g. ``{"h": (B, H), "c": (B, H)}``; passing the
 
 from __future__ import annotations
 
-import functools
-import inspect
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
@@ -166,6 +164,9 @@ class RecurrentModel(ABC):
                 expected.all_gate_slices,
             )
         self.params = params
+        # large work arrays reused from call to call (a copied or unpickled model starts an
+        # empty pool of its own)
+        self.buffers = BufferPool()
 
     # ----------------------------------------------------------------- subclass API
     @abstractmethod
@@ -188,18 +189,11 @@ class RecurrentModel(ABC):
 
         Returns ``(param_grads, dinputs (T, B, D), dinitial_state, dhidden (T, B, H))``;
         ``param_grads`` covers every parameter except ``Wy`` and ``by``. With
-        ``need_inputs=False`` ``dinputs`` is None (a matmul saved when only the
-        parameters' gradients are wanted, as in training).
+        ``need_inputs=False`` (what :meth:`backward` passes when the input gradient is
+        not wanted, as in training) ``dinputs`` is None: a matmul saved.
         """
 
     # ----------------------------------------------------------------- shared
-    def _buffer_pool(self) -> BufferPool:
-        """This model's pool of large arrays, created on first use (a copy starts its own)."""
-        pool = self.__dict__.get("_pool")
-        if pool is None:
-            pool = self.__dict__["_pool"] = BufferPool()
-        return pool
-
     @property
     def feature_size(self) -> int:
         """Width ``F`` of the features the read-out sees."""
@@ -284,8 +278,9 @@ class RecurrentModel(ABC):
         """Exact BPTT gradients of ``result.loss`` for every parameter (and, if
         ``input_gradient``, for the inputs; otherwise ``Gradients.inputs`` is None)."""
         dfeatures, dWy, dby = linear_backward(result.head.dlogits, result.core.features, self.params["Wy"])
-        skip_inputs = not input_gradient and accepts_keyword(type(self).backward_core, "need_inputs")
-        options = {"need_inputs": False} if skip_inputs else {}
+        # the keyword only when it differs from its default: a core written for checking,
+        # ``backward_core(dfeatures, core, inputs)``, still serves every caller that wants dinputs
+        options = {} if input_gradient else {"need_inputs": False}
         grads, dinputs, dstate, dhidden = self.backward_core(dfeatures, result.core, result.inputs, **options)
         grads["Wy"] = dWy
         grads["by"] = dby
@@ -331,23 +326,8 @@ class RecurrentModel(ABC):
     ) -> tuple[float, Gradients, ForwardResult]:
         """Forward and backward in one call; see :meth:`forward` and :meth:`backward`."""
         result = self.forward(inputs, targets, mask, state, record=record)
-        return result.loss, backward_of(self, result, input_gradient), result
-
-
-@functools.cache
-def accepts_keyword(function: Any, keyword: str) -> bool:
-    """Whether ``function`` takes ``keyword``: a subclass that overrides ``backward`` or
-    ``backward_core`` in the older form (a user's own backward) keeps working."""
-    parameters = inspect.signature(function).parameters
-    return keyword in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
-
-
-def backward_of(model: RecurrentModel, result: ForwardResult, input_gradient: bool = True) -> Gradients:
-    """``model.backward(result)``, without the input gradient when not wanted and the model's
-    ``backward`` takes ``input_gradient``."""
-    if input_gradient or not accepts_keyword(type(model).backward, "input_gradient"):
-        return model.backward(result)
-    return model.backward(result, input_gradient=False)
+        grads = self.backward(result) if input_gradient else self.backward(result, input_gradient=False)
+        return result.loss, grads, result
 
 
 def trace_with_gradients(

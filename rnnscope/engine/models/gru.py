@@ -1,4 +1,7 @@
-"""GRU with fused gates (reset, update, candidate), in both conventions, exact BPTT.
+"""GRU with fused gates (reset, update, candidate), in both conventions, exact BPTT: the fast path.
+
+The readable reference, one step at a time, is :mod:`rnnscope.engine.models.gru_cell`
+(the tests hold this module equal to it).
 
 **Default** (``config.reset_after=False``): Cho et al. (2014) and the from-scratch
 tutorials -- the reset gate scales the hidden state *before* the recurrent matmul::
@@ -43,6 +46,12 @@ name                          kind      gate       meaning
 ``gru/recurrent_candidate``   signed    candidate  ``h_{t-1} Wh_n + bh_n`` (``reset_after`` only)
 ``gru/hidden``                signed               ``h_t``
 ============================  ========  =========  ======================================
+
+Speed: the input projections of all steps are one matmul (row picks for one-hot
+inputs); the loop over time runs the recurrent matmuls and a few in-place NumPy calls
+per step, one loop per convention; backward computes every factor that does not
+depend on the incoming gradient for all steps at once and forms the weight gradients in
+one matmul each after the loop (the pieces are in :mod:`rnnscope.engine.models.gru_kernels`).
 """
 
 from __future__ import annotations
@@ -50,11 +59,21 @@ from __future__ import annotations
 import numpy as np
 
 from rnnscope.engine.models.base import CoreOutput, RecurrentModel, State, init_uniform
+from rnnscope.engine.models.gru_cell import GATES
+from rnnscope.engine.models.gru_kernels import (
+    backward_factors,
+    backward_steps_cho,
+    backward_steps_reset_after,
+    forward_steps_cho,
+    forward_steps_reset_after,
+    weight_gradients_cho,
+    weight_gradients_reset_after,
+)
 from rnnscope.engine.models.kernels import column_major, input_projection
 from rnnscope.engine.params import GateSlice, Params
 from rnnscope.engine.trace import ProbeKind, Trace
 
-GATES = ("reset", "update", "candidate")
+__all__ = ["GATES", "GRU", "probe_names", "record_gru_probes"]
 
 
 def probe_names(reset_after: bool) -> tuple[str, ...]:
@@ -72,12 +91,46 @@ def probe_names(reset_after: bool) -> tuple[str, ...]:
     )
 
 
-def _sigmoid_into(preact: np.ndarray, out: np.ndarray) -> None:
-    """``out = sigmoid(preact) = 0.5 + 0.5 tanh(preact / 2)``: one transcendental, no overflow."""
-    np.multiply(preact, 0.5, out=out)
-    np.tanh(out, out=out)
-    out *= 0.5
-    out += 0.5
+def record_gru_probes(
+    trace: Trace,
+    preact: np.ndarray,
+    gates: np.ndarray,
+    extra: np.ndarray,
+    hidden: np.ndarray,
+    reset_after: bool,
+) -> None:
+    """Add the ``gru/...`` probes (the table above) to ``trace``.
+
+    ``preact`` ``(T, B, 3H)`` = ``[a_r | a_z | a_n]``; ``gates`` ``(T, B, 3H)`` =
+    ``[r | z | n]``; ``extra`` ``(T, B, H)`` is ``r_t * h_{t-1}`` (default) or
+    ``h_{t-1} Wh_n + bh_n`` (``reset_after``); ``hidden`` ``(T, B, H)``.
+    """
+    H = hidden.shape[-1]
+    signed, gate = ProbeKind.SIGNED, ProbeKind.GATE
+    for k, name in enumerate(GATES):
+        part = preact[..., k * H : (k + 1) * H]
+        trace.add(
+            f"gru/{name}_preact",
+            part,
+            signed,
+            ("unit",),
+            gate=name,
+            description=f"pre-activation of the {name} gate",
+        )
+    rows = [
+        ("gru/reset_gate", gates[..., :H], gate, "reset", "reset gate r_t"),
+        ("gru/update_gate", gates[..., H : 2 * H], gate, "update", "update gate z_t: share of h_{t-1} kept"),
+        ("gru/candidate", gates[..., 2 * H :], signed, "candidate", "candidate n_t"),
+    ]
+    if reset_after:
+        rows.append(
+            ("gru/recurrent_candidate", extra, signed, "candidate", "h_{t-1} Wh_n + bh_n, scaled by r_t")
+        )
+    else:
+        rows.append(("gru/reset_hidden", extra, signed, "reset", "r_t * h_{t-1}, the input of Wh_n"))
+    for name, data, kind, gate_name, text in rows:
+        trace.add(name, data, kind, ("unit",), gate=gate_name, description=text)
+    trace.add("gru/hidden", hidden, signed, ("unit",), description="hidden state h_t")
 
 
 class GRU(RecurrentModel):
@@ -109,130 +162,34 @@ class GRU(RecurrentModel):
 
     # ------------------------------------------------------------------ forward
     def forward_core(self, inputs: np.ndarray, state: State, trace: Trace | None) -> CoreOutput:
-        steps, batch, width = inputs.shape
-        Wx, Wh, b = self.params["Wx"], self.params["Wh"], self.params["b"]
+        steps, batch, _ = inputs.shape
+        Wh = self.params["Wh"]
         H = Wh.shape[0]
-        h2 = 2 * H
+        take = self.buffers.take
         # all input projections (with bias) in one matmul; the loop only does the recurrent part
-        pool = self._buffer_pool()
-        record = trace is not None
-        take = pool.allocator(fresh=record, dtype=self.dtype)  # probes are views: fresh arrays
-        preact = take((steps, batch, 3 * H))
-        input_projection(inputs, Wx, out=preact.reshape(steps * batch, 3 * H))
-        preact += b
-        gates = take((steps, batch, 3 * H))
-        hs = take((steps + 1, batch, H))  # hs[0] = h_0, hs[t + 1] = h_t
+        preact = take((steps, batch, 3 * H), self.dtype)
+        input_projection(inputs, self.params["Wx"], out=preact.reshape(steps * batch, 3 * H))
+        preact += self.params["b"]
+        gates = take((steps, batch, 3 * H), self.dtype)
+        hs = take((steps + 1, batch, H), self.dtype)  # hs[0] = h_0, hs[t + 1] = h_t
         hs[0] = state["h"]
         # r * h_{t-1} (default) or h_{t-1} Wh_n + bh_n (reset_after): what backward needs
-        extra = take((steps, batch, H))
-        reset_after = self.config.reset_after
+        extra = take((steps, batch, H), self.dtype)
         # column-major weights: OpenBLAS runs (B, H) @ (H, G) up to 1.7x faster with the
         # right operand transposed in memory (measured here; gemv at B=1 prefers rows)
         layout = column_major if batch > 1 else np.ascontiguousarray
-        if reset_after:
-            bh = self.params["bh"]
-            Wh_step = layout(Wh)
-            recurrent = np.empty((batch, 3 * H), dtype=preact.dtype)
+        if self.config.reset_after:
+            forward_steps_reset_after(preact, gates, hs, extra, layout(Wh), self.params["bh"])
         else:
-            Wh_rz = layout(Wh[:, :h2])
-            Wh_n = layout(Wh[:, h2:])
-            recurrent = np.empty((batch, h2), dtype=preact.dtype)
-            candidate_rec = np.empty((batch, H), dtype=preact.dtype)
-        for t in range(steps):
-            h_prev = hs[t]
-            pre = preact[t]
-            gate = gates[t]
-            if reset_after:
-                np.matmul(h_prev, Wh_step, out=recurrent)
-                recurrent += bh
-                pre[:, :h2] += recurrent[:, :h2]
-                _sigmoid_into(pre[:, :h2], gate[:, :h2])
-                np.copyto(extra[t], recurrent[:, h2:])
-                # a_n = x Wx_n + b_n + r * (h Wh_n + bh_n)
-                rec_n = recurrent[:, h2:]
-                rec_n *= gate[:, :H]
-                pre[:, h2:] += rec_n
-            else:
-                np.matmul(h_prev, Wh_rz, out=recurrent)
-                pre[:, :h2] += recurrent
-                _sigmoid_into(pre[:, :h2], gate[:, :h2])
-                np.multiply(gate[:, :H], h_prev, out=extra[t])
-                np.matmul(extra[t], Wh_n, out=candidate_rec)
-                pre[:, h2:] += candidate_rec
-            candidate = gate[:, h2:]
-            np.tanh(pre[:, h2:], out=candidate)
-            # h_t = (1 - z) n + z h_{t-1} = n + z (h_{t-1} - n)
-            h = hs[t + 1]
-            np.subtract(h_prev, candidate, out=h)
-            h *= gate[:, H:h2]
-            h += candidate
+            forward_steps_cho(preact, gates, hs, extra, layout(Wh[:, : 2 * H]), layout(Wh[:, 2 * H :]))
         hidden = hs[1:]
         if trace is not None:
-            for k, gate_name in enumerate(GATES):
-                trace.add(
-                    f"gru/{gate_name}_preact",
-                    preact[..., k * H : (k + 1) * H],
-                    ProbeKind.SIGNED,
-                    ("unit",),
-                    gate=gate_name,
-                    description=f"pre-activation of the {gate_name} gate",
-                )
-            trace.add(
-                "gru/reset_gate",
-                gates[..., :H],
-                ProbeKind.GATE,
-                ("unit",),
-                gate="reset",
-                description="reset gate r_t",
-            )
-            trace.add(
-                "gru/update_gate",
-                gates[..., H:h2],
-                ProbeKind.GATE,
-                ("unit",),
-                gate="update",
-                description="update gate z_t: share of h_{t-1} kept",
-            )
-            trace.add(
-                "gru/candidate",
-                gates[..., h2:],
-                ProbeKind.SIGNED,
-                ("unit",),
-                gate="candidate",
-                description="candidate n_t",
-            )
-            if reset_after:
-                trace.add(
-                    "gru/recurrent_candidate",
-                    extra,
-                    ProbeKind.SIGNED,
-                    ("unit",),
-                    gate="candidate",
-                    description="h_{t-1} Wh_n + bh_n, scaled by r_t",
-                )
-            else:
-                trace.add(
-                    "gru/reset_hidden",
-                    extra,
-                    ProbeKind.SIGNED,
-                    ("unit",),
-                    gate="reset",
-                    description="r_t * h_{t-1}, the input of Wh_n",
-                )
-            trace.add("gru/hidden", hidden, ProbeKind.SIGNED, ("unit",), description="hidden state h_t")
-        cache = {"gates": gates, "hs": hs, "extra": extra}
-        if not record:
-            # back to the pool when the core dies (see LSTM.forward_core); preact is not
-            # needed by backward: it goes back as soon as nothing refers to it
-            pool.return_with_cache(cache, [gates, hs, extra])
-            buffers = [preact]
-            del preact, pre
-            pool.give_back(buffers)
+            record_gru_probes(trace, preact, gates, extra, hidden, self.config.reset_after)
         return CoreOutput(
             features=hidden,
             hidden=hidden,
             final_state={"h": hs[-1].copy()},
-            cache=cache,
+            cache={"gates": gates, "hs": hs, "extra": extra},
         )
 
     # ------------------------------------------------------------------ backward
@@ -249,84 +206,22 @@ class GRU(RecurrentModel):
         arriving at the final ``h`` (from a later chunk of the same sequence)."""
         steps, batch, width = inputs.shape
         Wx, Wh = self.params["Wx"], self.params["Wh"]
-        H = Wh.shape[0]
-        h2 = 2 * H
         gates, hs, extra = core.cache["gates"], core.cache["hs"], core.cache["extra"]
-        dtype = gates.dtype
-        h_prev = hs[:-1]
-        r, z, n = gates[..., :H], gates[..., H:h2], gates[..., h2:]
+        dtype, H = gates.dtype, Wh.shape[0]
         reset_after = self.config.reset_after
-        # factors that do not depend on the incoming gradient, for all steps at once:
-        # da_n = dh * f_n, da_z = dh * f_z, da_r = (d(r h) or da_n) * f_r
-        pool = self._buffer_pool()
-        shape = (steps, batch, H)
-        one_minus_z = np.subtract(1.0, z, out=pool.take(shape, dtype))
-        f_n = np.multiply(n, n, out=pool.take(shape, dtype))
-        np.subtract(1.0, f_n, out=f_n)
-        f_n *= one_minus_z
-        f_z = np.subtract(h_prev, n, out=pool.take(shape, dtype))
-        f_z *= z
-        f_z *= one_minus_z
-        f_r = np.subtract(1.0, r, out=one_minus_z)  # (1 - z is no longer needed)
-        f_r *= r
-        f_r *= extra if reset_after else h_prev
-        del one_minus_z
+        factors = backward_factors(gates, hs[:-1], extra, reset_after, self.buffers)
         dhidden = np.empty((steps, batch, H), dtype=dtype)
-        dpreact = pool.take((steps, batch, 3 * H), dtype)  # d(input-side pre-activation)
+        dpreact = self.buffers.take((steps, batch, 3 * H), dtype)  # d(input-side pre-activation)
         dh_next = np.zeros((batch, H), dtype=dtype)
         if dfinal_state is not None:
             dh_next += dfinal_state["h"]
-        scratch = np.empty((batch, H), dtype=dtype)
         if reset_after:
-            drec = pool.take((steps, batch, 3 * H), dtype)  # d(h Wh + bh)
-            WhT = Wh.T
+            drec = self.buffers.take((steps, batch, 3 * H), dtype)  # d(h Wh + bh)
+            backward_steps_reset_after(dfeatures, gates, factors, Wh, dh_next, dhidden, dpreact, drec)
+            grads = weight_gradients_reset_after(inputs, dpreact, hs[:-1], drec)
         else:
-            Wh_rzT = Wh[:, :h2].T
-            Wh_nT = Wh[:, h2:].T
-            drh = np.empty((batch, H), dtype=dtype)
-        for t in range(steps - 1, -1, -1):
-            dh = np.add(dfeatures[t], dh_next, out=dhidden[t])
-            dpre = dpreact[t]
-            da_n = dpre[:, h2:]
-            np.multiply(dh, f_n[t], out=da_n)
-            np.multiply(dh, f_z[t], out=dpre[:, H:h2])
-            np.multiply(dh, z[t], out=dh_next)
-            if reset_after:
-                dr = drec[t]
-                np.multiply(da_n, f_r[t], out=dpre[:, :H])
-                dr[:, :h2] = dpre[:, :h2]
-                np.multiply(da_n, r[t], out=dr[:, h2:])
-                np.matmul(dr, WhT, out=scratch)
-                dh_next += scratch
-            else:
-                np.matmul(da_n, Wh_nT, out=drh)
-                np.multiply(drh, f_r[t], out=dpre[:, :H])
-                drh *= r[t]
-                dh_next += drh
-                np.matmul(dpre[:, :h2], Wh_rzT, out=scratch)
-                dh_next += scratch
-        # weight gradients in one matmul each, after the loop
+            backward_steps_cho(dfeatures, gates, factors, Wh, dh_next, dhidden, dpreact)
+            grads = weight_gradients_cho(inputs, dpreact, hs[:-1], extra)
         flat = steps * batch
-        dpre_2d = dpreact.reshape(flat, 3 * H)
-        h_prev_2d = h_prev.reshape(flat, H)
-        grads = {
-            "Wx": inputs.reshape(flat, width).T @ dpre_2d,
-            "b": dpre_2d.sum(axis=0),
-        }
-        if reset_after:
-            drec_2d = drec.reshape(flat, 3 * H)
-            grads["Wh"] = h_prev_2d.T @ drec_2d
-            grads["bh"] = drec_2d.sum(axis=0)
-        else:
-            dWh = np.empty_like(Wh)
-            np.matmul(h_prev_2d.T, dpre_2d[:, :h2], out=dWh[:, :h2])
-            np.matmul(extra.reshape(flat, H).T, dpre_2d[:, h2:], out=dWh[:, h2:])
-            grads["Wh"] = dWh
-        dinputs = (dpre_2d @ Wx.T).reshape(steps, batch, width) if need_inputs else None
-        # the temporaries go back to the pool (no name or view of them may remain)
-        buffers = [f_n, f_z, f_r, dpreact] + ([drec] if reset_after else [])
-        del f_n, f_z, f_r, dpreact, dpre_2d, da_n, dpre, dh
-        if reset_after:
-            del drec, drec_2d, dr
-        pool.give_back(buffers)
+        dinputs = (dpreact.reshape(flat, 3 * H) @ Wx.T).reshape(steps, batch, width) if need_inputs else None
         return grads, dinputs, {"h": dh_next}, dhidden

@@ -1,15 +1,33 @@
-"""Array kernels the fast RNN, LSTM and GRU share: the input projection of all steps at once
-and the column-major copy of the recurrent weights."""
+"""Array pieces the RNN, LSTM and GRU share: the logistic function, the input projection of
+all steps at once and the column-major copy of the recurrent weights."""
 
 from __future__ import annotations
 
 import numpy as np
 
 
+def sigmoid(preact: np.ndarray) -> np.ndarray:
+    """The logistic function, as ``0.5 (1 + tanh(a / 2))``: no overflow for any ``a``.
+
+    Every core computes its gates this way (the fast paths in place, with
+    :func:`sigmoid_into`), so the readable cells give the same numbers bit for bit.
+    """
+    result: np.ndarray = 0.5 * (1.0 + np.tanh(0.5 * preact))
+    return result
+
+
+def sigmoid_into(preact: np.ndarray, out: np.ndarray) -> None:
+    """``out = sigmoid(preact)`` in place (``out`` may be ``preact``), the numbers of :func:`sigmoid`."""
+    np.multiply(preact, 0.5, out=out)
+    np.tanh(out, out=out)
+    out *= 0.5
+    out += 0.5
+
+
 def one_hot_indices(inputs_2d: np.ndarray) -> np.ndarray | None:
     """The column of the one in every row of ``inputs_2d`` ``(N, D)`` if every row is one-hot, else None."""
     rows = inputs_2d.shape[0]
-    index = inputs_2d.argmax(axis=1)
+    index: np.ndarray = inputs_2d.argmax(axis=1)
     if not np.all(inputs_2d[np.arange(rows), index] == 1.0) or np.count_nonzero(inputs_2d) != rows:
         return None
     return index

@@ -1,4 +1,7 @@
-"""LSTM with fused gates (input, forget, output, candidate), exact BPTT.
+"""LSTM with fused gates (input, forget, output, candidate), exact BPTT: the fast path.
+
+The readable reference, one step at a time, is :mod:`rnnscope.engine.models.lstm_cell`
+(the tests hold this module equal to it).
 
 Equations, for input ``x_t`` ``(B, D)`` and state ``h_{t-1}``, ``c_{t-1}`` ``(B, H)``::
 
@@ -33,13 +36,14 @@ name                         kind      gate      meaning
 ===========================  ========  ========  ===================================
 
 Speed: the input projections of all steps are one matmul; the loop over time runs
-only the recurrent matmul and the in-place cell (:func:`lstm_cell_step`); backward
+only the recurrent matmul and the in-place cell (``lstm_cell_step``); backward
 precomputes every factor that does not depend on the gradient for all steps at once
-(:func:`lstm_backward_factors`) and forms the weight gradients in one matmul each
-after the loop. One-hot inputs pick rows of ``Wx`` (:func:`input_projection`); for
-batches the recurrent weights are used column-major (:func:`column_major`), the
-faster OpenBLAS path for ``(B, H) @ (H, 4H)``. ``backward_core`` also accepts a
-gradient arriving at the final state (``dfinal_state``) for chunked BPTT.
+(``lstm_backward_factors``; both in :mod:`rnnscope.engine.models.lstm_kernels`) and
+forms the weight gradients in one matmul each after the loop. One-hot inputs pick
+rows of ``Wx`` (:func:`input_projection`); for batches the recurrent weights are used
+column-major (:func:`column_major`), the faster OpenBLAS path for ``(B, H) @ (H, 4H)``.
+``backward_core`` also accepts a gradient arriving at the final state
+(``dfinal_state``) for chunked BPTT.
 """
 
 from __future__ import annotations
@@ -48,8 +52,8 @@ import numpy as np
 
 from rnnscope.engine.models.base import CoreOutput, RecurrentModel, State, init_uniform
 from rnnscope.engine.models.kernels import column_major, input_projection
-from rnnscope.engine.models.lstm_cell import (
-    gate_slices,
+from rnnscope.engine.models.lstm_cell import gate_slices
+from rnnscope.engine.models.lstm_kernels import (
     lstm_backward_factors,
     lstm_cell_backward_factored,
     lstm_cell_step,
@@ -80,6 +84,42 @@ def lstm_gate_slices(hidden: int) -> dict[str, dict[str, GateSlice]]:
         "Wh": {gate: GateSlice(1, a, z) for gate, (a, z) in columns.items()},
         "b": {gate: GateSlice(0, a, z) for gate, (a, z) in columns.items()},
     }
+
+
+def record_lstm_probes(
+    trace: Trace,
+    preact: np.ndarray,
+    gates: np.ndarray,
+    cell: np.ndarray,
+    tanh_cell: np.ndarray,
+    hidden: np.ndarray,
+) -> None:
+    """Add the ``lstm/...`` probes (the table above) to ``trace``.
+
+    ``preact`` ``(T, B, 4H)`` = ``[a_i | a_f | a_o | a_g]``; ``gates`` ``(T, B, 4H)`` =
+    ``[i | f | o | g]``; ``cell``, ``tanh_cell``, ``hidden`` ``(T, B, H)``: ``c_t``,
+    ``tanh(c_t)``, ``h_t``.
+    """
+    H = hidden.shape[-1]
+    for gate, (lo, hi) in gate_slices(H).items():
+        text = f"pre-activation of the {gate} gate"
+        trace.add(
+            f"lstm/{gate}_preact",
+            preact[..., lo:hi],
+            ProbeKind.SIGNED,
+            ("unit",),
+            gate=gate,
+            description=text,
+        )
+    for gate, (lo, hi) in gate_slices(H).items():
+        if gate == "candidate":
+            name, kind, text = "lstm/candidate", ProbeKind.SIGNED, "candidate g_t = tanh(a_g)"
+        else:
+            name, kind, text = f"lstm/{gate}_gate", ProbeKind.GATE, f"{gate} gate {gate[0]}_t"
+        trace.add(name, gates[..., lo:hi], kind, ("unit",), gate=gate, description=text)
+    trace.add("lstm/cell", cell, ProbeKind.SIGNED, ("unit",), description="cell state c_t")
+    trace.add("lstm/tanh_cell", tanh_cell, ProbeKind.SIGNED, ("unit",), description="tanh(c_t)")
+    trace.add("lstm/hidden", hidden, ProbeKind.SIGNED, ("unit",), description="hidden state h_t")
 
 
 class LSTM(RecurrentModel):
@@ -116,10 +156,8 @@ class LSTM(RecurrentModel):
         # (T, B, 4H) projections saves a pass over the largest array)
         half = np.ones(4 * H, dtype=self.dtype)
         half[:h3] = 0.5
-        pool = self._buffer_pool()
-        record = trace is not None
-        take = pool.allocator(fresh=record, dtype=self.dtype)  # probes are views: fresh arrays
-        preact = take((steps, batch, 4 * H))
+        take = self.buffers.take
+        preact = take((steps, batch, 4 * H), self.dtype)
         input_projection(inputs, Wx * half, out=preact.reshape(steps * batch, 4 * H))
         preact += b * half
         # column-major for batches: OpenBLAS runs (B, H) @ (H, 4H) up to 1.7x faster with
@@ -128,11 +166,11 @@ class LSTM(RecurrentModel):
         # without a trace the gates overwrite their pre-activations in place
         gates = preact if trace is None else np.empty_like(preact)
         # hs[0] / cs[0] hold the initial state: hs[:-1] is then h_{t-1} for every t
-        hs = take((steps + 1, batch, H))
-        cs = take((steps + 1, batch, H))
+        hs = take((steps + 1, batch, H), self.dtype)
+        cs = take((steps + 1, batch, H), self.dtype)
         hs[0] = state["h"]
         cs[0] = state["c"]
-        tanh_cs = take((steps, batch, H))
+        tanh_cs = take((steps, batch, H), self.dtype)
         recurrent = np.empty((batch, 4 * H), dtype=preact.dtype)
         scratch = np.empty((batch, H), dtype=preact.dtype)
         for t in range(steps):
@@ -141,47 +179,14 @@ class LSTM(RecurrentModel):
             pre += recurrent
             lstm_cell_step(pre, cs[t], gates[t], cs[t + 1], tanh_cs[t], hs[t + 1], scratch)
         hidden = hs[1:]
-        if record:
+        if trace is not None:
             preact[..., :h3] *= 2.0  # back to the true pre-activations (exact)
-            for gate, (lo, hi) in gate_slices(H).items():
-                trace.add(
-                    f"lstm/{gate}_preact",
-                    preact[..., lo:hi],
-                    ProbeKind.SIGNED,
-                    ("unit",),
-                    gate=gate,
-                    description=f"pre-activation of the {gate} gate",
-                )
-            for gate, (lo, hi) in gate_slices(H).items():
-                if gate == "candidate":
-                    trace.add(
-                        "lstm/candidate",
-                        gates[..., lo:hi],
-                        ProbeKind.SIGNED,
-                        ("unit",),
-                        gate=gate,
-                        description="candidate g_t = tanh(a_g)",
-                    )
-                else:
-                    trace.add(
-                        f"lstm/{gate}_gate",
-                        gates[..., lo:hi],
-                        ProbeKind.GATE,
-                        ("unit",),
-                        gate=gate,
-                        description=f"{gate} gate {gate[0]}_t",
-                    )
-            trace.add("lstm/cell", cs[1:], ProbeKind.SIGNED, ("unit",), description="cell state c_t")
-            trace.add("lstm/tanh_cell", tanh_cs, ProbeKind.SIGNED, ("unit",), description="tanh(c_t)")
-            trace.add("lstm/hidden", hidden, ProbeKind.SIGNED, ("unit",), description="hidden state h_t")
-        cache = {"gates": gates, "hs": hs, "cs": cs, "tanh_cs": tanh_cs}
-        if not record:
-            pool.return_with_cache(cache, [gates, hs, cs, tanh_cs])
+            record_lstm_probes(trace, preact, gates, cs[1:], tanh_cs, hidden)
         return CoreOutput(
             features=hidden,
             hidden=hidden,
             final_state={"h": hs[-1].copy(), "c": cs[-1].copy()},
-            cache=cache,
+            cache={"gates": gates, "hs": hs, "cs": cs, "tanh_cs": tanh_cs},
         )
 
     def backward_core(
@@ -200,15 +205,15 @@ class LSTM(RecurrentModel):
         H = Wh.shape[0]
         gates, hs, cs, tanh_cs = (core.cache[k] for k in ("gates", "hs", "cs", "tanh_cs"))
         dtype = gates.dtype
-        pool = self._buffer_pool()
+        take = self.buffers.take
         # everything that does not depend on the incoming gradient, for all steps at once
         factors, dcell = lstm_backward_factors(
-            gates, cs[:-1], tanh_cs, pool.take(gates.shape, dtype), pool.take(tanh_cs.shape, dtype)
+            gates, cs[:-1], tanh_cs, take(gates.shape, dtype), take(tanh_cs.shape, dtype)
         )
         forget = gates[..., H : 2 * H]
         WhT = Wh.T  # a transposed view: BLAS reads it as is (measured faster than a copy)
         dhidden = np.empty((steps, batch, H), dtype=dtype)
-        dpreact = pool.take((steps, batch, 4 * H), dtype)
+        dpreact = take((steps, batch, 4 * H), dtype)
         dh_next = np.zeros((batch, H), dtype=dtype)
         dc = np.zeros((batch, H), dtype=dtype)
         if dfinal_state is not None:
@@ -227,8 +232,4 @@ class LSTM(RecurrentModel):
             "b": dpreact_2d.sum(axis=0),
         }
         dinputs = (dpreact_2d @ Wx.T).reshape(steps, batch, width) if need_inputs else None
-        # the temporaries go back to the pool (no name or view of them may remain)
-        buffers = [factors, dcell, dpreact]
-        del factors, dcell, dpreact, dpreact_2d
-        pool.give_back(buffers)
         return grads, dinputs, {"h": dh_next, "c": dc}, dhidden

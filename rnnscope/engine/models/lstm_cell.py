@@ -1,13 +1,26 @@
-"""One LSTM cell step, forward and backward, shared by the LSTM and the DNC controller.
+"""The LSTM, readable: the cell and one whole step, forward and backward.
 
-Gates are fused in the order ``GATES = ("input", "forget", "output", "candidate")``:
-a pre-activation ``(B, 4H)`` holds ``[i | f | o | g]``. The cell computes::
+This is the reference the fast path (:mod:`rnnscope.engine.models.lstm`, with its
+in-place kernels in :mod:`rnnscope.engine.models.lstm_kernels`) is tested equal to, and
+the cell the DNC controller runs. Gates are fused in the order ``GATES = ("input",
+"forget", "output", "candidate")``: a pre-activation ``(B, 4H)`` holds ``[a_i | a_f |
+a_o | a_g]``. One step, for ``x_t`` ``(B, D)`` and the state ``h_{t-1}``, ``c_{t-1}``
+``(B, H)``::
 
-    i, f, o = sigmoid(pre[:, :3H])     g = tanh(pre[:, 3H:])
-    c = f * c_prev + i * g             h = o * tanh(c)
+    a_t = x_t Wx + h_{t-1} Wh + b                 (B, 4H)     lstm_step_forward
+    i, f, o = sigmoid(a_t[:, :3H])   g = tanh(a_t[:, 3H:])     lstm_cell_forward
+    c_t = f * c_{t-1} + i * g
+    h_t = o * tanh(c_t)
+
+``lstm_step_backward`` / ``lstm_cell_backward`` run it backwards (CS231n's
+``step_forward`` / ``step_backward`` pairs); :class:`rnnscope.engine.models.reference.ReferenceLSTM`
+loops over the pair for a whole sequence.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -79,109 +92,57 @@ def lstm_cell_backward(
     return dpreact, dc_prev
 
 
-# --------------------------------------------------------------------------- sequence-level fast path
-# The functions below are the same cell math split for a whole sequence: what does
-# not depend on the recurrence is computed for all timesteps at once (vectorised over
-# T), so the Python loop over time runs only a handful of NumPy calls per step.
-# ``lstm_cell_forward`` / ``lstm_cell_backward`` above stay the reference; the tests
-# check these against them.
+@dataclass(frozen=True)
+class LSTMStepCache:
+    """What :func:`lstm_step_backward` needs from one :func:`lstm_step_forward`."""
+
+    x: np.ndarray  # x_t (B, D)
+    h_prev: np.ndarray  # h_{t-1} (B, H)
+    c_prev: np.ndarray  # c_{t-1} (B, H)
+    preact: np.ndarray  # a_t (B, 4H) = [a_i | a_f | a_o | a_g]
+    gates: np.ndarray  # (B, 4H) = [i | f | o | g], activated
+    c: np.ndarray  # c_t (B, H)
+    tanh_c: np.ndarray  # tanh(c_t) (B, H)
+    h: np.ndarray  # h_t (B, H)
+    Wx: np.ndarray  # (D, 4H)
+    Wh: np.ndarray  # (H, 4H)
 
 
-def lstm_cell_step(
-    half_preact: np.ndarray,
-    c_prev: np.ndarray,
-    gates: np.ndarray,
-    c: np.ndarray,
-    tanh_c: np.ndarray,
-    h: np.ndarray,
-    scratch: np.ndarray,
-) -> None:
-    """:func:`lstm_cell_forward` in place, from a pre-activation with its sigmoid columns halved.
+def lstm_step_forward(
+    x_t: np.ndarray, h_prev: np.ndarray, c_prev: np.ndarray, params: Mapping[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, LSTMStepCache]:
+    """One LSTM step.
 
-    ``half_preact`` ``(B, 4H)`` is ``[i|f|o|g]`` with the first ``3H`` columns
-    multiplied by 0.5 (exact in floating point), so one ``tanh`` over all ``4H``
-    columns serves both ``sigmoid(x) = 0.5 + 0.5 tanh(x/2)`` and the candidate.
-    Writes ``gates`` ``(B, 4H)`` (may be ``half_preact`` itself), ``c``, ``tanh_c``,
-    ``h`` ``(B, H)``; ``scratch`` is a ``(B, H)`` work buffer. The values are those
-    of :func:`lstm_cell_forward` bit for bit.
+    Inputs:
+
+    * ``x_t`` ``(B, D)``: the inputs of the step;
+    * ``h_prev``, ``c_prev`` ``(B, H)``: the hidden and cell state after the previous step;
+    * ``params``: ``"Wx"`` ``(D, 4H)``, ``"Wh"`` ``(H, 4H)``, ``"b"`` ``(4H,)``, gates in
+      the order of :data:`GATES`.
+
+    Returns ``(h_t (B, H), c_t (B, H), cache)``.
     """
-    hidden = c_prev.shape[-1]
-    np.tanh(half_preact, out=gates)
-    sig = gates[:, : 3 * hidden]
-    sig *= 0.5
-    sig += 0.5
-    np.multiply(gates[:, hidden : 2 * hidden], c_prev, out=c)
-    np.multiply(gates[:, :hidden], gates[:, 3 * hidden :], out=scratch)
-    c += scratch
-    np.tanh(c, out=tanh_c)
-    np.multiply(gates[:, 2 * hidden : 3 * hidden], tanh_c, out=h)
+    Wx, Wh = params["Wx"], params["Wh"]
+    preact = x_t @ Wx + h_prev @ Wh + params["b"]
+    gates, c, tanh_c, h = lstm_cell_forward(preact, c_prev)
+    cache = LSTMStepCache(x_t, h_prev, c_prev, preact, gates, c, tanh_c, h, Wx, Wh)
+    return h, c, cache
 
 
-def lstm_backward_factors(
-    gates: np.ndarray,
-    c_prev: np.ndarray,
-    tanh_c: np.ndarray,
-    factors: np.ndarray | None = None,
-    dcell: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per-step factors of :func:`lstm_cell_backward` that do not depend on the gradient.
+def lstm_step_backward(
+    dh: np.ndarray, dc: np.ndarray, cache: LSTMStepCache
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Backward of :func:`lstm_step_forward`.
 
-    ``gates`` ``(..., 4H)``, ``c_prev`` and ``tanh_c`` ``(..., H)`` (any leading
-    shape, typically ``(T, B)``). Returns ``(K (..., 4H), Q (..., H))`` with::
+    Inputs: ``dh`` ``(B, H)``, the whole gradient reaching ``h_t`` (from the read-out
+    and from step ``t + 1``); ``dc`` ``(B, H)``, the gradient reaching ``c_t`` from step
+    ``t + 1`` (not through ``h_t``); ``cache`` from the forward step.
 
-        K = [g i(1-i) | c_prev f(1-f) | tanh_c o(1-o) | i (1-g^2)]
-        Q = o (1 - tanh_c^2)
-
-    so that with ``dc_total = dh * Q + dc`` the pre-activation gradient is
-    ``[dc_total K_i | dc_total K_f | dh K_o | dc_total K_g]`` and ``dc_prev = dc_total f``.
-    ``factors`` and ``dcell`` may be given as preallocated outputs of those shapes.
+    Returns ``(dx_t (B, D), dh_prev (B, H), dc_prev (B, H), dparams)`` with ``dparams``
+    holding ``"Wx"``, ``"Wh"`` and ``"b"``, the step's share of those gradients.
     """
-    hidden = c_prev.shape[-1]
-    h3 = 3 * hidden
-    if factors is None:
-        factors = np.empty_like(gates)
-    if dcell is None:
-        dcell = np.empty_like(tanh_c)
-    sig = gates[..., :h3]
-    np.subtract(1.0, sig, out=factors[..., :h3])
-    factors[..., :h3] *= sig  # sigmoid' = s (1 - s)
-    candidate = gates[..., h3:]
-    cand_factor = factors[..., h3:]
-    np.multiply(candidate, candidate, out=cand_factor)
-    np.subtract(1.0, cand_factor, out=cand_factor)  # tanh' = 1 - g^2
-    factors[..., :hidden] *= candidate
-    factors[..., hidden : 2 * hidden] *= c_prev
-    factors[..., 2 * hidden : h3] *= tanh_c
-    cand_factor *= gates[..., :hidden]
-    np.multiply(tanh_c, tanh_c, out=dcell)
-    np.subtract(1.0, dcell, out=dcell)
-    dcell *= gates[..., 2 * hidden : h3]
-    return factors, dcell
-
-
-def lstm_cell_backward_factored(
-    dh: np.ndarray,
-    dc: np.ndarray,
-    factors: np.ndarray,
-    dcell: np.ndarray,
-    forget_gate: np.ndarray,
-    dpreact: np.ndarray,
-    dc_total: np.ndarray,
-) -> None:
-    """:func:`lstm_cell_backward` from the factors of :func:`lstm_backward_factors`, in place.
-
-    ``dh`` ``(B, H)``; ``dc`` ``(B, H)`` is read and then overwritten with
-    ``dc_prev``; ``factors`` ``(B, 4H)``, ``dcell`` ``(B, H)`` and ``forget_gate``
-    ``(B, H)`` are one step's; ``dpreact`` ``(B, 4H)`` receives the pre-activation
-    gradient; ``dc_total`` is a ``(B, H)`` work buffer.
-    """
-    batch, hidden = dh.shape
-    if not dpreact.flags.c_contiguous:
-        raise ValueError("dpreact must be C-contiguous (it is written through a (B, 4, H) view)")
-    np.multiply(dh, dcell, out=dc_total)
-    dc_total += dc
-    np.multiply(
-        dc_total[:, None, :], factors.reshape(batch, 4, hidden), out=dpreact.reshape(batch, 4, hidden)
-    )
-    np.multiply(dh, factors[:, 2 * hidden : 3 * hidden], out=dpreact[:, 2 * hidden : 3 * hidden])
-    np.multiply(dc_total, forget_gate, out=dc)
+    dpreact, dc_prev = lstm_cell_backward(dh, dc, cache.gates, cache.c_prev, cache.tanh_c)
+    dx = dpreact @ cache.Wx.T
+    dh_prev = dpreact @ cache.Wh.T
+    dparams = {"Wx": cache.x.T @ dpreact, "Wh": cache.h_prev.T @ dpreact, "b": dpreact.sum(axis=0)}
+    return dx, dh_prev, dc_prev, dparams

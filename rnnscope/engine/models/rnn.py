@@ -1,4 +1,7 @@
-"""Vanilla (Elman) RNN with tanh: ``h_t = tanh(x_t Wx + h_{t-1} Wh + b)``.
+"""Vanilla (Elman) RNN with tanh: ``h_t = tanh(x_t Wx + h_{t-1} Wh + b)``, the fast path.
+
+The readable reference, one step at a time, is :mod:`rnnscope.engine.models.rnn_cell`
+(the tests hold this module equal to it).
 
 Parameters: ``Wx`` ``(D, H)``, ``Wh`` ``(H, H)``, ``b`` ``(H,)``, read-out ``Wy``
 ``(H, O)``, ``by`` ``(O,)``. State: ``{"h": (B, H)}``.
@@ -9,6 +12,11 @@ Probes (besides the shared ones in :mod:`rnnscope.engine.trace`):
 ``rnn/preact``     ``(T, B, H)`` ``x_t Wx + h_{t-1} Wh + b``
 ``rnn/hidden``     ``(T, B, H)`` ``h_t``
 =================  ============  ==========================
+
+Speed: the input projections of all steps are one matmul (row picks for one-hot
+inputs); the loop over time runs one matmul and one ``tanh`` per step into
+preallocated buffers; backward forms the weight gradients in one matmul each after
+its loop.
 """
 
 from __future__ import annotations
@@ -19,6 +27,12 @@ from rnnscope.engine.models.base import CoreOutput, RecurrentModel, State, init_
 from rnnscope.engine.models.kernels import column_major, input_projection
 from rnnscope.engine.params import Params
 from rnnscope.engine.trace import ProbeKind, Trace
+
+
+def record_rnn_probes(trace: Trace, preact: np.ndarray, hidden: np.ndarray) -> None:
+    """Add the ``rnn/...`` probes (the table above): ``preact``, ``hidden`` ``(T, B, H)``."""
+    trace.add("rnn/preact", preact, ProbeKind.SIGNED, ("unit",), description="pre-activation")
+    trace.add("rnn/hidden", hidden, ProbeKind.SIGNED, ("unit",), description="hidden state h_t")
 
 
 class RNN(RecurrentModel):
@@ -46,14 +60,12 @@ class RNN(RecurrentModel):
         hidden_size = Wh.shape[0]
         # all input projections in one matmul (row picks for one-hot inputs); the loop only
         # does the recurrent part, into preallocated buffers
-        pool = self._buffer_pool()
-        record = trace is not None
-        take = pool.allocator(fresh=record, dtype=self.dtype)  # probes are views: fresh arrays
-        preact = take((steps, batch, hidden_size))
+        take = self.buffers.take
+        preact = take((steps, batch, hidden_size), self.dtype)
         input_projection(inputs, Wx, out=preact.reshape(steps * batch, hidden_size))
         preact += b
         # hs[0] holds the initial state: hs[:-1] is then h_{t-1} for every t
-        hs = take((steps + 1, batch, hidden_size))
+        hs = take((steps + 1, batch, hidden_size), self.dtype)
         hs[0] = state["h"]
         Wh_fast = column_major(Wh) if batch > 1 else Wh
         recurrent = np.empty((batch, hidden_size), dtype=self.dtype)
@@ -63,37 +75,37 @@ class RNN(RecurrentModel):
             np.tanh(preact[t], out=hs[t + 1])
         hidden = hs[1:]
         if trace is not None:
-            trace.add("rnn/preact", preact, ProbeKind.SIGNED, ("unit",), description="pre-activation")
-            trace.add("rnn/hidden", hidden, ProbeKind.SIGNED, ("unit",), description="hidden state h_t")
-        cache: dict = {"hs": hs}
-        if not record:
-            # back to the pool when the core dies (see LSTM.forward_core); preact is not
-            # needed by backward: it goes back as soon as nothing refers to it
-            pool.return_with_cache(cache, [hs])
-            buffers = [preact]
-            del preact
-            pool.give_back(buffers)
+            record_rnn_probes(trace, preact, hidden)
         return CoreOutput(
             features=hidden,
             hidden=hidden,
             final_state={"h": hs[-1].copy()},
-            cache=cache,
+            cache={"hs": hs},
         )
 
     def backward_core(
-        self, dfeatures: np.ndarray, core: CoreOutput, inputs: np.ndarray, *, need_inputs: bool = True
+        self,
+        dfeatures: np.ndarray,
+        core: CoreOutput,
+        inputs: np.ndarray,
+        dfinal_state: State | None = None,
+        *,
+        need_inputs: bool = True,
     ) -> tuple[dict[str, np.ndarray], np.ndarray | None, State, np.ndarray]:
+        """BPTT from ``dfeatures`` ``(T, B, H)``; ``dfinal_state`` optionally adds a gradient
+        arriving at the final ``h`` (from a later chunk of the same sequence)."""
         steps, batch, width = inputs.shape
         Wx, Wh = self.params["Wx"], self.params["Wh"]
         hs = core.cache["hs"]
         hidden = hs[1:]
         hidden_size = Wh.shape[0]
         dhidden = np.empty_like(hidden)
-        pool = self._buffer_pool()
         # tanh' = 1 - h^2 for every step at once; the loop then only multiplies by it
-        dpreact = np.multiply(hidden, hidden, out=pool.take(hidden.shape, hidden.dtype))
+        dpreact = np.multiply(hidden, hidden, out=self.buffers.take(hidden.shape, hidden.dtype))
         np.subtract(1.0, dpreact, out=dpreact)
         dh_next = np.zeros((batch, hidden_size), dtype=hidden.dtype)
+        if dfinal_state is not None:
+            dh_next += dfinal_state["h"]
         WhT = Wh.T  # a transposed view: BLAS reads it as is
         for t in range(steps - 1, -1, -1):
             dh = np.add(dfeatures[t], dh_next, out=dhidden[t])
@@ -107,8 +119,4 @@ class RNN(RecurrentModel):
             "b": dpreact_2d.sum(axis=0),
         }
         dinputs = (dpreact_2d @ Wx.T).reshape(steps, batch, width) if need_inputs else None
-        # the temporary goes back to the pool (no name or view of it may remain)
-        buffers = [dpreact]
-        del dpreact, dpreact_2d
-        pool.give_back(buffers)
         return grads, dinputs, {"h": dh_next}, dhidden
