@@ -17,7 +17,7 @@ The step is the model's: the input projection of
 :func:`~rnnscope.engine.models.kernels.input_projection`, column-major recurrent
 weights (:func:`~rnnscope.engine.models.kernels.column_major`) and, for the
 LSTM, pre-activations with the sigmoid columns halved as ``LSTM.forward_core``
-keeps them, advanced by :func:`~rnnscope.engine.models.lstm_cell.lstm_cell_step`.
+keeps them, advanced by :func:`~rnnscope.engine.models.lstm_kernels.lstm_cell_step`.
 The step losses are the head's (:func:`~rnnscope.engine.heads.step_losses`).
 """
 
@@ -30,7 +30,7 @@ import numpy as np
 from rnnscope.engine.gradcheck.fast_base import BaseRun
 from rnnscope.engine.heads import step_losses
 from rnnscope.engine.models.kernels import column_major, input_projection
-from rnnscope.engine.models.lstm_cell import lstm_cell_step
+from rnnscope.engine.models.lstm_kernels import lstm_cell_step
 
 # rows of perturbed sequences per batched pass: large enough to amortise the
 # per-step Python overhead, small enough that a (rows, 4H) array stays in cache
