@@ -24,8 +24,10 @@ MAX_ERROR_COLUMN = COLUMN_KEYS.index("rel_err_max")
 class BrokenRNN(RNN):
     """An RNN whose backward pass gets dLoss/dWh wrong by 30% (what a real bug looks like)."""
 
-    def backward_core(self, dfeatures, core, inputs):
-        grads, dinputs, dstate, dhidden = super().backward_core(dfeatures, core, inputs)
+    def backward_core(self, dfeatures, core, inputs, *, need_inputs=True):
+        grads, dinputs, dstate, dhidden = super().backward_core(
+            dfeatures, core, inputs, need_inputs=need_inputs
+        )
         grads["Wh"] = grads["Wh"] * 1.3
         return grads, dinputs, dstate, dhidden
 
@@ -40,8 +42,10 @@ class SlicedRNN(RNN):
         slices = {"Wx": {"low": GateSlice(1, 0, half), "high": GateSlice(1, half, self.config.hidden_size)}}
         return Params(dict(params.items()), slices)
 
-    def backward_core(self, dfeatures, core, inputs):
-        grads, dinputs, dstate, dhidden = super().backward_core(dfeatures, core, inputs)
+    def backward_core(self, dfeatures, core, inputs, *, need_inputs=True):
+        grads, dinputs, dstate, dhidden = super().backward_core(
+            dfeatures, core, inputs, need_inputs=need_inputs
+        )
         half = self.config.hidden_size // 2
         grads["Wx"] = grads["Wx"].copy()
         grads["Wx"][:, half:] *= 0.8

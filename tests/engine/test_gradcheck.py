@@ -312,8 +312,10 @@ def test_a_backward_pass_returning_zeros_fails_instead_of_being_too_small():
     from rnnscope.engine.models.rnn import RNN
 
     class ZeroRecurrent(RNN):
-        def backward_core(self, dfeatures, core, inputs):
-            grads, dinputs, dstate, dhidden = super().backward_core(dfeatures, core, inputs)
+        def backward_core(self, dfeatures, core, inputs, *, need_inputs=True):
+            grads, dinputs, dstate, dhidden = super().backward_core(
+                dfeatures, core, inputs, need_inputs=need_inputs
+            )
             grads["Wh"] = np.zeros_like(grads["Wh"])
             return grads, dinputs, dstate, dhidden
 

@@ -73,14 +73,16 @@ def _mutant(model, mutate, readout=False):
     """
 
     class Mutant(type(model)):
-        def backward_core(self, dfeatures, core, inputs):
-            grads, dinputs, dstate, dhidden = super().backward_core(dfeatures, core, inputs)
+        def backward_core(self, dfeatures, core, inputs, *, need_inputs=True):
+            grads, dinputs, dstate, dhidden = super().backward_core(
+                dfeatures, core, inputs, need_inputs=need_inputs
+            )
             if not readout:
                 mutate(grads, self)
             return grads, dinputs, dstate, dhidden
 
-        def backward(self, result):
-            gradients = super().backward(result)
+        def backward(self, result, input_gradient=True):
+            gradients = super().backward(result, input_gradient)
             if readout:
                 mutate(gradients.params, self)
             return gradients
@@ -164,8 +166,10 @@ def test_rnn_off_by_one_in_the_recurrent_weight_gradient():
     from rnnscope.engine.models.rnn import RNN
 
     class OffByOne(RNN):
-        def backward_core(self, dfeatures, core, inputs):
-            grads, dinputs, dstate, dhidden = super().backward_core(dfeatures, core, inputs)
+        def backward_core(self, dfeatures, core, inputs, *, need_inputs=True):
+            grads, dinputs, dstate, dhidden = super().backward_core(
+                dfeatures, core, inputs, need_inputs=need_inputs
+            )
             dpre = dhidden * (1.0 - core.hidden**2)
             grads["Wh"] = np.einsum("tbi,tbj->ij", core.hidden, dpre)
             return grads, dinputs, dstate, dhidden

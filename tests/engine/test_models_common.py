@@ -169,8 +169,10 @@ def _broken(model, mutate):
     """A model whose backward passes through ``mutate(grads, core)``."""
 
     class Broken(type(model)):
-        def backward_core(self, dfeatures, core, inputs, **options):
-            grads, dinputs, dstate, dhidden = super().backward_core(dfeatures, core, inputs, **options)
+        def backward_core(self, dfeatures, core, inputs, *, need_inputs=True):
+            grads, dinputs, dstate, dhidden = super().backward_core(
+                dfeatures, core, inputs, need_inputs=need_inputs
+            )
             mutate(grads, core)
             return grads, dinputs, dstate, dhidden
 
@@ -200,11 +202,11 @@ def test_an_lstm_backward_that_uses_the_wrong_cell_is_detected():
     x, y, state = _data(model)
 
     class OffByOne(type(model)):
-        def backward_core(self, dfeatures, core, inputs):
+        def backward_core(self, dfeatures, core, inputs, *, need_inputs=True):
             cs = core.cache["cs"]
             shifted = np.concatenate([cs[1:], cs[-1:]])
             core.cache = dict(core.cache, cs=shifted)
-            return super().backward_core(dfeatures, core, inputs)
+            return super().backward_core(dfeatures, core, inputs, need_inputs=need_inputs)
 
     broken = OffByOne(model.config, model.params.copy())
     _, grads, _ = broken.loss_and_gradients(x, y, state=state)

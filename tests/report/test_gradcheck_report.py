@@ -17,8 +17,10 @@ from rnnscope.report import ReportError, read_csv, to_html, to_markdown, to_text
 class _BrokenBias(RNN):
     """An RNN whose bias gradient has the wrong sign: one failing row."""
 
-    def backward_core(self, dfeatures, core, inputs):
-        grads, dinputs, dstate, dhidden = super().backward_core(dfeatures, core, inputs)
+    def backward_core(self, dfeatures, core, inputs, *, need_inputs=True):
+        grads, dinputs, dstate, dhidden = super().backward_core(
+            dfeatures, core, inputs, need_inputs=need_inputs
+        )
         grads["b"] = -grads["b"]
         return grads, dinputs, dstate, dhidden
 

@@ -278,10 +278,9 @@ class RecurrentModel(ABC):
         """Exact BPTT gradients of ``result.loss`` for every parameter (and, if
         ``input_gradient``, for the inputs; otherwise ``Gradients.inputs`` is None)."""
         dfeatures, dWy, dby = linear_backward(result.head.dlogits, result.core.features, self.params["Wy"])
-        # the keyword only when it differs from its default: a core written for checking,
-        # ``backward_core(dfeatures, core, inputs)``, still serves every caller that wants dinputs
-        options = {} if input_gradient else {"need_inputs": False}
-        grads, dinputs, dstate, dhidden = self.backward_core(dfeatures, result.core, result.inputs, **options)
+        grads, dinputs, dstate, dhidden = self.backward_core(
+            dfeatures, result.core, result.inputs, need_inputs=input_gradient
+        )
         grads["Wy"] = dWy
         grads["by"] = dby
         ordered = {name: grads[name] for name in self.params}
