@@ -189,13 +189,12 @@ class CheckpointActions(QObject):
         trainer = training.trainer if training is not None else None
         try:
             if training is not None and trainer is not None and training.state in ("paused", "stopped"):
-                # the worker is waiting or gone: the trainer can be read safely; a trainer from
-                # another factory (tests, plug-ins) may have no optimiser or iteration count
-                iteration = int(getattr(trainer, "iteration", 0))
+                # the worker is waiting or gone: the trainer can be read safely
+                iteration = trainer.iteration
                 save_checkpoint(
                     path,
                     trainer.model,
-                    optimizer=getattr(trainer, "optimizer", None),
+                    optimizer=trainer.optimizer,
                     trainer=trainer,
                     task=training.task,
                     iteration=iteration,
