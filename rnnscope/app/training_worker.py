@@ -14,9 +14,7 @@ never slow training down however fast the iterations are.
 Anything the trainer raises is caught and reported through ``failed`` (a worker
 thread must never die with an exception in flight).
 
-``start_worker(worker)`` is the shared helper (also used by the gradient-check
-worker): it creates the thread, moves the worker, starts ``worker.run`` and tears
-the thread down when the worker says it is done.
+The panel runs it with :func:`rnnscope.app.threads.start_worker`.
 """
 
 from __future__ import annotations
@@ -28,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from PyQt6.QtCore import QObject, Qt, QThread, pyqtBoundSignal, pyqtSignal, pyqtSlot
+from PyQt6.QtCore import QObject, pyqtBoundSignal, pyqtSignal, pyqtSlot
 
 from rnnscope.engine.models.base import ModelConfig, RecurrentModel
 from rnnscope.engine.models.registry import build_model
@@ -266,42 +264,3 @@ class TrainingWorker(QObject):
             return sample_function(self.trainer.model)
         except Exception as error:  # a sample is a courtesy: it must not end the training
             return f"(no sample: {error})"
-
-
-class ThreadWorker(Protocol):
-    """What :func:`start_worker` runs: a ``QObject`` with a ``run`` slot and a ``done`` signal."""
-
-    @property
-    def done(self) -> pyqtBoundSignal: ...
-
-    def run(self) -> None: ...
-
-    def moveToThread(self, thread: QThread | None) -> None: ...  # noqa: N802 - Qt API
-
-
-def start_worker(worker: ThreadWorker, name: str = "worker") -> QThread:
-    """Move ``worker`` to a new thread, run ``worker.run`` there, and start it.
-
-    The worker must have a ``done`` signal, emitted last; it quits the thread.
-    Create any ``waitSignal`` blockers *before* calling this. The caller keeps
-    the returned thread (and the worker) referenced until the thread has
-    finished; :func:`stop_thread` waits for it.
-    """
-    thread = QThread()
-    thread.setObjectName(name)
-    worker.moveToThread(thread)
-    thread.started.connect(worker.run)
-    # QThread.quit is thread-safe: call it from the worker's thread at once rather than queueing it
-    # to the GUI thread, which may itself be blocked in thread.wait() and would then never run it
-    direct = Qt.ConnectionType.DirectConnection
-    worker.done.connect(thread.quit, direct)  # type: ignore[call-arg]  # PyQt6's stub lacks connect's type
-    thread.start()
-    return thread
-
-
-def stop_thread(thread: QThread | None, timeout_ms: int = 10_000) -> bool:
-    """Quit ``thread`` and wait for it (True when it has finished)."""
-    if thread is None:
-        return True
-    thread.quit()
-    return thread.wait(timeout_ms)

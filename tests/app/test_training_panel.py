@@ -274,7 +274,8 @@ def test_history_grows_and_keeps_missing_values_as_nan():
 
 
 def test_worker_batches_statistics_and_survives_a_failing_sampler(qtbot, model, task):
-    from rnnscope.app.training_worker import TrainingWorker, start_worker
+    from rnnscope.app.threads import start_worker
+    from rnnscope.app.training_worker import TrainingWorker
 
     def broken_sampler(_model):
         raise RuntimeError("no vocabulary")

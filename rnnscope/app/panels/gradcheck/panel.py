@@ -40,7 +40,7 @@ from rnnscope.app.panels.gradcheck.table import (
     StatusLegend,
     worst_row,
 )
-from rnnscope.app.training_worker import start_worker, stop_thread
+from rnnscope.app.threads import start_worker, stop_thread
 from rnnscope.engine.gradcheck import GradcheckResult, GradRow, Status
 from rnnscope.engine.models.base import RecurrentModel
 from rnnscope.engine.params import GateSlice

@@ -26,13 +26,8 @@ from rnnscope.app.panels.training.settings import (
     engine_trainer,
     text_sampler,
 )
-from rnnscope.app.training_worker import (
-    TrainingWorker,
-    WeightSnapshot,
-    start_worker,
-    stop_thread,
-    take_snapshot,
-)
+from rnnscope.app.threads import start_worker, stop_thread
+from rnnscope.app.training_worker import TrainingWorker, WeightSnapshot, take_snapshot
 from rnnscope.engine.checkpoint import Checkpoint
 from rnnscope.engine.models.base import RecurrentModel
 from rnnscope.engine.models.registry import build_model
