@@ -19,7 +19,6 @@ from PyQt6.QtCore import QObject, pyqtSignal, pyqtSlot
 
 from rnnscope.engine.gradcheck import CheckOptions, GradcheckCancelled, check_gradients, unstarted_result
 from rnnscope.engine.models.base import RecurrentModel, State
-from rnnscope.engine.models.registry import build_model
 
 
 @dataclass
@@ -38,11 +37,9 @@ class GradcheckRequest:
 
 
 def private_copy(model: RecurrentModel) -> RecurrentModel:
-    """A model of the same class and config with copied weights (keeps subclasses, e.g. in tests)."""
-    try:
-        return type(model)(model.config, model.params.copy())
-    except TypeError:
-        return build_model(model.config, model.params.copy())
+    """A model of the same class and config with copied weights: the class shown is the class checked
+    (every model is constructed from ``(config, params)``)."""
+    return type(model)(model.config, model.params.copy())
 
 
 class GradcheckWorker(QObject):
