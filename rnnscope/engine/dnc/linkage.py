@@ -67,7 +67,9 @@ def link_backward(
 
 def precedence_forward(precedence_prev: np.ndarray, write_weighting: np.ndarray) -> np.ndarray:
     """``p = (1 - sum(w_w)) p_{t-1} + w_w``; all ``(B, N)``."""
-    return (1.0 - write_weighting.sum(axis=1, keepdims=True)) * precedence_prev + write_weighting
+    precedence: np.ndarray = (1.0 - write_weighting.sum(axis=1, keepdims=True)) * precedence_prev
+    precedence += write_weighting
+    return precedence
 
 
 def precedence_backward(
