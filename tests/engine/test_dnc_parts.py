@@ -231,8 +231,18 @@ def test_interface_layout_and_squashing(width, heads):
     assert iface.read_keys.shape == (2, heads, width) and iface.read_modes.shape == (2, heads, 3)
     np.testing.assert_allclose(iface.read_modes.sum(axis=-1), 1.0)
     assert iface.read_strengths.min() >= 1 and iface.write_strength.min() >= 1
-    fields = ["read_keys", "read_strengths", "write_key", "write_strength", "erase", "write_vector",
-              "free_gates", "allocation_gate", "write_gate", "read_modes"]
+    fields = [
+        "read_keys",
+        "read_strengths",
+        "write_key",
+        "write_strength",
+        "erase",
+        "write_vector",
+        "free_gates",
+        "allocation_gate",
+        "write_gate",
+        "read_modes",
+    ]
     probes = {name: local.standard_normal(getattr(iface, name).shape) for name in fields}
 
     def total():
