@@ -81,6 +81,24 @@ def test_work_buffers_give_the_same_gradients_and_may_take_the_incoming_link_gra
         np.testing.assert_array_equal(value, getattr(plain[1], name), err_msg=name)
 
 
+def test_out_buffers_hold_the_new_state_with_the_same_bits():
+    rng = np.random.default_rng(11)
+    batch, slots, width, heads = 3, 5, 2, 2
+    interface = rng.standard_normal((batch, interface_size(width, heads)))
+    state = _random_state(rng, batch, slots, width, heads)
+    reads, fresh, _ = access_step_forward(interface, state)
+    # step 1 of time-major buffers, as the model passes them; NaN: every entry must be written
+    series = AccessState(*(np.full((2,) + value.shape, np.nan) for value in state))
+    out = AccessState(*(value[1] for value in series))
+    buffered_reads, buffered, cache = access_step_forward(interface, state, out=out)
+    np.testing.assert_array_equal(buffered_reads, reads)
+    for name in AccessState._fields:
+        assert getattr(buffered, name) is getattr(out, name), name
+        np.testing.assert_array_equal(getattr(series, name)[1], getattr(fresh, name), err_msg=name)
+        assert np.isnan(getattr(series, name)[0]).all(), name  # nothing written elsewhere
+    assert cache.state is buffered
+
+
 def test_the_step_leaves_its_inputs_alone():
     rng = np.random.default_rng(3)
     interface = rng.standard_normal((2, interface_size(3, 2)))

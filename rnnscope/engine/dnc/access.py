@@ -54,7 +54,21 @@ class AccessState(NamedTuple):
     write_weighting: np.ndarray  # (B, N) w_w, sums to <= 1
 
 
-@dataclass(frozen=True)
+class _Buffers(NamedTuple):
+    """Where :func:`access_step_forward` writes the new state: an array each, or None for fresh ones."""
+
+    memory: np.ndarray | None = None
+    usage: np.ndarray | None = None
+    link: np.ndarray | None = None
+    precedence: np.ndarray | None = None
+    read_weightings: np.ndarray | None = None
+    write_weighting: np.ndarray | None = None
+
+
+_NO_BUFFERS = _Buffers()
+
+
+@dataclass
 class WriteAddressing:
     """How the write head chose its slots at one step (besides ``u`` and ``w_w`` of the new state)."""
 
@@ -66,7 +80,7 @@ class WriteAddressing:
     allocation_cache: AllocationCache
 
 
-@dataclass(frozen=True)
+@dataclass
 class ReadAddressing:
     """The three read modes' weightings at one step, before :attr:`Interface.read_modes` mixes them."""
 
@@ -76,7 +90,7 @@ class ReadAddressing:
     backward: np.ndarray  # (B, R, N) bw = L_t^T w_r_{t-1}
 
 
-@dataclass(frozen=True)
+@dataclass
 class AccessCache:
     """Everything one :func:`access_step_forward` computed: what its backward and the trace read."""
 
@@ -85,64 +99,79 @@ class AccessCache:
     state: AccessState  # the state it produced (step t)
     write: WriteAddressing
     read: ReadAddressing
-    reads: np.ndarray  # (B, R, W) the read vectors r_t, the step's output
 
 
 def _write_addressing_forward(
-    iface: Interface, previous: AccessState
+    iface: Interface, previous: AccessState, usage_out: np.ndarray | None, write_out: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray, WriteAddressing]:
     """Usage ``u`` ``(B, N)``, write weighting ``w_w`` ``(B, N)`` and how they came about.
 
     Content is looked up in the memory before the write, ``M_{t-1}``; allocation comes
     from the usage after the free gates released what the heads read at ``t - 1``.
+    ``usage_out``, ``write_out``: optional ``(B, N)`` buffers for ``u`` and ``w_w``.
     """
     content, content_cache = content_forward(
         previous.memory, iface.write_key[:, None, :], iface.write_strength[:, None]
     )
     retention, terms = allocation.retention_forward(iface.free_gates, previous.read_weightings)
-    usage = allocation.usage_forward(previous.usage, previous.write_weighting, retention)
+    usage = allocation.usage_forward(previous.usage, previous.write_weighting, retention, out=usage_out)
     allocated, allocation_cache = allocation.allocation_forward(usage)
     ga = iface.allocation_gate[:, None]
     gw = iface.write_gate[:, None]
     write_content = content[:, 0]
-    weighting = gw * (ga * allocated + (1.0 - ga) * write_content)
+    weighting = np.multiply(gw, ga * allocated + (1.0 - ga) * write_content, out=write_out)
     record = WriteAddressing(write_content, content_cache, retention, terms, allocated, allocation_cache)
     return usage, weighting, record
 
 
 def _read_addressing_forward(
-    iface: Interface, memory: np.ndarray, link: np.ndarray, read_weightings_prev: np.ndarray
+    iface: Interface,
+    memory: np.ndarray,
+    link: np.ndarray,
+    read_weightings_prev: np.ndarray,
+    out: np.ndarray | None,
 ) -> tuple[np.ndarray, ReadAddressing]:
-    """Read weightings ``w_r`` ``(B, R, N)`` on the memory ``M_t`` and links ``L_t`` just written."""
+    """Read weightings ``w_r`` ``(B, R, N)`` on the memory ``M_t`` and links ``L_t`` just written.
+
+    ``out``: an optional ``(B, R, N)`` buffer for ``w_r``.
+    """
     forward, backward = linkage.directional_forward(link, read_weightings_prev)
     content, content_cache = content_forward(memory, iface.read_keys, iface.read_strengths)
     modes = iface.read_modes  # (B, R, 3): backward, content, forward
-    weighting = modes[:, :, 0:1] * backward
+    weighting: np.ndarray = np.multiply(modes[:, :, 0:1], backward, out=out)
     weighting += modes[:, :, 1:2] * content
     weighting += modes[:, :, 2:3] * forward
     return weighting, ReadAddressing(content, content_cache, forward, backward)
 
 
 def access_step_forward(
-    interface: np.ndarray, state: AccessState
+    interface: np.ndarray, state: AccessState, out: AccessState | None = None
 ) -> tuple[np.ndarray, AccessState, AccessCache]:
     """One step of memory access: write, link, then read.
 
     ``interface`` is the raw interface vector ``xi`` ``(B, I)`` (squashed here);
     ``state`` is the access state of step ``t - 1`` (never modified). Returns the read
-    vectors ``r_t`` ``(B, R, W)``, the state of step ``t`` (fresh arrays) and the cache
-    for :func:`access_step_backward`.
+    vectors ``r_t`` ``(B, R, W)``, the state of step ``t`` and the cache for
+    :func:`access_step_backward`.
+
+    ``out``: optional buffers for the new state, none of them shared with ``state``
+    (e.g. step ``t`` of time-major arrays); the new state is then made of them,
+    otherwise of fresh arrays. Writing into a few large arrays instead of many
+    per-step ones saves page faults when the memory is large.
     """
     heads, width = state.read_weightings.shape[1], state.memory.shape[2]
     iface = interface_forward(interface, width, heads)
-    usage, write_weighting, write = _write_addressing_forward(iface, state)
-    memory = write_forward(state.memory, write_weighting, iface.erase, iface.write_vector)
-    link = linkage.link_forward(state.link, write_weighting, state.precedence)
-    precedence = linkage.precedence_forward(state.precedence, write_weighting)
-    read_weightings, read = _read_addressing_forward(iface, memory, link, state.read_weightings)
+    into = out if out is not None else _NO_BUFFERS
+    usage, write_weighting, write = _write_addressing_forward(iface, state, into.usage, into.write_weighting)
+    memory = write_forward(state.memory, write_weighting, iface.erase, iface.write_vector, out=into.memory)
+    link = linkage.link_forward(state.link, write_weighting, state.precedence, out=into.link)
+    precedence = linkage.precedence_forward(state.precedence, write_weighting, out=into.precedence)
+    read_weightings, read = _read_addressing_forward(
+        iface, memory, link, state.read_weightings, into.read_weightings
+    )
     reads = read_forward(memory, read_weightings)
     new_state = AccessState(memory, usage, link, precedence, read_weightings, write_weighting)
-    return reads, new_state, AccessCache(iface, state, new_state, write, read, reads)
+    return reads, new_state, AccessCache(iface, state, new_state, write, read)
 
 
 def _read_backward(

@@ -58,10 +58,18 @@ def retention_backward(
 
 
 def usage_forward(
-    usage_prev: np.ndarray, write_weighting_prev: np.ndarray, retention: np.ndarray
+    usage_prev: np.ndarray,
+    write_weighting_prev: np.ndarray,
+    retention: np.ndarray,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """``u = (u_{t-1} + w_w_{t-1} - u_{t-1} w_w_{t-1}) * psi``; all ``(B, N)``."""
-    usage: np.ndarray = (usage_prev + write_weighting_prev - usage_prev * write_weighting_prev) * retention
+    """``u = (u_{t-1} + w_w_{t-1} - u_{t-1} w_w_{t-1}) * psi``; all ``(B, N)``.
+
+    ``out`` may be a ``(B, N)`` buffer for the result.
+    """
+    usage: np.ndarray = np.multiply(
+        usage_prev + write_weighting_prev - usage_prev * write_weighting_prev, retention, out=out
+    )
     return usage
 
 

@@ -92,31 +92,32 @@ STATE_KEYS = ("h", "c", *AccessState._fields, "read_vectors")
 _WEIGHTING, _GATE, _SIGNED, _SCALAR = ProbeKind.WEIGHTING, ProbeKind.GATE, ProbeKind.SIGNED, ProbeKind.SCALAR
 _SLOT, _HEAD_SLOT, _HEAD_MODE = ("slot",), ("head", "slot"), ("head", "mode")
 
-# the memory probes in trace order: name, where in an AccessCache, kind, axes, description
+# the memory probes in trace order: name, where (an attribute of _Steps, or with "step." of every
+# step's AccessCache), kind, axes, description
 _MEMORY_PROBES: tuple[tuple[str, str, ProbeKind, tuple[str, ...], str], ...] = (
-    ("memory", "state.memory", _SIGNED, ("slot", "width"), "memory M_t after the write"),
-    ("usage", "state.usage", _WEIGHTING, _SLOT, "usage u_t"),
-    ("retention", "write.retention", _WEIGHTING, _SLOT, "retention psi_t (1 = kept)"),
-    ("allocation", "write.allocation", _WEIGHTING, _SLOT, "allocation weighting a_t"),
-    ("write_content_weighting", "write.content", _WEIGHTING, _SLOT, "write content weighting"),
-    ("write_weighting", "state.write_weighting", _WEIGHTING, _SLOT, "write weighting w_w"),
-    ("write_key", "interface.write_key", _SIGNED, ("width",), "write key k_w"),
-    ("erase_vector", "interface.erase", _GATE, ("width",), "erase vector e"),
-    ("write_vector", "interface.write_vector", _SIGNED, ("width",), "write vector v"),
-    ("precedence", "state.precedence", _WEIGHTING, _SLOT, "precedence p_t"),
-    ("link", "state.link", _WEIGHTING, ("slot", "slot"), "link L[i, j]: slot i written after slot j"),
-    ("read_keys", "interface.read_keys", _SIGNED, ("head", "width"), "read keys"),
-    ("read_content_weighting", "read.content", _WEIGHTING, _HEAD_SLOT, "read content weighting"),
-    ("forward_weighting", "read.forward", _WEIGHTING, _HEAD_SLOT, "forward weighting L w_r"),
-    ("backward_weighting", "read.backward", _WEIGHTING, _HEAD_SLOT, "backward weighting L^T w_r"),
-    ("read_modes", "interface.read_modes", _GATE, _HEAD_MODE, "read modes (backward, content, forward)"),
-    ("read_weighting", "state.read_weightings", _WEIGHTING, _HEAD_SLOT, "read weighting w_r"),
-    ("read_vectors", "reads", _SIGNED, ("head", "width"), "r_t"),
-    ("free_gates", "interface.free_gates", _GATE, ("head",), "free gates f"),
-    ("read_strengths", "interface.read_strengths", _SIGNED, ("head",), "read strengths (>= 1)"),
-    ("allocation_gate", "interface.allocation_gate", _SCALAR, (), "allocation gate g_a"),
-    ("write_gate", "interface.write_gate", _SCALAR, (), "write gate g_w"),
-    ("write_strength", "interface.write_strength", _SCALAR, (), "write strength (>= 1)"),
+    ("memory", "states.memory", _SIGNED, ("slot", "width"), "memory M_t after the write"),
+    ("usage", "states.usage", _WEIGHTING, _SLOT, "usage u_t"),
+    ("retention", "step.write.retention", _WEIGHTING, _SLOT, "retention psi_t (1 = kept)"),
+    ("allocation", "step.write.allocation", _WEIGHTING, _SLOT, "allocation weighting a_t"),
+    ("write_content_weighting", "step.write.content", _WEIGHTING, _SLOT, "write content weighting"),
+    ("write_weighting", "states.write_weighting", _WEIGHTING, _SLOT, "write weighting w_w"),
+    ("write_key", "step.interface.write_key", _SIGNED, ("width",), "write key k_w"),
+    ("erase_vector", "step.interface.erase", _GATE, ("width",), "erase vector e"),
+    ("write_vector", "step.interface.write_vector", _SIGNED, ("width",), "write vector v"),
+    ("precedence", "states.precedence", _WEIGHTING, _SLOT, "precedence p_t"),
+    ("link", "states.link", _WEIGHTING, ("slot", "slot"), "link L[i, j]: slot i written after slot j"),
+    ("read_keys", "step.interface.read_keys", _SIGNED, ("head", "width"), "read keys"),
+    ("read_content_weighting", "step.read.content", _WEIGHTING, _HEAD_SLOT, "read content weighting"),
+    ("forward_weighting", "step.read.forward", _WEIGHTING, _HEAD_SLOT, "forward weighting L w_r"),
+    ("backward_weighting", "step.read.backward", _WEIGHTING, _HEAD_SLOT, "backward weighting L^T w_r"),
+    ("read_modes", "step.interface.read_modes", _GATE, _HEAD_MODE, "read modes (backward, content, forward)"),
+    ("read_weighting", "states.read_weightings", _WEIGHTING, _HEAD_SLOT, "read weighting w_r"),
+    ("read_vectors", "read_vectors", _SIGNED, ("head", "width"), "r_t"),
+    ("free_gates", "step.interface.free_gates", _GATE, ("head",), "free gates f"),
+    ("read_strengths", "step.interface.read_strengths", _SIGNED, ("head",), "read strengths (>= 1)"),
+    ("allocation_gate", "step.interface.allocation_gate", _SCALAR, (), "allocation gate g_a"),
+    ("write_gate", "step.interface.write_gate", _SCALAR, (), "write gate g_w"),
+    ("write_strength", "step.interface.write_strength", _SCALAR, (), "write strength (>= 1)"),
 )
 
 
@@ -124,8 +125,8 @@ _MEMORY_PROBES: tuple[tuple[str, str, ProbeKind, tuple[str, ...], str], ...] = (
 class _Steps:
     """Everything the forward computed; the backward and the trace read it.
 
-    The controller's arrays are time-major; the memory's are in one
-    :class:`AccessCache` per step.
+    The controller's arrays and the access states are time-major; the rest of the
+    memory step is in one :class:`AccessCache` per step.
     """
 
     initial: State
@@ -135,11 +136,21 @@ class _Steps:
     hidden: np.ndarray  # (T, B, H)
     interface: np.ndarray  # (T, B, I) raw
     read_vectors: np.ndarray  # (T, B, R, W)
+    states: AccessState  # (T, B, ...) each: the access state after every step
     access: list[AccessCache]  # T entries
 
     def cell_before(self, t: int) -> np.ndarray:
         """The controller cell ``c_{t-1}`` ``(B, H)`` (the initial one at ``t = 0``)."""
         return self.initial["c"] if t == 0 else self.cell[t - 1]
+
+
+def _probe_data(s: _Steps, path: str) -> np.ndarray:
+    """The ``(T, B, ...)`` array at ``path``: an attribute of ``s``, or (``step.``) of each step's cache."""
+    if path.startswith("step."):
+        get = attrgetter(path.removeprefix("step."))
+        return np.stack([get(cache) for cache in s.access])
+    data: np.ndarray = attrgetter(path)(s)
+    return data
 
 
 def _access_state(state: State) -> AccessState:
@@ -215,7 +226,8 @@ class DNC(RecurrentModel):
         def buf(*shape: int) -> np.ndarray:
             return np.empty((steps, batch) + shape, dtype=self.dtype)
 
-        s = _Steps(state, buf(4 * H), buf(H), buf(H), buf(H), buf(Wi.shape[1]), buf(R, W), [])
+        states = AccessState(buf(N, W), buf(N), buf(N, N), buf(N), buf(R, N), buf(N))
+        s = _Steps(state, buf(4 * H), buf(H), buf(H), buf(H), buf(Wi.shape[1]), buf(R, W), states, [])
         h, c, read_vec = state["h"], state["c"], state["read_vectors"]
         access = _access_state(state)
         for t in range(steps):
@@ -227,7 +239,8 @@ class DNC(RecurrentModel):
             s.cell[t], s.tanh_cell[t], s.hidden[t] = c, tanh_c, h
             raw = np.matmul(h, Wi, out=s.interface[t])
             raw += bi
-            read_vec, access, cache = access_step_forward(raw, access)
+            out = AccessState(*(series[t] for series in states))
+            read_vec, access, cache = access_step_forward(raw, access, out=out)
             s.read_vectors[t] = read_vec
             s.access.append(cache)
         features = np.concatenate([s.hidden, s.read_vectors.reshape(steps, batch, R * W)], axis=2)
@@ -254,8 +267,7 @@ class DNC(RecurrentModel):
         trace.add("controller/hidden", s.hidden, ProbeKind.SIGNED, ("unit",), description="controller h_t")
         trace.add("dnc/interface", s.interface, ProbeKind.SIGNED, ("interface",), description="raw interface")
         for name, path, kind, axes, text in _MEMORY_PROBES:
-            get = attrgetter(path)
-            data = np.stack([get(cache) for cache in s.access])
+            data = _probe_data(s, path)
             labels: dict[int, tuple[str, ...]] | None = {1: READ_MODES} if name == "read_modes" else None
             trace.add(f"dnc/{name}", data, kind, axes, description=text, tick_labels=labels)
 
