@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+from rnnscope.engine.atomic import write_atomically
 from rnnscope.engine.models import ModelConfig, build_model
 
 MEMORIES = ((16, 16, 4), (64, 32, 4), (128, 64, 4))
@@ -84,10 +83,7 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
     if args.json:
-        handle, temporary = tempfile.mkstemp(dir=args.json.parent or ".", suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(records, out, indent=1)
-        os.replace(temporary, args.json)
+        write_atomically(args.json, json.dumps(records, indent=1).encode("utf-8"))
     return 0
 
 

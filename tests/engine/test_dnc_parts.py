@@ -172,11 +172,10 @@ def test_link_precedence_and_directional_backward():
         return {"prec": dp, "write": dw}
 
     _check(lambda: precedence_forward(prec, write), grads_prec, {"prec": prec, "write": write})
-    probe_b = rng.standard_normal((2, 3, N))
 
     def both():
         fwd, bwd = directional_forward(link, read_prev)
-        return np.concatenate([fwd, bwd + 0 * probe_b], axis=1)
+        return np.concatenate([fwd, bwd], axis=1)
 
     def grads_dir(probe):
         dl, dr = directional_backward(probe[:, :3], probe[:, 3:], link, read_prev)
@@ -231,8 +230,18 @@ def test_interface_layout_and_squashing(width, heads):
     assert iface.read_keys.shape == (2, heads, width) and iface.read_modes.shape == (2, heads, 3)
     np.testing.assert_allclose(iface.read_modes.sum(axis=-1), 1.0)
     assert iface.read_strengths.min() >= 1 and iface.write_strength.min() >= 1
-    fields = ["read_keys", "read_strengths", "write_key", "write_strength", "erase", "write_vector",
-              "free_gates", "allocation_gate", "write_gate", "read_modes"]
+    fields = [
+        "read_keys",
+        "read_strengths",
+        "write_key",
+        "write_strength",
+        "erase",
+        "write_vector",
+        "free_gates",
+        "allocation_gate",
+        "write_gate",
+        "read_modes",
+    ]
     probes = {name: local.standard_normal(getattr(iface, name).shape) for name in fields}
 
     def total():

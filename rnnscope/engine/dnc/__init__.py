@@ -3,8 +3,9 @@
 Graves et al., "Hybrid computing using a neural network with dynamic external
 memory", Nature 538 (2016); the equations we implement are in ``docs/dnc.md``.
 Every function works on a batch (leading axis ``B``) and on all heads and slots
-at once; the model in :mod:`rnnscope.engine.models.dnc` strings them together
-over time.
+at once. :mod:`.access` composes them into one step of memory access over a named
+:class:`AccessState`; the model in :mod:`rnnscope.engine.models.dnc` runs that step
+and its LSTM controller over time.
 
 ========================  ===================================================
 module                    what
@@ -14,9 +15,18 @@ module                    what
 :mod:`.allocation`        retention, usage, allocation weighting (the sort)
 :mod:`.linkage`           temporal link matrix, precedence, forward/backward
 :mod:`.memory`            erase-and-add write, read vectors
+:mod:`.access`            the whole step: state, forward, backward
 ========================  ===================================================
 """
 
+from rnnscope.engine.dnc.access import (
+    AccessCache,
+    AccessState,
+    ReadAddressing,
+    WriteAddressing,
+    access_step_backward,
+    access_step_forward,
+)
 from rnnscope.engine.dnc.addressing import (
     ContentCache,
     content_backward,
@@ -54,11 +64,17 @@ from rnnscope.engine.dnc.linkage import (
 from rnnscope.engine.dnc.memory import read_backward, read_forward, write_backward, write_forward
 
 __all__ = [
+    "AccessCache",
+    "AccessState",
     "AllocationCache",
     "ContentCache",
     "INTERFACE_PARTS",
     "READ_MODES",
     "Interface",
+    "ReadAddressing",
+    "WriteAddressing",
+    "access_step_backward",
+    "access_step_forward",
     "allocation_backward",
     "allocation_forward",
     "content_backward",

@@ -20,7 +20,8 @@ EPSILON = 1e-6  # the reference implementation's epsilon (deepmind/dnc addressin
 
 def oneplus(x: np.ndarray) -> np.ndarray:
     """``1 + softplus(x)`` in ``[1, inf)``; its derivative is ``sigmoid(x)``."""
-    return 1.0 + np.logaddexp(0.0, x)
+    strength: np.ndarray = 1.0 + np.logaddexp(0.0, x)
+    return strength
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -31,14 +32,15 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 def stable_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     """Softmax with the maximum subtracted: finite for any finite ``z``."""
     shifted = z - z.max(axis=axis, keepdims=True)
-    e = np.exp(shifted)
+    e: np.ndarray = np.exp(shifted)
     e /= e.sum(axis=axis, keepdims=True)
     return e
 
 
 def softmax_backward(dy: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
     """Gradient of the softmax input from ``dy`` and the softmax output ``y``."""
-    return y * (dy - (dy * y).sum(axis=axis, keepdims=True))
+    dz: np.ndarray = y * (dy - (dy * y).sum(axis=axis, keepdims=True))
+    return dz
 
 
 @dataclass
@@ -70,9 +72,7 @@ def content_forward(
     denominator = key_norms[:, :, None] * memory_norms[:, None, :] + EPSILON
     similarity = dot / denominator
     weighting = stable_softmax(strengths[:, :, None] * similarity)
-    cache = ContentCache(
-        memory, keys, strengths, memory_norms, key_norms, denominator, similarity, weighting
-    )
+    cache = ContentCache(memory, keys, strengths, memory_norms, key_norms, denominator, similarity, weighting)
     return weighting, cache
 
 

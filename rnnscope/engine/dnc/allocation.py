@@ -58,10 +58,19 @@ def retention_backward(
 
 
 def usage_forward(
-    usage_prev: np.ndarray, write_weighting_prev: np.ndarray, retention: np.ndarray
+    usage_prev: np.ndarray,
+    write_weighting_prev: np.ndarray,
+    retention: np.ndarray,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """``u = (u_{t-1} + w_w_{t-1} - u_{t-1} w_w_{t-1}) * psi``; all ``(B, N)``."""
-    return (usage_prev + write_weighting_prev - usage_prev * write_weighting_prev) * retention
+    """``u = (u_{t-1} + w_w_{t-1} - u_{t-1} w_w_{t-1}) * psi``; all ``(B, N)``.
+
+    ``out`` may be a ``(B, N)`` buffer for the result.
+    """
+    usage: np.ndarray = np.multiply(
+        usage_prev + write_weighting_prev - usage_prev * write_weighting_prev, retention, out=out
+    )
+    return usage
 
 
 def usage_backward(
@@ -134,6 +143,6 @@ def allocation_backward(dallocation: np.ndarray, cache: AllocationCache) -> np.n
         np.cumprod(factors[:, :-1], axis=1, out=between[:, 1:])
         total[rows, cols] = before[rows, cols] * (g * between * inside).sum(axis=1)
     dsorted = total - before * dsorted_alloc
-    dusage = np.empty_like(dsorted)
+    dusage: np.ndarray = np.empty_like(dsorted)
     dusage[cache.rows, cache.order] = dsorted
     return dusage

@@ -65,9 +65,18 @@ def link_backward(
     return dlink_prev, dwrite, dprecedence
 
 
-def precedence_forward(precedence_prev: np.ndarray, write_weighting: np.ndarray) -> np.ndarray:
-    """``p = (1 - sum(w_w)) p_{t-1} + w_w``; all ``(B, N)``."""
-    return (1.0 - write_weighting.sum(axis=1, keepdims=True)) * precedence_prev + write_weighting
+def precedence_forward(
+    precedence_prev: np.ndarray, write_weighting: np.ndarray, out: np.ndarray | None = None
+) -> np.ndarray:
+    """``p = (1 - sum(w_w)) p_{t-1} + w_w``; all ``(B, N)``.
+
+    ``out`` may be a ``(B, N)`` buffer (not ``precedence_prev``) for the result.
+    """
+    precedence: np.ndarray = np.multiply(
+        1.0 - write_weighting.sum(axis=1, keepdims=True), precedence_prev, out=out
+    )
+    precedence += write_weighting
+    return precedence
 
 
 def precedence_backward(

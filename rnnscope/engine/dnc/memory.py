@@ -21,7 +21,7 @@ def write_forward(
     ``out`` may be a ``(B, N, W)`` buffer (not ``memory_prev``) for the result.
     """
     w = write_weighting[:, :, None]
-    memory = np.multiply(w, erase[:, None, :], out=out)
+    memory: np.ndarray = np.multiply(w, erase[:, None, :], out=out)
     np.subtract(1.0, memory, out=memory)
     memory *= memory_prev
     memory += w * write_vector[:, None, :]
@@ -50,7 +50,8 @@ def write_backward(
 
 def read_forward(memory: np.ndarray, read_weightings: np.ndarray) -> np.ndarray:
     """Read vectors ``(B, R, W)`` from memory ``(B, N, W)`` and read weightings ``(B, R, N)``."""
-    return read_weightings @ memory
+    reads: np.ndarray = read_weightings @ memory
+    return reads
 
 
 def read_backward(

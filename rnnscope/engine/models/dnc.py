@@ -7,8 +7,9 @@ Each step ``t``::
 
     [h, c] = LSTM([x_t, r_{t-1}], h_{t-1}, c_{t-1})      controller
     xi = h Wi + bi                                       interface (see dnc/interface.py)
-    memory update: retention, usage, allocation, write weighting, erase + add,
-    link and precedence, then read weightings and read vectors r_t
+    r_t, A_t = access_step_forward(xi, A_{t-1})          memory access (see dnc/access.py):
+                                                         usage, allocation, write weighting,
+                                                         erase + add, links, read vectors r_t
     features = [h, r_t]  ->  y_t = features Wy + by      (the shared read-out)
 
 Parameters: ``Wx`` ``(D + R W, 4H)`` (the controller input is ``[x_t, r_{t-1}]``),
@@ -20,10 +21,11 @@ Initialisation: matrices uniform in ``+-1/sqrt(fan_in)``; ``b`` zero but the for
 slice (``forget_bias``); ``bi`` uniform in ``+-1/sqrt(H)`` like a ``torch.nn.Linear``
 bias; ``by`` zero.
 
-State (every entry zero at the start of a sequence unless passed in):
-``h``, ``c`` ``(B, H)``; ``memory`` ``(B, N, W)``; ``usage`` ``(B, N)``;
-``link`` ``(B, N, N)``; ``precedence`` ``(B, N)``; ``read_weightings`` ``(B, R, N)``;
-``write_weighting`` ``(B, N)``; ``read_vectors`` ``(B, R, W)``.
+State (every entry zero at the start of a sequence unless passed in): the controller's
+``h``, ``c`` ``(B, H)``; the fields of :class:`~rnnscope.engine.dnc.access.AccessState`
+(``memory`` ``(B, N, W)``, ``usage`` ``(B, N)``, ``link`` ``(B, N, N)``, ``precedence``
+``(B, N)``, ``read_weightings`` ``(B, R, N)``, ``write_weighting`` ``(B, N)``); the last
+read vectors ``read_vectors`` ``(B, R, W)``, the controller's next input.
 
 Probes (besides the shared ones in :mod:`rnnscope.engine.trace`):
 
@@ -69,43 +71,63 @@ sort permutation is held fixed (see :mod:`rnnscope.engine.dnc.allocation`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 
 import numpy as np
 
-from rnnscope.engine.dnc import allocation as alloc
-from rnnscope.engine.dnc import linkage
-from rnnscope.engine.dnc.addressing import ContentCache, content_backward, content_forward
-from rnnscope.engine.dnc.interface import (
-    INTERFACE_PARTS,
-    READ_MODES,
-    Interface,
-    interface_backward,
-    interface_forward,
-    interface_layout,
-    interface_size,
+from rnnscope.engine.dnc.access import (
+    AccessCache,
+    AccessState,
+    access_step_backward,
+    access_step_forward,
 )
-from rnnscope.engine.dnc.memory import read_backward, read_forward, write_backward, write_forward
+from rnnscope.engine.dnc.interface import INTERFACE_PARTS, READ_MODES, interface_layout, interface_size
 from rnnscope.engine.models.base import CoreOutput, RecurrentModel, State, init_uniform
 from rnnscope.engine.models.lstm_cell import GATES, gate_slices, lstm_cell_backward, lstm_cell_forward
 from rnnscope.engine.params import GateSlice, Params
 from rnnscope.engine.trace import ProbeKind, Trace
 
-STATE_KEYS = (
-    "h",
-    "c",
-    "memory",
-    "usage",
-    "link",
-    "precedence",
-    "read_weightings",
-    "write_weighting",
-    "read_vectors",
+STATE_KEYS = ("h", "c", *AccessState._fields, "read_vectors")
+
+_WEIGHTING, _GATE, _SIGNED, _SCALAR = ProbeKind.WEIGHTING, ProbeKind.GATE, ProbeKind.SIGNED, ProbeKind.SCALAR
+_SLOT, _HEAD_SLOT, _HEAD_MODE = ("slot",), ("head", "slot"), ("head", "mode")
+
+# the memory probes in trace order: name, where (an attribute of _Steps, or with "step." of every
+# step's AccessCache), kind, axes, description
+_MEMORY_PROBES: tuple[tuple[str, str, ProbeKind, tuple[str, ...], str], ...] = (
+    ("memory", "states.memory", _SIGNED, ("slot", "width"), "memory M_t after the write"),
+    ("usage", "states.usage", _WEIGHTING, _SLOT, "usage u_t"),
+    ("retention", "step.write.retention", _WEIGHTING, _SLOT, "retention psi_t (1 = kept)"),
+    ("allocation", "step.write.allocation", _WEIGHTING, _SLOT, "allocation weighting a_t"),
+    ("write_content_weighting", "step.write.content", _WEIGHTING, _SLOT, "write content weighting"),
+    ("write_weighting", "states.write_weighting", _WEIGHTING, _SLOT, "write weighting w_w"),
+    ("write_key", "step.interface.write_key", _SIGNED, ("width",), "write key k_w"),
+    ("erase_vector", "step.interface.erase", _GATE, ("width",), "erase vector e"),
+    ("write_vector", "step.interface.write_vector", _SIGNED, ("width",), "write vector v"),
+    ("precedence", "states.precedence", _WEIGHTING, _SLOT, "precedence p_t"),
+    ("link", "states.link", _WEIGHTING, ("slot", "slot"), "link L[i, j]: slot i written after slot j"),
+    ("read_keys", "step.interface.read_keys", _SIGNED, ("head", "width"), "read keys"),
+    ("read_content_weighting", "step.read.content", _WEIGHTING, _HEAD_SLOT, "read content weighting"),
+    ("forward_weighting", "step.read.forward", _WEIGHTING, _HEAD_SLOT, "forward weighting L w_r"),
+    ("backward_weighting", "step.read.backward", _WEIGHTING, _HEAD_SLOT, "backward weighting L^T w_r"),
+    ("read_modes", "step.interface.read_modes", _GATE, _HEAD_MODE, "read modes (backward, content, forward)"),
+    ("read_weighting", "states.read_weightings", _WEIGHTING, _HEAD_SLOT, "read weighting w_r"),
+    ("read_vectors", "read_vectors", _SIGNED, ("head", "width"), "r_t"),
+    ("free_gates", "step.interface.free_gates", _GATE, ("head",), "free gates f"),
+    ("read_strengths", "step.interface.read_strengths", _SIGNED, ("head",), "read strengths (>= 1)"),
+    ("allocation_gate", "step.interface.allocation_gate", _SCALAR, (), "allocation gate g_a"),
+    ("write_gate", "step.interface.write_gate", _SCALAR, (), "write gate g_w"),
+    ("write_strength", "step.interface.write_strength", _SCALAR, (), "write strength (>= 1)"),
 )
 
 
 @dataclass
 class _Steps:
-    """Everything the forward computed, time-major; the backward and the trace read it."""
+    """Everything the forward computed; the backward and the trace read it.
+
+    The controller's arrays and the access states are time-major; the rest of the
+    memory step is in one :class:`AccessCache` per step.
+    """
 
     initial: State
     gates: np.ndarray  # (T, B, 4H)
@@ -113,44 +135,27 @@ class _Steps:
     tanh_cell: np.ndarray  # (T, B, H)
     hidden: np.ndarray  # (T, B, H)
     interface: np.ndarray  # (T, B, I) raw
-    memory: np.ndarray  # (T, B, N, W)
-    usage: np.ndarray  # (T, B, N)
-    retention: np.ndarray  # (T, B, N)
-    retention_terms: np.ndarray  # (T, B, R, N)
-    allocation: np.ndarray  # (T, B, N)
-    write_content: np.ndarray  # (T, B, N)
-    write_weighting: np.ndarray  # (T, B, N)
-    link: np.ndarray  # (T, B, N, N)
-    precedence: np.ndarray  # (T, B, N)
-    read_content: np.ndarray  # (T, B, R, N)
-    forward_weighting: np.ndarray  # (T, B, R, N)
-    backward_weighting: np.ndarray  # (T, B, R, N)
-    read_weighting: np.ndarray  # (T, B, R, N)
     read_vectors: np.ndarray  # (T, B, R, W)
-    interfaces: list[Interface]
-    write_caches: list[ContentCache]
-    read_caches: list[ContentCache]
-    alloc_caches: list[alloc.AllocationCache]
+    states: AccessState  # (T, B, ...) each: the access state after every step
+    access: list[AccessCache]  # T entries
 
-    def previous(self, name: str, t: int) -> np.ndarray:
-        """The value of state ``name`` before step ``t`` (the initial state at ``t = 0``)."""
-        if t == 0:
-            return self.initial[name]
-        return getattr(self, _SERIES[name])[t - 1]
+    def cell_before(self, t: int) -> np.ndarray:
+        """The controller cell ``c_{t-1}`` ``(B, H)`` (the initial one at ``t = 0``)."""
+        return self.initial["c"] if t == 0 else self.cell[t - 1]
 
 
-# the _Steps field holding each state entry over time
-_SERIES = {
-    "h": "hidden",
-    "c": "cell",
-    "memory": "memory",
-    "usage": "usage",
-    "link": "link",
-    "precedence": "precedence",
-    "read_weightings": "read_weighting",
-    "write_weighting": "write_weighting",
-    "read_vectors": "read_vectors",
-}
+def _probe_data(s: _Steps, path: str) -> np.ndarray:
+    """The ``(T, B, ...)`` array at ``path``: an attribute of ``s``, or (``step.``) of each step's cache."""
+    if path.startswith("step."):
+        get = attrgetter(path.removeprefix("step."))
+        return np.stack([get(cache) for cache in s.access])
+    data: np.ndarray = attrgetter(path)(s)
+    return data
+
+
+def _access_state(state: State) -> AccessState:
+    """The memory's part of a DNC state dict."""
+    return AccessState(*(state[name] for name in AccessState._fields))
 
 
 class DNC(RecurrentModel):
@@ -212,49 +217,21 @@ class DNC(RecurrentModel):
     def forward_core(self, inputs: np.ndarray, state: State, trace: Trace | None) -> CoreOutput:
         steps, batch, D = inputs.shape
         _, H, N, W, R = self.sizes
-        dt = self.dtype
         Wx, Wh, b, Wi, bi = (self.params[k] for k in ("Wx", "Wh", "b", "Wi", "bi"))
         Wx_read = Wx[D:]
-        size = Wi.shape[1]
         # input projections of all steps in one matmul; the loop adds the recurrent parts
         preact = (inputs.reshape(steps * batch, D) @ Wx[:D]).reshape(steps, batch, 4 * H)
         preact += b
 
         def buf(*shape: int) -> np.ndarray:
-            return np.empty((steps, batch) + shape, dtype=dt)
+            return np.empty((steps, batch) + shape, dtype=self.dtype)
 
-        s = _Steps(
-            initial=state,
-            gates=buf(4 * H),
-            cell=buf(H),
-            tanh_cell=buf(H),
-            hidden=buf(H),
-            interface=buf(size),
-            memory=buf(N, W),
-            usage=buf(N),
-            retention=buf(N),
-            retention_terms=buf(R, N),
-            allocation=buf(N),
-            write_content=buf(N),
-            write_weighting=buf(N),
-            link=buf(N, N),
-            precedence=buf(N),
-            read_content=buf(R, N),
-            forward_weighting=buf(R, N),
-            backward_weighting=buf(R, N),
-            read_weighting=buf(R, N),
-            read_vectors=buf(R, W),
-            interfaces=[],
-            write_caches=[],
-            read_caches=[],
-            alloc_caches=[],
-        )
-        h, c = state["h"], state["c"]
-        memory, usage, link = state["memory"], state["usage"], state["link"]
-        precedence, read_w = state["precedence"], state["read_weightings"]
-        write_w, read_vec = state["write_weighting"], state["read_vectors"]
+        states = AccessState(buf(N, W), buf(N), buf(N, N), buf(N), buf(R, N), buf(N))
+        s = _Steps(state, buf(4 * H), buf(H), buf(H), buf(H), buf(Wi.shape[1]), buf(R, W), states, [])
+        h, c, read_vec = state["h"], state["c"], state["read_vectors"]
+        access = _access_state(state)
         for t in range(steps):
-            # controller
+            # controller on [x_t, r_{t-1}]
             pre = preact[t]
             pre += read_vec.reshape(batch, R * W) @ Wx_read
             pre += h @ Wh
@@ -262,51 +239,19 @@ class DNC(RecurrentModel):
             s.cell[t], s.tanh_cell[t], s.hidden[t] = c, tanh_c, h
             raw = np.matmul(h, Wi, out=s.interface[t])
             raw += bi
-            iface = interface_forward(raw, W, R)
-            s.interfaces.append(iface)
-            # write addressing: content on the old memory, allocation from the new usage
-            content_w, cache = content_forward(
-                memory, iface.write_key[:, None, :], iface.write_strength[:, None]
-            )
-            s.write_content[t] = content_w[:, 0]
-            s.write_caches.append(cache)
-            psi, s.retention_terms[t] = alloc.retention_forward(iface.free_gates, read_w)
-            s.retention[t] = psi
-            usage = s.usage[t] = alloc.usage_forward(usage, write_w, psi)
-            allocation, acache = alloc.allocation_forward(usage)
-            s.allocation[t] = allocation
-            s.alloc_caches.append(acache)
-            ga = iface.allocation_gate[:, None]
-            gw = iface.write_gate[:, None]
-            new_write_w = s.write_weighting[t]
-            np.multiply(gw, ga * allocation + (1.0 - ga) * s.write_content[t], out=new_write_w)
-            memory = write_forward(memory, new_write_w, iface.erase, iface.write_vector, out=s.memory[t])
-            # temporal links, then reads
-            link = linkage.link_forward(link, new_write_w, precedence, out=s.link[t])
-            precedence = s.precedence[t] = linkage.precedence_forward(precedence, new_write_w)
-            fwd, bwd = linkage.directional_forward(link, read_w)
-            s.forward_weighting[t], s.backward_weighting[t] = fwd, bwd
-            content_r, cache = content_forward(memory, iface.read_keys, iface.read_strengths)
-            s.read_content[t] = content_r
-            s.read_caches.append(cache)
-            modes = iface.read_modes
-            read_w = s.read_weighting[t]
-            np.multiply(modes[:, :, 0:1], bwd, out=read_w)
-            read_w += modes[:, :, 1:2] * content_r
-            read_w += modes[:, :, 2:3] * fwd
-            read_vec = s.read_vectors[t] = read_forward(memory, read_w)
-            write_w = new_write_w
+            out = AccessState(*(series[t] for series in states))
+            read_vec, access, cache = access_step_forward(raw, access, out=out)
+            s.read_vectors[t] = read_vec
+            s.access.append(cache)
         features = np.concatenate([s.hidden, s.read_vectors.reshape(steps, batch, R * W)], axis=2)
-        final = {name: s.previous(name, steps).copy() for name in STATE_KEYS}
+        final = {"h": h, "c": c, **access._asdict(), "read_vectors": read_vec}
+        final = {name: value.copy() for name, value in final.items()}
         if trace is not None:
             self._record(trace, s)
         return CoreOutput(features=features, hidden=s.hidden, final_state=final, cache=s)
 
     def _record(self, trace: Trace, s: _Steps) -> None:
-        steps, batch = s.hidden.shape[:2]
         H = s.hidden.shape[2]
-        W = s.memory.shape[3]
-        R = s.read_weighting.shape[2]
         for k, gate in enumerate(GATES):
             kind = ProbeKind.SIGNED if gate == "candidate" else ProbeKind.GATE
             name = "controller/candidate" if gate == "candidate" else f"controller/{gate}_gate"
@@ -321,51 +266,10 @@ class DNC(RecurrentModel):
         trace.add("controller/cell", s.cell, ProbeKind.SIGNED, ("unit",), description="controller cell c_t")
         trace.add("controller/hidden", s.hidden, ProbeKind.SIGNED, ("unit",), description="controller h_t")
         trace.add("dnc/interface", s.interface, ProbeKind.SIGNED, ("interface",), description="raw interface")
-
-        def series(field: str) -> np.ndarray:
-            return np.stack([getattr(i, field) for i in s.interfaces])
-
-        weighting, gate = ProbeKind.WEIGHTING, ProbeKind.GATE
-        signed, scalar = ProbeKind.SIGNED, ProbeKind.SCALAR
-        slot, head_slot = ("slot",), ("head", "slot")
-        rows = [
-            ("memory", s.memory, signed, ("slot", "width"), "memory M_t after the write"),
-            ("usage", s.usage, weighting, slot, "usage u_t"),
-            ("retention", s.retention, weighting, slot, "retention psi_t (1 = kept)"),
-            ("allocation", s.allocation, weighting, slot, "allocation weighting a_t"),
-            ("write_content_weighting", s.write_content, weighting, slot, "write content weighting"),
-            ("write_weighting", s.write_weighting, weighting, slot, "write weighting w_w"),
-            ("write_key", series("write_key"), signed, ("width",), "write key k_w"),
-            ("erase_vector", series("erase"), gate, ("width",), "erase vector e"),
-            ("write_vector", series("write_vector"), signed, ("width",), "write vector v"),
-            ("precedence", s.precedence, weighting, slot, "precedence p_t"),
-            ("link", s.link, weighting, ("slot", "slot"), "link L[i, j]: slot i written after slot j"),
-            ("read_keys", series("read_keys"), signed, ("head", "width"), "read keys"),
-            ("read_content_weighting", s.read_content, weighting, head_slot, "read content weighting"),
-            ("forward_weighting", s.forward_weighting, weighting, head_slot, "forward weighting L w_r"),
-            ("backward_weighting", s.backward_weighting, weighting, head_slot, "backward weighting L^T w_r"),
-        ]
-        for name, data, kind, axes, text in rows:
-            trace.add(f"dnc/{name}", data, kind, axes, description=text)
-        trace.add(
-            "dnc/read_modes",
-            series("read_modes"),
-            gate,
-            ("head", "mode"),
-            description="read modes (backward, content, forward)",
-            tick_labels={1: READ_MODES},
-        )
-        rows = [
-            ("read_weighting", s.read_weighting, weighting, head_slot, "read weighting w_r"),
-            ("read_vectors", s.read_vectors.reshape(steps, batch, R, W), signed, ("head", "width"), "r_t"),
-            ("free_gates", series("free_gates"), gate, ("head",), "free gates f"),
-            ("read_strengths", series("read_strengths"), signed, ("head",), "read strengths (>= 1)"),
-            ("allocation_gate", series("allocation_gate"), scalar, (), "allocation gate g_a"),
-            ("write_gate", series("write_gate"), scalar, (), "write gate g_w"),
-            ("write_strength", series("write_strength"), scalar, (), "write strength (>= 1)"),
-        ]
-        for name, data, kind, axes, text in rows:
-            trace.add(f"dnc/{name}", data, kind, axes, description=text)
+        for name, path, kind, axes, text in _MEMORY_PROBES:
+            data = _probe_data(s, path)
+            labels: dict[int, tuple[str, ...]] | None = {1: READ_MODES} if name == "read_modes" else None
+            trace.add(f"dnc/{name}", data, kind, axes, description=text, tick_labels=labels)
 
     # ----------------------------------------------------------------- backward
     def backward_core(
@@ -382,122 +286,49 @@ class DNC(RecurrentModel):
         dinterface = np.empty_like(s.interface)
         dhidden = np.empty_like(s.hidden)
         # gradients arriving at step t from step t + 1 (zero after the last step)
-        nxt = {name: np.zeros_like(value) for name, value in s.initial.items()}
-        # two (B, N, N) work buffers for the link gradient, rotated with nxt["link"]
-        work = (np.empty_like(nxt["link"]), np.empty_like(nxt["link"]))
+        dh_next, dc_next = np.zeros_like(s.initial["h"]), np.zeros_like(s.initial["c"])
+        dread_next = np.zeros_like(s.initial["read_vectors"])
+        daccess = AccessState(*(np.zeros_like(value) for value in _access_state(s.initial)))
+        # the link gradient's scratch; the incoming one is overwritten by the outgoing one
+        scratch = np.empty_like(daccess.link)
         for t in range(steps - 1, -1, -1):
-            iface = s.interfaces[t]
-            prev = {name: s.previous(name, t) for name in STATE_KEYS}
-            memory = s.memory[t]
-            read_w = s.read_weighting[t]
-            write_w = s.write_weighting[t]
-            dread_vec = dfeatures[t, :, H:].reshape(batch, R, W) + nxt["read_vectors"]
-            dmemory = nxt["memory"].copy()
-            dread_w = nxt["read_weightings"].copy()
-            dwrite_w = nxt["write_weighting"].copy()
-            # r = M^T w_r
-            dm, dw = read_backward(dread_vec, memory, read_w)
-            dmemory += dm
-            dread_w += dw
-            # w_r = pi_b bw + pi_c content + pi_f fw
-            modes = iface.read_modes
-            dmodes = np.stack(
-                [
-                    (dread_w * s.backward_weighting[t]).sum(axis=2),
-                    (dread_w * s.read_content[t]).sum(axis=2),
-                    (dread_w * s.forward_weighting[t]).sum(axis=2),
-                ],
-                axis=2,
+            dreads = dfeatures[t, :, H:].reshape(batch, R, W) + dread_next
+            dinterface[t], daccess = access_step_backward(
+                dreads, daccess, s.access[t], work=(scratch, daccess.link)
             )
-            dm, dread_keys, dread_strengths = content_backward(dread_w * modes[:, :, 1:2], s.read_caches[t])
-            dmemory += dm
-            dlink, dread_prev = linkage.directional_backward(
-                dread_w * modes[:, :, 2:3],
-                dread_w * modes[:, :, 0:1],
-                s.link[t],
-                prev["read_weightings"],
-                out=work[0],
-            )
-            dlink += nxt["link"]
-            # precedence and link
-            dprec_prev, dw = linkage.precedence_backward(nxt["precedence"], prev["precedence"], write_w)
-            dwrite_w += dw
-            dlink_prev, dw, dp = linkage.link_backward(
-                dlink, prev["link"], write_w, prev["precedence"], overwrite=True, out=work[1]
-            )
-            work = (work[0], nxt["link"])  # free again: dlink_prev becomes the incoming gradient
-            dwrite_w += dw
-            dprec_prev += dp
-            # erase and add
-            dmemory_prev, dw, derase, dwrite_vec = write_backward(
-                dmemory, prev["memory"], write_w, iface.erase, iface.write_vector
-            )
-            dwrite_w += dw
-            # w_w = g_w (g_a a + (1 - g_a) c_w)
-            ga = iface.allocation_gate[:, None]
-            gw = iface.write_gate[:, None]
-            allocation = s.allocation[t]
-            content_w = s.write_content[t]
-            dwrite_gate = (dwrite_w * (ga * allocation + (1.0 - ga) * content_w)).sum(axis=1)
-            dalloc_gate = (dwrite_w * gw * (allocation - content_w)).sum(axis=1)
-            dusage = nxt["usage"] + alloc.allocation_backward(dwrite_w * gw * ga, s.alloc_caches[t])
-            dm, dwrite_key, dwrite_strength = content_backward(
-                (dwrite_w * gw * (1.0 - ga))[:, None, :], s.write_caches[t]
-            )
-            dmemory_prev += dm
-            # usage and retention
-            dusage_prev, dwrite_prev, dpsi = alloc.usage_backward(
-                dusage, prev["usage"], prev["write_weighting"], s.retention[t]
-            )
-            dfree, dr = alloc.retention_backward(
-                dpsi, s.retention_terms[t], iface.free_gates, prev["read_weightings"]
-            )
-            dread_prev += dr
-            # interface, then the controller
-            grads = {
-                "read_keys": dread_keys,
-                "read_strengths": dread_strengths,
-                "write_key": dwrite_key[:, 0],
-                "write_strength": dwrite_strength[:, 0],
-                "erase": derase,
-                "write_vector": dwrite_vec,
-                "free_gates": dfree,
-                "allocation_gate": dalloc_gate,
-                "write_gate": dwrite_gate,
-                "read_modes": dmodes,
-            }
-            dinterface[t] = interface_backward(grads, iface, W, R)
-            dh = np.add(dfeatures[t, :, :H], nxt["h"], out=dhidden[t])
+            dh = np.add(dfeatures[t, :, :H], dh_next, out=dhidden[t])
             dh += dinterface[t] @ WiT
-            _, dc_prev = lstm_cell_backward(
-                dh, nxt["c"], s.gates[t], prev["c"], s.tanh_cell[t], dpreact_out=dpreact[t]
+            _, dc_next = lstm_cell_backward(
+                dh, dc_next, s.gates[t], s.cell_before(t), s.tanh_cell[t], dpreact_out=dpreact[t]
             )
-            nxt = {
-                "h": dpreact[t] @ WhT,
-                "c": dc_prev,
-                "memory": dmemory_prev,
-                "usage": dusage_prev,
-                "link": dlink_prev,
-                "precedence": dprec_prev,
-                "read_weightings": dread_prev,
-                "write_weighting": dwrite_prev,
-                "read_vectors": (dpreact[t] @ WxT_read).reshape(batch, R, W),
-            }
-        # weight gradients in one matmul each, after the loop
+            dh_next = dpreact[t] @ WhT
+            dread_next = (dpreact[t] @ WxT_read).reshape(batch, R, W)
+        dstate = {"h": dh_next, "c": dc_next, **daccess._asdict(), "read_vectors": dread_next}
+        param_grads = _controller_weight_gradients(s, inputs, dpreact, dinterface)
         rows = steps * batch
-        dpre_2d = dpreact.reshape(rows, 4 * H)
-        read_prev = np.concatenate([s.initial["read_vectors"][None], s.read_vectors[:-1]], axis=0)
-        controller_in = np.concatenate(
-            [inputs.reshape(rows, D), read_prev.reshape(rows, R * W)], axis=1
-        )
-        hidden_prev = np.concatenate([s.initial["h"][None], s.hidden[:-1]], axis=0).reshape(rows, H)
-        dint_2d = dinterface.reshape(rows, -1)
-        param_grads = {
-            "Wx": controller_in.T @ dpre_2d,
-            "Wh": hidden_prev.T @ dpre_2d,
-            "b": dpre_2d.sum(axis=0),
-            "Wi": s.hidden.reshape(rows, H).T @ dint_2d,
-            "bi": dint_2d.sum(axis=0),
-        }
-        dinputs = (dpre_2d @ Wx[:D].T).reshape(steps, batch, D) if need_inputs else None
-        return param_grads, dinputs, nxt, dhidden
+        dinputs = (dpreact.reshape(rows, 4 * H) @ Wx[:D].T).reshape(steps, batch, D) if need_inputs else None
+        return param_grads, dinputs, dstate, dhidden
+
+
+def _controller_weight_gradients(
+    s: _Steps, inputs: np.ndarray, dpreact: np.ndarray, dinterface: np.ndarray
+) -> dict[str, np.ndarray]:
+    """``Wx``, ``Wh``, ``b``, ``Wi``, ``bi`` gradients in one matmul each, after the time loop.
+
+    ``inputs`` ``(T, B, D)``, ``dpreact`` ``(T, B, 4H)``, ``dinterface`` ``(T, B, I)``.
+    """
+    steps, batch, D = inputs.shape
+    H = s.hidden.shape[2]
+    rows = steps * batch
+    dpre_2d = dpreact.reshape(rows, 4 * H)
+    read_prev = np.concatenate([s.initial["read_vectors"][None], s.read_vectors[:-1]], axis=0)
+    controller_in = np.concatenate([inputs.reshape(rows, D), read_prev.reshape(rows, -1)], axis=1)
+    hidden_prev = np.concatenate([s.initial["h"][None], s.hidden[:-1]], axis=0).reshape(rows, H)
+    dint_2d = dinterface.reshape(rows, -1)
+    return {
+        "Wx": controller_in.T @ dpre_2d,
+        "Wh": hidden_prev.T @ dpre_2d,
+        "b": dpre_2d.sum(axis=0),
+        "Wi": s.hidden.reshape(rows, H).T @ dint_2d,
+        "bi": dint_2d.sum(axis=0),
+    }
