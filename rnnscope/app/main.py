@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from rnnscope.engine.models.base import MODEL_KINDS
+from rnnscope.engine.models.config import MODEL_KINDS
 from rnnscope.engine.tasks import TASK_NAMES
 
 if TYPE_CHECKING:  # Qt is imported once the arguments are parsed: ``--help`` needs no display

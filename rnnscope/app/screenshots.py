@@ -55,7 +55,7 @@ def render(kind: str, path: str, settings_path: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from rnnscope.engine.models.base import MODEL_KINDS
+    from rnnscope.engine.models.config import MODEL_KINDS
 
     args = list(sys.argv[1:] if argv is None else argv)
     directory = args[0] if args else os.path.join("docs", "screenshots")

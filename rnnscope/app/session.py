@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from rnnscope.engine.models.base import ModelConfig, RecurrentModel, trace_with_gradients
+from rnnscope.engine.models.base import RecurrentModel, trace_with_gradients
+from rnnscope.engine.models.config import ModelConfig
 from rnnscope.engine.models.registry import build_model
 from rnnscope.engine.tasks import TASK_NAMES, Batch, Task, build_task
 from rnnscope.engine.trace import NonFinite, Trace

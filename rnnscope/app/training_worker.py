@@ -28,7 +28,8 @@ from typing import Protocol
 
 from PyQt6.QtCore import QObject, pyqtBoundSignal, pyqtSignal, pyqtSlot
 
-from rnnscope.engine.models.base import ModelConfig, RecurrentModel
+from rnnscope.engine.models.base import RecurrentModel
+from rnnscope.engine.models.config import ModelConfig
 from rnnscope.engine.models.registry import build_model
 from rnnscope.engine.params import Params
 from rnnscope.engine.training import IterationStats

@@ -28,7 +28,8 @@ from rnnscope.engine.gradcheck import (
     check_gradients,
 )
 from rnnscope.engine.models import build_model
-from rnnscope.engine.models.base import MODEL_KINDS, RecurrentModel
+from rnnscope.engine.models.base import RecurrentModel
+from rnnscope.engine.models.config import MODEL_KINDS
 from rnnscope.engine.tasks import TASK_NAMES, Batch, TaskError, build_task
 from rnnscope.report import FORMATS, ReportError, format_for, render, to_text, write_report
 

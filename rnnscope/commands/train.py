@@ -42,7 +42,7 @@ from rnnscope.commands.argtypes import (
 from rnnscope.commands.train_progress import PROGRESS_MODES, Progress
 from rnnscope.commands.train_setup import Setup, set_up
 from rnnscope.engine.checkpoint import CheckpointError, save_checkpoint
-from rnnscope.engine.models.base import MODEL_KINDS
+from rnnscope.engine.models.config import MODEL_KINDS
 from rnnscope.engine.tasks import TASK_NAMES, sample_text, uniform_bits_per_character
 from rnnscope.engine.training import OPTIMIZER_NAMES, Trainer, TrainingError, evaluate
 

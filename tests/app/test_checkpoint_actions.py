@@ -9,7 +9,7 @@ from PyQt6.QtGui import QDragEnterEvent, QDropEvent
 from PyQt6.QtWidgets import QMainWindow
 
 from rnnscope.app.checkpoint_actions import MAX_RECENT, CheckpointActions
-from rnnscope.engine.models.base import ModelConfig
+from rnnscope.engine.models.config import ModelConfig
 from rnnscope.engine.models.registry import build_model
 from rnnscope.engine.tasks import build_task
 

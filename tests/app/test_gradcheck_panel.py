@@ -11,7 +11,7 @@ from PyQt6.QtGui import QColor
 
 from rnnscope.app.panels.gradcheck import COLUMN_KEYS, NAME_ROLE, GradcheckPanel
 from rnnscope.engine.gradcheck import Status, check_gradients
-from rnnscope.engine.models.base import ModelConfig
+from rnnscope.engine.models.config import ModelConfig
 from rnnscope.engine.models.registry import build_model
 from rnnscope.engine.models.rnn import RNN
 from rnnscope.engine.params import GateSlice, Params

@@ -14,7 +14,7 @@ from rnnscope.app.session import (
     spec_for_model,
     with_overrides,
 )
-from rnnscope.engine.models.base import MODEL_KINDS
+from rnnscope.engine.models.config import MODEL_KINDS
 from rnnscope.engine.models.registry import build_model
 from rnnscope.engine.tasks import TASK_NAMES, build_task
 

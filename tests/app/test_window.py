@@ -14,7 +14,7 @@ from PyQt6.QtGui import QImage
 import rnnscope.app.window.main_window as main_window
 from rnnscope.app.panels.heatmap import HeatmapPanel, MatrixPanel
 from rnnscope.app.session import build_session
-from rnnscope.engine.models.base import MODEL_KINDS
+from rnnscope.engine.models.config import MODEL_KINDS
 
 
 def heatmaps(window) -> list[HeatmapPanel]:

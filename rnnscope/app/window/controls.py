@@ -18,7 +18,7 @@ from PyQt6.QtWidgets import (
 
 from rnnscope.app.session import TASK_LENGTHS, TEXT_TASKS, SessionSpec
 from rnnscope.app.widgets import spin_box
-from rnnscope.engine.models.base import MODEL_KINDS
+from rnnscope.engine.models.config import MODEL_KINDS
 from rnnscope.engine.tasks import CORPORA, TASK_NAMES
 
 FILE_TIP = "trace a sample of a UTF-8 text file (chars task)"

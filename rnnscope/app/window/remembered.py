@@ -9,7 +9,7 @@ from __future__ import annotations
 from PyQt6.QtCore import QSettings
 
 from rnnscope.app.session import SessionSpec
-from rnnscope.engine.models.base import MODEL_KINDS
+from rnnscope.engine.models.config import MODEL_KINDS
 from rnnscope.engine.tasks import TASK_NAMES
 
 # SessionSpec fields remembered in QSettings, with how to read them back

@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from rnnscope.engine.models.base import ModelConfig, RecurrentModel
+from rnnscope.engine.models.base import RecurrentModel
+from rnnscope.engine.models.config import ModelConfig
 from rnnscope.engine.params import Params
 from rnnscope.engine.tasks import Task, Vocabulary, build_task
 from rnnscope.engine.training import Optimizer, build_optimizer

@@ -27,7 +27,8 @@ from rnnscope.engine.checkpoint.format import (
     Checkpoint,
     CheckpointError,
 )
-from rnnscope.engine.models.base import ModelConfig, RecurrentModel, State
+from rnnscope.engine.models.base import RecurrentModel, State
+from rnnscope.engine.models.config import ModelConfig
 from rnnscope.engine.models.registry import build_model
 from rnnscope.engine.params import Params
 from rnnscope.engine.tasks import TaskError, Vocabulary

@@ -44,7 +44,8 @@ from rnnscope.engine.gradcheck.result import (
     TensorCheck,
 )
 from rnnscope.engine.gradcheck.rows import build_row
-from rnnscope.engine.models.base import ModelConfig, RecurrentModel, State
+from rnnscope.engine.models.base import RecurrentModel, State
+from rnnscope.engine.models.config import ModelConfig
 
 Progress = Callable[[int, int, str], None]
 Cancel = Callable[[], bool]

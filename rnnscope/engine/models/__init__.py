@@ -6,19 +6,19 @@ sequence. ``rnn.py``, ``lstm.py`` and ``gru.py`` are the fast paths, tested equa
 """
 
 from rnnscope.engine.models.base import (
-    MODEL_KINDS,
     CoreOutput,
     ForwardResult,
     Gradients,
-    ModelConfig,
     RecurrentModel,
     State,
     init_uniform,
     trace_with_gradients,
 )
+from rnnscope.engine.models.config import DEFAULT_HIDDEN_SIZE, MODEL_KINDS, ModelConfig
 from rnnscope.engine.models.registry import build_model
 
 __all__ = [
+    "DEFAULT_HIDDEN_SIZE",
     "MODEL_KINDS",
     "CoreOutput",
     "ForwardResult",

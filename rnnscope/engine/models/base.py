@@ -17,13 +17,12 @@ State is a ``dict`` of arrays, e.g. ``{"h": (B, H), "c": (B, H)}``; passing the
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
 from rnnscope.engine.heads import (
-    LOSSES,
     HeadResult,
     head_forward,
     linear_backward,
@@ -34,61 +33,11 @@ from rnnscope.engine.heads import (
     validate_targets,
 )
 from rnnscope.engine.models.buffers import BufferPool
+from rnnscope.engine.models.config import ModelConfig
 from rnnscope.engine.params import Params
 from rnnscope.engine.trace import ProbeKind, Trace
 
 State = dict[str, np.ndarray]
-
-MODEL_KINDS = ("rnn", "lstm", "gru", "dnc")
-
-
-@dataclass
-class ModelConfig:
-    """Everything needed to rebuild a model (and to save it in a checkpoint)."""
-
-    kind: str  # "rnn" | "lstm" | "gru" | "dnc"
-    input_size: int  # D: width of one input vector (vocabulary size for one-hot text)
-    hidden_size: int  # H: recurrent units (the DNC controller's LSTM size)
-    output_size: int  # O: width of the read-out (vocabulary size for text)
-    loss: str = "softmax_ce"  # "softmax_ce" | "sigmoid_bce" | "mse" (see heads.py)
-    many_to_one: bool = False  # score only the last timestep (sequence classification)
-    dtype: str = "float64"  # "float64" (default; gradcheck requires it) or "float32"
-    seed: int = 0  # seeds the parameter initialisation
-    forget_bias: float = 1.0  # LSTM / DNC controller: initial forget-gate bias
-    reset_after: bool = False  # GRU: False = Cho et al. (reset before Wh), True = PyTorch/Keras
-    memory_slots: int = 16  # DNC: N, rows of the memory matrix
-    memory_width: int = 16  # DNC: W, width of each memory row
-    read_heads: int = 4  # DNC: R
-
-    def __post_init__(self) -> None:
-        if self.kind not in MODEL_KINDS:
-            raise ValueError(f"unknown model kind {self.kind!r}; choose one of {MODEL_KINDS}")
-        if self.loss not in LOSSES:
-            raise ValueError(f"unknown loss {self.loss!r}; choose one of {LOSSES}")
-        if self.dtype not in ("float64", "float32"):
-            raise ValueError(f"dtype must be 'float64' or 'float32', got {self.dtype!r}")
-        for name in (
-            "input_size",
-            "hidden_size",
-            "output_size",
-            "memory_slots",
-            "memory_width",
-            "read_heads",
-        ):
-            value = getattr(self, name)
-            if int(value) != value or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
-        known = {f for f in cls.__dataclass_fields__}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown model config fields: {sorted(unknown)}")
-        return cls(**data)
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from rnnscope.engine.models.base import MODEL_KINDS, ModelConfig, RecurrentModel
+from rnnscope.engine.models.base import RecurrentModel
+from rnnscope.engine.models.config import MODEL_KINDS, ModelConfig
 from rnnscope.engine.models.dnc import DNC
 from rnnscope.engine.models.gru import GRU
 from rnnscope.engine.models.lstm import LSTM

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnscope.engine.models.base import ModelConfig
+from rnnscope.engine.models.config import ModelConfig
 
 
 class TaskError(ValueError):

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from rnnscope.engine.models.base import ModelConfig, RecurrentModel
+from rnnscope.engine.models.base import RecurrentModel
+from rnnscope.engine.models.config import ModelConfig
 
 
 class SavedRun(Protocol):

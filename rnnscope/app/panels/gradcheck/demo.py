@@ -18,7 +18,8 @@ from PyQt6.QtWidgets import QApplication
 from rnnscope.app.application import configure_app
 from rnnscope.app.panels.gradcheck.panel import GradcheckPanel
 from rnnscope.engine.gradcheck import MODES
-from rnnscope.engine.models.base import MODEL_KINDS, ModelConfig, RecurrentModel
+from rnnscope.engine.models.base import RecurrentModel
+from rnnscope.engine.models.config import MODEL_KINDS, ModelConfig
 from rnnscope.engine.models.registry import build_model
 from rnnscope.engine.params import split_name
 

@@ -13,7 +13,7 @@ from PyQt6.QtWidgets import QApplication
 
 from rnnscope.app.application import configure_app
 from rnnscope.app.panels.training.panel import TrainingPanel
-from rnnscope.engine.models.base import MODEL_KINDS
+from rnnscope.engine.models.config import MODEL_KINDS
 from rnnscope.engine.models.registry import build_model
 from rnnscope.engine.tasks import build_task
 
