@@ -197,6 +197,6 @@ def test_a_bad_resume_file_is_a_usage_error(tmp_path, corpus, capsys):
     good = tmp_path / "good.npz"
     assert main(_base(corpus, "--iters", "2", "--checkpoint", str(good), "--quiet")) == 0
     assert main(["train", "--resume", str(good), "--iters", "5", "--hidden", "16"]) == 2
-    assert "does not match the checkpoint's H=8" in capsys.readouterr().err
+    assert "--hidden 16 does not match the saved model's hidden_size=8" in capsys.readouterr().err
     assert main(["train", "--resume", str(good), "--iters", "5", "--task", "copy"]) == 2
     assert "task needs D=" in capsys.readouterr().err

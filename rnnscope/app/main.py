@@ -6,16 +6,18 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from rnnscope.engine.models.config import MODEL_KINDS
 from rnnscope.engine.tasks import TASK_NAMES
+from rnnscope.options import add_model_arguments
 
 if TYPE_CHECKING:  # Qt is imported once the arguments are parsed: ``--help`` needs no display
     from PyQt6.QtCore import QSettings
 
     from rnnscope.app.window import MainWindow
 
-# command-line options that set a field of the window's SessionSpec (option dest -> field)
-SPEC_OPTIONS = ("model", "task", "hidden", "seed", "slots", "width", "read_heads")
+# the shared model options the window's SessionSpec has a field for (option dest -> field)
+SPEC_OPTIONS = ("model", "hidden", "seed", "slots", "width", "read_heads")
+# shared model options the window cannot show yet: refused by name rather than ignored
+UNSUPPORTED_OPTIONS = ("loss", "many_to_one", "forget_bias", "gru_convention", "dtype")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,20 +27,26 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Other commands: 'rnnscope gradcheck --help' (numerical gradient check), "
         "'rnnscope train --help' (training from the command line).",
     )
-    parser.add_argument("--model", choices=MODEL_KINDS, default=None, help="model kind (default: lstm)")
+    add_model_arguments(parser.add_argument_group("model"))
     parser.add_argument("--task", choices=TASK_NAMES, default=None, help="task (default: chars)")
-    parser.add_argument("--hidden", type=int, default=None, help="hidden units H")
-    parser.add_argument("--seed", type=int, default=None, help="seed of the weights and the sequence")
-    parser.add_argument("--slots", type=int, default=None, help="DNC memory slots N")
-    parser.add_argument("--width", type=int, default=None, help="DNC memory width W")
-    parser.add_argument("--read-heads", type=int, default=None, help="DNC read heads R")
     parser.add_argument("checkpoint", nargs="?", help="a checkpoint (.npz) to open")
     return parser
 
 
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The window's options; an option the window cannot show yet is a usage error (exit status 2)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    given = [name for name in UNSUPPORTED_OPTIONS if getattr(args, name) is not None]
+    if given:
+        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        parser.error(f"{flags}: the window does not take this option yet (rnnscope gradcheck and train do)")
+    return args
+
+
 def spec_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """The options given on the command line, by :class:`~rnnscope.app.session.SessionSpec` field."""
-    given = {key: getattr(args, key) for key in SPEC_OPTIONS}
+    given = {key: getattr(args, key) for key in (*SPEC_OPTIONS, "task")}
     return {key: value for key, value in given.items() if value is not None}
 
 
@@ -66,7 +74,7 @@ def build_window(
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     from PyQt6.QtWidgets import QApplication
 
     from rnnscope.app.application import configure_app

@@ -16,7 +16,8 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from rnnscope.commands.argtypes import UsageError, natural, nonnegative_float, positive, positive_float
+from rnnscope.commands.argtypes import UsageError, nonnegative_float, positive, positive_float
+from rnnscope.engine import limits as sizes
 from rnnscope.engine.checkpoint import Checkpoint, CheckpointError, load_checkpoint
 from rnnscope.engine.gradcheck import (
     ENGINES,
@@ -29,8 +30,8 @@ from rnnscope.engine.gradcheck import (
 )
 from rnnscope.engine.models import build_model
 from rnnscope.engine.models.base import RecurrentModel
-from rnnscope.engine.models.config import MODEL_KINDS
 from rnnscope.engine.tasks import TASK_NAMES, Batch, TaskError, build_task
+from rnnscope.options import ModelChoice, OptionError, add_model_arguments, size_type
 from rnnscope.report import FORMATS, ReportError, format_for, render, to_text, write_report
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -47,25 +48,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "  rnnscope gradcheck --model lstm --task chars --hidden 64 --mode sampled \\\n"
         "      --format html -o report.html"
     )
-    model = parser.add_argument_group("model and data")
-    model.add_argument("--model", choices=MODEL_KINDS, default="lstm", help="model kind (default: lstm)")
-    model.add_argument(
+    model = parser.add_argument_group("model")
+    add_model_arguments(model)
+    parser.set_defaults(seed=0)  # the seed also draws the batch and the sampled elements
+    data = parser.add_argument_group("data")
+    data.add_argument(
         "--task",
         choices=TASK_NAMES,
         help="task that provides the batch (default: chars, or the checkpoint's task with --checkpoint)",
     )
-    model.add_argument("--corpus", help="chars task: name of a shipped corpus (default: the task's default)")
-    model.add_argument("--hidden", type=positive, default=16, help="hidden units H (default: 16)")
-    model.add_argument("--slots", type=positive, help="DNC: memory slots N (default: the model's, 16)")
-    model.add_argument("--width", type=positive, help="DNC: memory width W (default: the model's, 16)")
-    model.add_argument("--read-heads", type=positive, help="DNC: read heads R (default: the model's, 4)")
-    model.add_argument("--batch", type=positive, default=2, help="sequences in the batch B (default: 2)")
-    model.add_argument("--length", type=positive, help="steps T (default: the task's default length)")
-    model.add_argument(
-        "--seed",
-        type=natural,
-        default=0,
-        help="seeds the model's initialisation, the batch and the sampling",
+    data.add_argument("--corpus", help="chars task: name of a shipped corpus (default: the task's default)")
+    data.add_argument(
+        "--batch", type=size_type(sizes.BATCH), default=2, help="sequences in the batch B (default: 2)"
+    )
+    data.add_argument(
+        "--length", type=size_type(sizes.LENGTH), help="steps T (default: the task's default length)"
     )
     model.add_argument(
         "--checkpoint",
@@ -204,12 +201,14 @@ def _load_checkpoint(path: str) -> Checkpoint:
 
 def _build(args: argparse.Namespace) -> tuple[RecurrentModel, Batch]:
     """``(model, batch)`` from the options: a fresh model for the task, or a checkpoint's model."""
-    dnc_options = {"memory_slots": args.slots, "memory_width": args.width, "read_heads": args.read_heads}
-    given = {k: v for k, v in dnc_options.items() if v is not None}
+    choice = ModelChoice.from_args(args)
     try:
         if args.checkpoint:
             checkpoint = _load_checkpoint(args.checkpoint)
             model, task = checkpoint.model, checkpoint.task
+            conflicts = choice.conflicts_with(model.config)
+            if conflicts:
+                raise UsageError("; ".join(conflicts))
             if task is None or args.task is not None:
                 task = build_task(args.task or "chars", seed=args.seed, **_task_options(args))
             if (task.input_size, task.output_size) != (model.config.input_size, model.config.output_size):
@@ -218,12 +217,10 @@ def _build(args: argparse.Namespace) -> tuple[RecurrentModel, Batch]:
                     f"but the {task.name!r} task needs D={task.input_size}, O={task.output_size}"
                 )
         else:
-            if given and args.model != "dnc":
-                raise UsageError(f"--slots/--width/--read-heads apply to --model dnc only, not {args.model}")
             task = build_task(args.task or "chars", seed=args.seed, **_task_options(args))
-            model = build_model(task.model_config(args.model, args.hidden, seed=args.seed, **given))
+            model = build_model(choice.config_for(task))
         batch = task.sample(args.batch, np.random.default_rng(args.seed), length=args.length)
-    except TaskError as error:
+    except (TaskError, OptionError) as error:
         raise UsageError(str(error)) from error
     return model, batch
 

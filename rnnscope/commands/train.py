@@ -41,10 +41,11 @@ from rnnscope.commands.argtypes import (
 )
 from rnnscope.commands.train_progress import PROGRESS_MODES, Progress
 from rnnscope.commands.train_setup import Setup, set_up
+from rnnscope.engine import limits as sizes
 from rnnscope.engine.checkpoint import CheckpointError, save_checkpoint
-from rnnscope.engine.models.config import MODEL_KINDS
 from rnnscope.engine.tasks import TASK_NAMES, sample_text, uniform_bits_per_character
 from rnnscope.engine.training import OPTIMIZER_NAMES, Trainer, TrainingError, evaluate
+from rnnscope.options import add_model_arguments, size_type
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,19 +58,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "      --checkpoint out.npz --sample-every 500\n"
         "  rnnscope train --resume out.npz --iters 10000"
     )
-    model = parser.add_argument_group("model and data")
-    model.add_argument("--model", choices=MODEL_KINDS, help="model kind (default: lstm)")
-    model.add_argument("--hidden", type=positive, help="hidden units H (default: 128)")
-    model.add_argument("--task", choices=TASK_NAMES, help="task (default: chars, or the checkpoint's)")
-    model.add_argument("--data", metavar="PATH", help="chars task: a UTF-8 text file to train on")
-    model.add_argument("--corpus", help="chars task: a shipped corpus (lighthouse, arithmetic, toycode)")
-    model.add_argument("--batch", type=positive, help="sequences per batch B (default: 16)")
-    model.add_argument(
+    model = parser.add_argument_group("model (with --resume: must match the saved model)")
+    add_model_arguments(model)
+    data = parser.add_argument_group("data")
+    data.add_argument("--task", choices=TASK_NAMES, help="task (default: chars, or the checkpoint's)")
+    data.add_argument("--data", metavar="PATH", help="chars task: a UTF-8 text file to train on")
+    data.add_argument("--corpus", help="chars task: a shipped corpus (lighthouse, arithmetic, toycode)")
+    data.add_argument("--batch", type=size_type(sizes.BATCH), help="sequences per batch B (default: 16)")
+    data.add_argument(
         "--seq-len",
-        type=positive,
+        type=size_type(sizes.LENGTH),
         help="steps per chunk T, the truncated-BPTT length for text (default: 25)",
     )
-    model.add_argument("--seed", type=natural, help="seeds the initial weights and the batches (default: 0)")
 
     optimiser = parser.add_argument_group("optimiser")
     optimiser.add_argument(

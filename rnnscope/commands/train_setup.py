@@ -17,14 +17,13 @@ from rnnscope.engine.models import build_model
 from rnnscope.engine.tasks import build_task
 from rnnscope.engine.tasks.base import Task
 from rnnscope.engine.training import Optimizer, Trainer, build_optimizer, optimizer_defaults
+from rnnscope.options import ModelChoice, OptionError
 
 
 @dataclass(frozen=True)
 class Defaults:
     """What an option left out means (for a resumed run: unless the checkpoint says otherwise)."""
 
-    model: str = "lstm"
-    hidden: int = 128
     batch: int = 16
     seq_len: int = 25
     optimizer: str = "adagrad"
@@ -89,10 +88,13 @@ def _optimizer(name: str, args: argparse.Namespace) -> Optimizer:
 
 
 def fresh(args: argparse.Namespace) -> Setup:
-    """A new model of ``--model``/``--hidden`` on the task, with the options' trainer."""
+    """A new model from the model options on the task, with the options' trainer."""
     seed = 0 if args.seed is None else args.seed
     task = _build_task(args, seed)
-    config = task.model_config(args.model or DEFAULTS.model, args.hidden or DEFAULTS.hidden, seed=seed)
+    try:
+        config = ModelChoice.from_args(args).config_for(task)
+    except OptionError as error:
+        raise UsageError(str(error)) from None
     clip = DEFAULTS.clip if args.clip is None else args.clip
     trainer = Trainer(
         build_model(config),
@@ -113,11 +115,9 @@ def resumed(args: argparse.Namespace) -> Setup:
         checkpoint = load_checkpoint(args.resume)
     except CheckpointError as error:
         raise UsageError(f"cannot resume: {error}") from None
-    config = checkpoint.config
-    if args.model is not None and args.model != config.kind:
-        raise UsageError(f"--model {args.model} does not match the checkpoint's {config.kind} model")
-    if args.hidden is not None and args.hidden != config.hidden_size:
-        raise UsageError(f"--hidden {args.hidden} does not match the checkpoint's H={config.hidden_size}")
+    conflicts = ModelChoice.from_args(args).conflicts_with(checkpoint.config)
+    if conflicts:
+        raise UsageError("cannot resume: " + "; ".join(conflicts))
     saved = checkpoint.trainer_state or {}
     seed = args.seed if args.seed is not None else int(saved.get("seed", 0))
     task = _resumed_task(args, checkpoint, seed)
