@@ -18,6 +18,8 @@ from rnnscope.engine import limits
 from rnnscope.engine.heads import LOSSES
 
 MODEL_KINDS = ("rnn", "lstm", "gru", "dnc")
+# a model class of the user's own (rnnscope.engine.protocol): made by its class, never by build_model
+CUSTOM_KIND = "custom"
 DTYPES = ("float64", "float32")
 DEFAULT_HIDDEN_SIZE = 64  # H when none is given, in the app and both commands
 FORGET_BIAS_BOUND = 100.0  # |forget_bias| above this saturates the gate to 0 or 1 in any float
@@ -43,7 +45,7 @@ class ModelConfig:
     field. Whole numbers of NumPy types become ``int``, so :meth:`to_dict` is plain JSON data.
     """
 
-    kind: str  # "rnn" | "lstm" | "gru" | "dnc"
+    kind: str  # "rnn" | "lstm" | "gru" | "dnc", or "custom" for a user's own model class
     input_size: int  # D: width of one input vector (vocabulary size for one-hot text)
     hidden_size: int  # H: recurrent units (the DNC controller's LSTM size)
     output_size: int  # O: width of the read-out (vocabulary size for text)
@@ -58,7 +60,7 @@ class ModelConfig:
     read_heads: int = 4  # DNC: R
 
     def __post_init__(self) -> None:
-        _check_choice("kind", self.kind, MODEL_KINDS)
+        _check_choice("kind", self.kind, (*MODEL_KINDS, CUSTOM_KIND))
         _check_choice("loss", self.loss, LOSSES)
         _check_choice("dtype", self.dtype, DTYPES)
         for name in ("many_to_one", "reset_after"):

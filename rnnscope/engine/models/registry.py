@@ -16,4 +16,9 @@ assert tuple(MODEL_CLASSES) == MODEL_KINDS
 
 def build_model(config: ModelConfig, params: Params | None = None) -> RecurrentModel:
     """The model class for ``config.kind``, constructed (with ``params``, or fresh ones from the seed)."""
+    if config.kind not in MODEL_CLASSES:
+        raise ValueError(
+            f"build_model makes the built-in kinds {MODEL_KINDS}; a {config.kind!r} model is made by "
+            "its own class: type(model)(config, params)"
+        )
     return MODEL_CLASSES[config.kind](config, params)
