@@ -27,6 +27,7 @@ from rnnscope.engine.checkpoint.format import (
     Checkpoint,
     CheckpointError,
 )
+from rnnscope.engine.checkpoint.model_file import refuse_without_class
 from rnnscope.engine.models.base import RecurrentModel, State
 from rnnscope.engine.models.config import ModelConfig
 from rnnscope.engine.models.registry import build_model
@@ -37,14 +38,22 @@ from rnnscope.engine.training import OptimizerError, build_optimizer
 Arrays = Mapping[str, np.ndarray]
 
 
-def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
-    """Read and check the checkpoint at ``path``. Raises :class:`CheckpointError` naming the problem."""
+def load_checkpoint(
+    path: str | os.PathLike[str], model_class: type[RecurrentModel] | None = None
+) -> Checkpoint:
+    """Read and check the checkpoint at ``path``. Raises :class:`CheckpointError` naming the problem.
+
+    ``model_class`` builds the model instead of the built-in class of its kind: a model
+    class of the user's own, which a checkpoint never supplies (see ``model_file.py``).
+    """
     path = os.fspath(path)
     arrays = read_archive(path)
     meta = read_meta(path, arrays[META])
     config = _read_config(path, meta)
+    if model_class is None:
+        refuse_without_class(path, meta, config)
     params = _read_params(path, meta, arrays, config)
-    model = _build_model(path, config, params)
+    model = _build_model(path, config, params, model_class)
     optimizer_name, optimizer_state = _read_optimizer(path, meta, arrays, params)
     trainer_state = _read_trainer(path, meta, arrays, model)
     task_name, task_options = _read_task(path, meta)
@@ -114,8 +123,15 @@ def _read_param(path: str, name: str, record: object, arrays: Arrays, config: Mo
     return array
 
 
-def _build_model(path: str, config: ModelConfig, params: Mapping[str, np.ndarray]) -> RecurrentModel:
+def _build_model(
+    path: str,
+    config: ModelConfig,
+    params: Mapping[str, np.ndarray],
+    model_class: type[RecurrentModel] | None = None,
+) -> RecurrentModel:
     try:
+        if model_class is not None:
+            return model_class(config, Params(params))
         return build_model(config, Params(params))
     except ValueError as error:
         raise CheckpointError(path, f"the parameters do not fit the {config.kind} model: {error}") from None

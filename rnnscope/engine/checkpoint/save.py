@@ -29,6 +29,7 @@ from rnnscope.engine.checkpoint.format import (
     CheckpointError,
     archive_digest,
 )
+from rnnscope.engine.checkpoint.model_file import RECORD, source_of
 from rnnscope.engine.models.base import RecurrentModel
 from rnnscope.engine.tasks import Task
 from rnnscope.engine.training import Optimizer, Trainer
@@ -76,6 +77,9 @@ def save_checkpoint(
         "trainer": trainer_record,
         "task": _task_record(task),
     }
+    source = source_of(model)
+    if source is not None:  # a model class of the user's own: where it is defined, never its code
+        meta[RECORD] = source.to_meta()
     arrays[META] = _meta_array(target, meta)
     arrays[DIGEST] = np.frombuffer(archive_digest(arrays).encode("ascii"), dtype=np.uint8)
     _write(target, _archive_bytes(arrays))
