@@ -17,12 +17,13 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from rnnscope.engine import limits
 from rnnscope.engine.heads import LOSSES
 from rnnscope.engine.models.config import (
+    CUSTOM_KIND,
     DEFAULT_HIDDEN_SIZE,
     DTYPES,
     FORGET_BIAS_BOUND,
@@ -80,10 +81,20 @@ def _forget_bias(text: str) -> float:
     return value
 
 
-def add_model_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
-    """Add the shared model options to ``parser`` (or an argument group of it)."""
+def add_model_arguments(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup, *, model_file: bool = False
+) -> None:
+    """Add the shared model options to ``parser`` (or an argument group of it); with
+    ``model_file``, ``--model-file`` too (for the entry points that can load one)."""
     add = parser.add_argument
     add("--model", choices=MODEL_KINDS, help=f"model kind (default: {DEFAULT_KIND})")
+    if model_file:
+        add(
+            "--model-file",
+            metavar="PATH[:CLASS]",
+            help="a model of your own: the .py file and class that define it, e.g. my_rnn.py:MyLSTM "
+            "(see docs/own-model.md); instead of --model",
+        )
     add("--hidden", type=size_type(limits.HIDDEN), help=f"hidden units H (default: {DEFAULT_HIDDEN_SIZE})")
     add("--seed", type=size_type(limits.SEED), help="seeds the weights and the data (default: 0)")
     add("--loss", choices=LOSSES, help="loss head (default: the task's)")
@@ -125,6 +136,7 @@ class ModelChoice:
     """The model options a user gave; ``None`` means not given (the shared default applies)."""
 
     model: str | None = None
+    model_file: str | None = None  # "path.py[:Class]", a model class of the user's own
     hidden: int | None = None
     seed: int | None = None
     loss: str | None = None
@@ -139,11 +151,12 @@ class ModelChoice:
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ModelChoice:
         """The choice parsed by a parser that has :func:`add_model_arguments`."""
-        return cls(**{field.name: getattr(args, field.name) for field in fields(cls)})
+        return cls(**{field.name: getattr(args, field.name, None) for field in fields(cls)})
 
     @property
     def kind(self) -> str:
-        return self.model or DEFAULT_KIND
+        """The kind chosen: ``--model``, ``"custom"`` for ``--model-file``, else the default."""
+        return self.model or (CUSTOM_KIND if self.model_file else DEFAULT_KIND)
 
     def given(self) -> dict[str, Any]:
         """Every option given, by its flag (``{"--hidden": 32}``)."""
@@ -165,6 +178,10 @@ class ModelChoice:
     def check_kind(self) -> None:
         """:class:`OptionError` for an option that the chosen kind does not have."""
         kind = self.kind
+        if self.model is not None and self.model_file is not None:
+            raise OptionError("give --model or --model-file, not both")
+        if kind == CUSTOM_KIND:
+            return  # a model of the user's own reads any config field it wants
         dnc_only = [flag for flag in ("--slots", "--width", "--read-heads") if flag in self.given()]
         if dnc_only and kind != "dnc":
             raise OptionError(f"{'/'.join(dnc_only)} apply to --model dnc only, not {kind}")
@@ -173,9 +190,14 @@ class ModelChoice:
         if self.forget_bias is not None and kind not in ("lstm", "dnc"):
             raise OptionError(f"--forget-bias applies to --model lstm and dnc only, not {kind}")
 
-    def config_for(self, task: Task) -> ModelConfig:
-        """A fresh model's config for ``task``: the options given, the shared defaults otherwise."""
+    def config_for(self, task: Task, kind: str | None = None) -> ModelConfig:
+        """A fresh model's config for ``task``: the options given, the shared defaults otherwise.
+
+        ``kind`` overrides the kind chosen (a model file's class says its own kind).
+        """
         self.check_kind()
+        if kind is not None and kind != self.kind:
+            return replace(self, model=kind, model_file=None).config_for(task)
         if self.loss is not None:
             check_loss_fits(self.loss, task)
         overrides = self.config_fields()

@@ -113,3 +113,22 @@ def test_a_saved_model_is_held_to_the_options_given():
     assert _choice("--gru-convention", "pytorch").conflicts_with(ModelConfig("gru", 5, 8, 5)) == [
         "--gru-convention pytorch does not match the saved model's reset_after=False"
     ]
+
+
+def _choice_with_model_file(*argv):
+    parser = argparse.ArgumentParser()
+    add_model_arguments(parser, model_file=True)
+    return ModelChoice.from_args(parser.parse_args(list(argv)))
+
+
+def test_a_model_file_is_a_custom_kind_that_reads_any_option():
+    choice = _choice_with_model_file("--model-file", "my_rnn.py:MyLSTM", "--slots", "5", "--forget-bias", "2")
+    assert choice.model_file == "my_rnn.py:MyLSTM" and choice.kind == "custom"
+    config = choice.config_for(build_task("copy"))
+    assert (config.kind, config.memory_slots, config.forget_bias) == ("custom", 5, 2.0)
+    # a model file whose class is a built-in kind (a subclass of the LSTM) is held to that kind's options
+    with pytest.raises(OptionError, match="--slots apply to --model dnc only, not lstm"):
+        choice.config_for(build_task("copy"), kind="lstm")
+    with pytest.raises(OptionError, match="give --model or --model-file, not both"):
+        _choice_with_model_file("--model", "gru", "--model-file", "x.py").config_for(build_task("copy"))
+    assert _choice().model_file is None  # a parser without --model-file

@@ -17,8 +17,8 @@ from typing import Any, TextIO
 import numpy as np
 
 from rnnscope.commands.argtypes import UsageError, nonnegative_float, positive, positive_float
+from rnnscope.commands.own_model import check_users_model, chosen_model, opened_checkpoint
 from rnnscope.engine import limits as sizes
-from rnnscope.engine.checkpoint import Checkpoint, CheckpointError, load_checkpoint
 from rnnscope.engine.gradcheck import (
     ENGINES,
     MODES,
@@ -28,8 +28,8 @@ from rnnscope.engine.gradcheck import (
     Thresholds,
     check_gradients,
 )
-from rnnscope.engine.models import build_model
 from rnnscope.engine.models.base import RecurrentModel
+from rnnscope.engine.protocol import UserCodeError, user_code
 from rnnscope.engine.tasks import TASK_NAMES, Batch, TaskError, build_task
 from rnnscope.options import ModelChoice, OptionError, add_model_arguments, size_type
 from rnnscope.report import FORMATS, ReportError, format_for, render, to_text, write_report
@@ -46,10 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "2 = usage error.\n\n"
         "example:\n"
         "  rnnscope gradcheck --model lstm --task chars --hidden 64 --mode sampled \\\n"
-        "      --format html -o report.html"
+        "      --format html -o report.html\n"
+        "  rnnscope gradcheck --model-file examples/buggy_lstm.py:BuggyLSTM --hidden 8"
     )
     model = parser.add_argument_group("model")
-    add_model_arguments(model)
+    add_model_arguments(model, model_file=True)
     parser.set_defaults(seed=0)  # the seed also draws the batch and the sampled elements
     data = parser.add_argument_group("data")
     data.add_argument(
@@ -189,22 +190,15 @@ class ProgressBar:
             self.stream.flush()
 
 
-def _load_checkpoint(path: str) -> Checkpoint:
-    if not os.path.exists(path):
-        raise UsageError(f"checkpoint {path!r} does not exist")
-    try:
-        return load_checkpoint(path)
-    except CheckpointError as error:
-        # the error names the file; say only what is wrong with it
-        raise UsageError(f"cannot load checkpoint {path!r}: {error.problem}") from error
-
-
 def _build(args: argparse.Namespace) -> tuple[RecurrentModel, Batch]:
     """``(model, batch)`` from the options: a fresh model for the task, or a checkpoint's model."""
     choice = ModelChoice.from_args(args)
     try:
         if args.checkpoint:
-            checkpoint = _load_checkpoint(args.checkpoint)
+            opened = opened_checkpoint(
+                args.checkpoint, args.model_file, "rnnscope gradcheck", "cannot load checkpoint"
+            )
+            checkpoint = opened.checkpoint
             model, task = checkpoint.model, checkpoint.task
             conflicts = choice.conflicts_with(model.config)
             if conflicts:
@@ -216,9 +210,10 @@ def _build(args: argparse.Namespace) -> tuple[RecurrentModel, Batch]:
                     f"the checkpoint's model has D={model.config.input_size}, O={model.config.output_size}, "
                     f"but the {task.name!r} task needs D={task.input_size}, O={task.output_size}"
                 )
+            check_users_model(model, task, args.seed)
         else:
             task = build_task(args.task or "chars", seed=args.seed, **_task_options(args))
-            model = build_model(choice.config_for(task))
+            model = chosen_model(choice, task)
         batch = task.sample(args.batch, np.random.default_rng(args.seed), length=args.length)
     except (TaskError, OptionError) as error:
         raise UsageError(str(error)) from error
@@ -261,6 +256,13 @@ def _check(args: argparse.Namespace) -> tuple[GradcheckResult, str | None]:
     """Run the check the options ask for: ``(result, report format or None)``."""
     fmt = format_for(args.output, args.format) if args.output is not None else args.format
     options = _options(args)
+    with user_code():  # an exception in a user's model code: its own frames only
+        return _run_check(args, options, fmt)
+
+
+def _run_check(
+    args: argparse.Namespace, options: CheckOptions, fmt: str | None
+) -> tuple[GradcheckResult, str | None]:
     model, batch = _build(args)
     progress = ProgressBar(
         sys.stderr,
@@ -294,7 +296,7 @@ def run(args: argparse.Namespace) -> int:
         result, fmt = _check(args)
         if args.output is not None:
             write_report(result, args.output, fmt)
-    except (UsageError, PrecisionError, ReportError, ValueError) as error:
+    except (UsageError, PrecisionError, ReportError, ValueError, UserCodeError) as error:
         print(f"rnnscope gradcheck: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

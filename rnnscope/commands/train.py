@@ -43,6 +43,8 @@ from rnnscope.commands.train_progress import PROGRESS_MODES, Progress
 from rnnscope.commands.train_setup import Setup, set_up
 from rnnscope.engine import limits as sizes
 from rnnscope.engine.checkpoint import CheckpointError, save_checkpoint
+from rnnscope.engine.models.config import CUSTOM_KIND
+from rnnscope.engine.protocol import UserCodeError, user_code
 from rnnscope.engine.tasks import TASK_NAMES, sample_text, uniform_bits_per_character
 from rnnscope.engine.training import OPTIMIZER_NAMES, Trainer, TrainingError, evaluate
 from rnnscope.options import add_model_arguments, size_type
@@ -56,10 +58,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "examples:\n"
         "  rnnscope train --model lstm --task chars --data data/lighthouse.txt --iters 5000 \\\n"
         "      --checkpoint out.npz --sample-every 500\n"
-        "  rnnscope train --resume out.npz --iters 10000"
+        "  rnnscope train --resume out.npz --iters 10000\n"
+        "  rnnscope train --model-file examples/cs231n_lstm.py --iters 500 --checkpoint mine.npz"
     )
     model = parser.add_argument_group("model (with --resume: must match the saved model)")
-    add_model_arguments(model)
+    add_model_arguments(model, model_file=True)
     data = parser.add_argument_group("data")
     data.add_argument("--task", choices=TASK_NAMES, help="task (default: chars, or the checkpoint's)")
     data.add_argument("--data", metavar="PATH", help="chars task: a UTF-8 text file to train on")
@@ -144,8 +147,9 @@ def run(args: argparse.Namespace) -> int:
 def _set_up_or_report(args: argparse.Namespace) -> Setup | None:
     """The run to train, or ``None`` once the problem with the options is printed."""
     try:
-        return set_up(args)
-    except (UsageError, ValueError) as error:  # task, optimiser and checkpoint errors are ValueErrors
+        with user_code():  # an exception in a user's model code: its own frames only
+            return set_up(args)
+    except (UsageError, ValueError, UserCodeError) as error:  # task, optimiser, checkpoint: ValueErrors
         print(f"rnnscope train: error: {error}", file=sys.stderr)
         return None
 
@@ -167,8 +171,9 @@ def _start_progress(args: argparse.Namespace, setup: Setup) -> Progress:
 def _describe(setup: Setup) -> str:
     trainer = setup.trainer
     config = trainer.model.config
+    name = type(trainer.model).__name__ if config.kind == CUSTOM_KIND else config.kind
     return (
-        f"{config.kind} H={config.hidden_size} on {setup.task.description}; "
+        f"{name} H={config.hidden_size} on {setup.task.description}; "
         f"{trainer.optimizer!r}, B={trainer.batch_size} T={trainer.seq_len}, "
         f"clip {trainer.clip_norm or 'off'}"
     )
@@ -201,8 +206,9 @@ class _Interrupt:
 def _train(setup: Setup, args: argparse.Namespace, progress: Progress, interrupt: _Interrupt) -> int | None:
     """Train to ``--iters`` or a first Ctrl-C; the exit status when training cannot go on."""
     try:
-        _train_steps(setup, args, progress, interrupt)
-    except TrainingError as error:
+        with user_code():
+            _train_steps(setup, args, progress, interrupt)
+    except (TrainingError, UserCodeError) as error:
         progress.clear()
         print(f"rnnscope train: training failed: {error}", file=sys.stderr)
         if setup.checkpoint_path:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from rnnscope.commands.argtypes import UsageError
-from rnnscope.engine.checkpoint import Checkpoint, CheckpointError, load_checkpoint
-from rnnscope.engine.models import build_model
+from rnnscope.commands.own_model import check_users_model, chosen_model, opened_checkpoint
+from rnnscope.engine.checkpoint import Checkpoint
 from rnnscope.engine.tasks import build_task
 from rnnscope.engine.tasks.base import Task
 from rnnscope.engine.training import Optimizer, Trainer, build_optimizer, optimizer_defaults
@@ -92,12 +92,12 @@ def fresh(args: argparse.Namespace) -> Setup:
     seed = 0 if args.seed is None else args.seed
     task = _build_task(args, seed)
     try:
-        config = ModelChoice.from_args(args).config_for(task)
+        model = chosen_model(ModelChoice.from_args(args), task)
     except OptionError as error:
         raise UsageError(str(error)) from None
     clip = DEFAULTS.clip if args.clip is None else args.clip
     trainer = Trainer(
-        build_model(config),
+        model,
         task,
         _optimizer(args.optimizer or DEFAULTS.optimizer, args),
         batch_size=args.batch or DEFAULTS.batch,
@@ -111,16 +111,15 @@ def fresh(args: argparse.Namespace) -> Setup:
 
 def resumed(args: argparse.Namespace) -> Setup:
     """The checkpoint's run, continued: its saved settings unless an option overrides them."""
-    try:
-        checkpoint = load_checkpoint(args.resume)
-    except CheckpointError as error:
-        raise UsageError(f"cannot resume: {error}") from None
+    opened = opened_checkpoint(args.resume, args.model_file, "rnnscope train", "cannot resume")
+    checkpoint = opened.checkpoint
     conflicts = ModelChoice.from_args(args).conflicts_with(checkpoint.config)
     if conflicts:
         raise UsageError("cannot resume: " + "; ".join(conflicts))
     saved = checkpoint.trainer_state or {}
     seed = args.seed if args.seed is not None else int(saved.get("seed", 0))
     task = _resumed_task(args, checkpoint, seed)
+    check_users_model(checkpoint.model, task, seed)
     optimizer = _optimizer(args.optimizer or checkpoint.optimizer_name or DEFAULTS.optimizer, args)
     trainer = Trainer(
         checkpoint.model,
