@@ -209,3 +209,45 @@ def test_options_a_users_model_reads_reach_its_config(tmp_path):
     model = open_model_checkpoint(saved).checkpoint.model
     assert model.config.kind == "custom" and model.config.forget_bias == 2.0 and model.config.seed == 5
     assert np.allclose(model.params["b[forget]"], 2.0)
+
+
+SUBCLASS = """
+from rnnscope.engine.models.lstm import LSTM
+
+
+class ScaledLSTM(LSTM):
+    '''The built-in LSTM with a backward pass of my own: 1 % too much for Wh.'''
+
+    def backward_core(self, dfeatures, core, inputs, dfinal_state=None, *, need_inputs=True):
+        grads, dinputs, dstate, dhidden = super().backward_core(
+            dfeatures, core, inputs, dfinal_state, need_inputs=need_inputs
+        )
+        grads["Wh"] = 1.01 * grads["Wh"]
+        return grads, dinputs, dstate, dhidden
+"""
+
+
+def test_a_subclass_of_a_built_in_model_loads_from_a_file(tmp_path, capsys):
+    path = tmp_path / "scaled.py"
+    path.write_text(SUBCLASS)
+    assert main(["gradcheck", "--model-file", str(path), *SMALL]) == 1
+    rows = _lines(capsys.readouterr().out)
+    assert sorted(name for name, status in rows.items() if status == "fail") == [
+        "Wh",
+        "Wh[candidate]",
+        "Wh[forget]",
+        "Wh[input]",
+        "Wh[output]",
+    ]
+    saved = tmp_path / "scaled.npz"
+    assert (
+        main(
+            ["train", "--model-file", str(path), "--hidden", "4", "--iters", "2", "--checkpoint", str(saved)]
+        )
+        == 0
+    )
+    model = open_model_checkpoint(saved).checkpoint.model
+    assert type(model).__name__ == "ScaledLSTM" and model.config.kind == "lstm"
+    assert "--slots apply to --model dnc only, not lstm" in _error(
+        ["--model-file", str(path), "--slots", "4"], capsys
+    )

@@ -223,3 +223,19 @@ def test_a_reshaped_parameter_gets_fresh_weights_with_a_note(tmp_path):
     fresh, notes = session.model_like(model)
     assert list(fresh.params) == ["Wx", "Wh", "b", "Wy", "by"]
     assert notes == ["fresh weights: parameter 'b' is missing"]
+
+
+def test_the_worked_example_of_the_docs_loads_and_passes_the_check(tmp_path):
+    text = (EXAMPLES.parent / "docs" / "own-model.md").read_text()
+    code = text.split("```python\n", 1)[1].split("```", 1)[0]
+    path = _write(tmp_path / "my_rnn.py", code)
+    loaded = load_model_file(f"{path}:MyRNN")
+    task = build_task("chars")
+    model = loaded.model_class.build(input_size=task.input_size, hidden_size=5, output_size=task.output_size)
+    batch = _batch(task)
+    session = ModelFileSession(path)
+    session.open()
+    result = session.check(model, batch.inputs, batch.targets, batch.mask, mode="full")
+    assert result.message == "checked: no row fails"
+    trace = model.forward(batch.inputs, batch.targets, batch.mask).trace
+    assert trace["myrnn/preact"].kind.value == "signed" and trace["myrnn/hidden"].axes == ("unit",)
