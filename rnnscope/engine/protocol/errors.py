@@ -18,9 +18,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-import rnnscope
-
-_RNNSCOPE_DIR = os.path.dirname(os.path.abspath(rnnscope.__file__)) + os.sep
+# rnnscope/ (this file is rnnscope/engine/protocol/errors.py)
+_RNNSCOPE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) + os.sep
 _NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__)) + os.sep
 
 
@@ -83,12 +82,12 @@ def user_frames(error: BaseException, folders: Iterable[str] = ()) -> list[trace
 def user_code_error(error: BaseException, folders: Iterable[str] = ()) -> UserCodeError | None:
     """``error`` as a :class:`UserCodeError` when it was raised in the user's code, else ``None``.
 
-    ``None`` also for errors rnnscope raises itself about the model (a :class:`ProtocolError`
-    or :class:`ModelFileError`), which already say what is wrong.
+    ``None`` also for rnnscope's own exception types (a :class:`ProtocolError`, a training
+    or checkpoint error), which already say what is wrong whoever raised them.
     """
     if isinstance(error, UserCodeError):
         return error
-    if isinstance(error, ProtocolError | ModelFileError):
+    if type(error).__module__.split(".", 1)[0] == "rnnscope":
         return None
     frames = user_frames(error, folders)
     if not frames:
