@@ -1,5 +1,6 @@
 """Loading a model class from a .py file, reloading it after an edit, and the edit-save-recheck session."""
 
+import importlib
 import shutil
 import sys
 from pathlib import Path
@@ -153,6 +154,7 @@ def test_neighbour_modules_are_watched_and_reloaded(tmp_path):
     model = again.model_class(task.model_config("custom", 3), model.params.copy())
     assert model.loss(batch.inputs, batch.targets, batch.mask) != before  # the edited neighbour is used
     assert not again.changed() and loaded.module.__name__ not in sys.modules
+    sys.modules.pop("cells")
 
 
 FIXED = (EXAMPLES / "buggy_lstm.py").read_text().replace("c_prev.T @ da_f", "h_prev.T @ da_f")
@@ -239,3 +241,31 @@ def test_the_worked_example_of_the_docs_loads_and_passes_the_check(tmp_path):
     assert result.message == "checked: no row fails"
     trace = model.forward(batch.inputs, batch.targets, batch.mask).trace
     assert trace["myrnn/preact"].kind.value == "signed" and trace["myrnn/hidden"].axes == ("unit",)
+
+
+def _import_from(folder, name):
+    sys.path.insert(0, str(folder))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(folder))
+
+
+@pytest.mark.parametrize("where", ["same folder", "other folder"])
+def test_a_module_imported_before_the_first_load_is_not_used_stale(tmp_path, where):
+    project, other = tmp_path / "project", tmp_path / "other"
+    project.mkdir()
+    other.mkdir()
+    _write(project / "cells.py", NEIGHBOUR)
+    _write(other / "cells.py", NEIGHBOUR.replace("SLOPE = 1.0", "SLOPE = 9.0"))
+    _write(project / "unrelated.py", "VALUE = 1\n")
+    # what a notebook did before it loaded the model: cells from here or from another project
+    _import_from(project if where == "same folder" else other, "cells")
+    unrelated = _import_from(project, "unrelated")
+    _write(project / "cells.py", NEIGHBOUR.replace("SLOPE = 1.0", "SLOPE = 3.0"))
+    path = _write(project / "model.py", "import cells\n" + HEADER + USES_NEIGHBOUR)
+    loaded = load_model_file(path)
+    assert loaded.module.cells.SLOPE == 3.0 and loaded.neighbours == ("cells",)
+    assert sys.modules["unrelated"] is unrelated  # a module the model does not import stays as it was
+    for name in ("cells", "unrelated"):
+        sys.modules.pop(name, None)

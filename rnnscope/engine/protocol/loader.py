@@ -16,12 +16,14 @@ exception while importing (the user's traceback only).
 
 from __future__ import annotations
 
+import dis
 import hashlib
 import inspect
 import itertools
 import os
 import sys
 import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib.util import module_from_spec, spec_from_file_location
 from types import CodeType, ModuleType
@@ -54,6 +56,7 @@ class ModelFile:
     module: ModuleType
     sha256: str
     files: dict[str, str] = field(default_factory=dict)
+    neighbours: tuple[str, ...] = ()  # the names of the neighbour modules it imported
 
     @property
     def spec(self) -> str:
@@ -78,7 +81,7 @@ class ModelFile:
 
     def reload(self) -> ModelFile:
         """The same class loaded afresh from the files as they are now (this one is left as it was)."""
-        fresh = load_model_file(self.path, self.class_name)
+        fresh = _load(self.path, self.class_name, self.neighbours)
         self.forget()
         return fresh
 
@@ -103,18 +106,22 @@ def load_model_file(spec: str | os.PathLike[str], class_name: str | None = None)
     Without a class name the file must define exactly one model class.
     """
     path, named = parse_spec(spec)
-    class_name = class_name or named
+    return _load(path, class_name or named, ())
+
+
+def _load(path: str, class_name: str | None, stale: Iterable[str]) -> ModelFile:
+    """Load the file; ``stale`` names neighbour modules of an earlier load, to be read afresh."""
     path = os.path.abspath(path)
     source = _read_source(path)
     code = _compile(path, source)
-    module, neighbours = _execute(path, code)
+    module, neighbours = _execute(path, code, _imported_names(code) | set(stale))
     model_class, class_name = _find_class(path, module, class_name)
     digest = hashlib.sha256(source).hexdigest()
     setattr(model_class, SOURCE_ATTRIBUTE, ModelSource(path, class_name, digest))
     files = {path: digest}
-    for neighbour in neighbours:
-        files[neighbour] = file_digest(neighbour) or ""
-    return ModelFile(path, class_name, model_class, module, digest, files)
+    for file in neighbours.values():
+        files[file] = file_digest(file) or ""
+    return ModelFile(path, class_name, model_class, module, digest, files, tuple(sorted(neighbours)))
 
 
 # ---------------------------------------------------------------------- reading and importing
@@ -138,12 +145,30 @@ def _compile(path: str, source: bytes) -> CodeType:
         raise ModelFileError(f"{path}: the file cannot be read as Python:\n{detail}") from None
 
 
-def _execute(path: str, code: CodeType) -> tuple[ModuleType, list[str]]:
-    """Run the compiled file as a new module; the module and the neighbours it imported."""
+def _imported_names(code: CodeType) -> set[str]:
+    """Every module name the code's ``import`` statements name (absolute imports, with their parents)."""
+    names: set[str] = set()
+    for instruction in dis.get_instructions(code):
+        if instruction.opname == "IMPORT_NAME" and isinstance(instruction.argval, str):
+            parts = instruction.argval.split(".")
+            names.update(".".join(parts[: k + 1]) for k in range(len(parts)))
+    for constant in code.co_consts:  # functions and classes: imports inside them too
+        if isinstance(constant, CodeType):
+            names |= _imported_names(constant)
+    return names
+
+
+def _execute(path: str, code: CodeType, candidates: set[str]) -> tuple[ModuleType, dict[str, str]]:
+    """Run the compiled file as a new module; the module and the neighbours it imported (name: file).
+
+    The neighbours among ``candidates`` are dropped from ``sys.modules`` first, so an edit of
+    one since it was last imported is read; modules of other folders are left alone.
+    """
     folder = os.path.dirname(path)
-    _forget_neighbours(folder)
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
+    _forget(folder, candidates)
+    if folder in sys.path:  # first, as `python my_rnn.py` would have it: its neighbours win
+        sys.path.remove(folder)
+    sys.path.insert(0, folder)
     stem = "".join(c if c.isalnum() else "_" for c in os.path.splitext(os.path.basename(path))[0])
     name = f"{_MODULE_PREFIX}{stem}_{next(_COUNTER)}"
     spec = spec_from_file_location(name, path)
@@ -156,11 +181,10 @@ def _execute(path: str, code: CodeType) -> tuple[ModuleType, list[str]]:
         exec(code, module.__dict__)  # running the user's own model file is the point
     except (Exception, SystemExit) as error:
         sys.modules.pop(name, None)
-        _forget_neighbours(folder)
+        _forget(folder, set(sys.modules) - before)  # half-imported neighbours are not kept
         raise _import_error(path, folder, error) from None
-    neighbours = sorted(
-        file for key in set(sys.modules) - before if (file := _neighbour_file(sys.modules[key], folder))
-    )
+    names = ((set(sys.modules) - before) | candidates) - {name}
+    neighbours = {key: file for key in names if (file := _neighbour_file(sys.modules.get(key), folder))}
     return module, neighbours
 
 
@@ -178,7 +202,7 @@ def _import_error(path: str, folder: str, error: BaseException) -> ModelFileErro
     return ModelFileError(f"{path}: importing it failed:\n{user.user_traceback}".rstrip())
 
 
-def _neighbour_file(module: ModuleType, folder: str) -> str | None:
+def _neighbour_file(module: ModuleType | None, folder: str) -> str | None:
     """The file of ``module`` when it is the user's and lies in ``folder`` (or below it)."""
     file = getattr(module, "__file__", None)
     if not isinstance(file, str):
@@ -189,10 +213,19 @@ def _neighbour_file(module: ModuleType, folder: str) -> str | None:
     return file
 
 
-def _forget_neighbours(folder: str) -> None:
-    """Drop the user's modules of ``folder`` from ``sys.modules``, so an import reads them afresh."""
-    for key, module in list(sys.modules.items()):
-        if module is not None and _neighbour_file(module, folder) and not key.startswith(_MODULE_PREFIX):
+def _forget(folder: str, names: Iterable[str]) -> None:
+    """Drop the modules ``names`` (and their submodules) from ``sys.modules`` where an import from
+    ``folder`` would read another file: the user's files in ``folder`` (to read them afresh) and a
+    same-named user module of another folder (``folder`` comes first on the path)."""
+    names = set(names)
+    prefixes = tuple(f"{name}." for name in names)
+    for key in [key for key in sys.modules if key in names or key.startswith(prefixes)]:
+        module = sys.modules.get(key)
+        file = getattr(module, "__file__", None)
+        if key.startswith(_MODULE_PREFIX) or not isinstance(file, str) or is_library_file(file):
+            continue
+        top = os.path.join(folder, key.split(".", 1)[0])
+        if _neighbour_file(module, folder) or os.path.isdir(top) or os.path.isfile(top + ".py"):
             del sys.modules[key]
 
 
