@@ -223,3 +223,24 @@ def test_an_exception_in_the_users_step_shows_the_users_traceback_only():
 def test_errors_rnnscope_raises_itself_are_not_blamed_on_the_user():
     with pytest.raises(ValueError, match=re.escape("inputs must be time-major")), user_code():
         _run(TinyRNN)[0].loss(np.zeros((2, 3)), np.zeros((2, 1), dtype=int))
+
+
+def test_an_exception_in_the_users_forward_shows_the_users_traceback_only():
+    class StepCrash(TinyRNN):
+        def step_forward(self, x_t, state, params):
+            return np.tanh(x_t @ params["Wh"]), state, None  # (B, D) @ (H, H): a shape slip
+
+    class SequenceCrash(WholeRNN):
+        def forward_core(self, inputs, state, trace):
+            raise RuntimeError(f"not written yet for T={len(inputs)}")
+
+    for cls, line, where in (
+        (StepCrash, 'return np.tanh(x_t @ params["Wh"]), state, None', "(in step_forward at step t=0)"),
+        (SequenceCrash, 'raise RuntimeError(f"not written yet for T={len(inputs)}")', ""),
+    ):
+        model, x, y = _run(cls)
+        with pytest.raises(UserCodeError) as info, user_code():
+            check_model(model, x, y)
+        text = str(info.value)
+        assert line in text and where in text and "rnnscope/engine" not in text, text
+        assert text.startswith(f"your model raised {type(info.value.original).__name__} in ")
