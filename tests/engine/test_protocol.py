@@ -237,3 +237,39 @@ def test_initialisers_draw_the_declared_values():
         ProtocolError, match=r"parameter 'Wx': its init returned shape \(3,\), expected \(3, 4\)"
     ):
         WrongShape.build(input_size=3, hidden_size=4, output_size=2)
+
+
+class WideOutput(StepModel):
+    """An output that is not the state: h_t = [s_t, s_t^2] (F = 2H) read from the state s_t."""
+
+    PARAMS = [Param("Wx", ("D", "H")), Param("Ws", ("H", "H"))]
+    STATE = {"s": "H"}
+    FEATURES = "2H"
+    HIDDEN = None
+    PROBES = [Probe("wide/state", "signed", source="state.s"), Probe("wide/norm", "scalar", source="norm")]
+
+    def step_forward(self, x_t, state, params):
+        s = np.tanh(x_t @ params["Wx"] + state["s"] @ params["Ws"])
+        return (
+            np.hstack([s, s * s]),
+            {"s": s},
+            {"x": x_t, "s_prev": state["s"], "s": s, "norm": (s * s).sum(1)},
+        )
+
+    def step_backward(self, dh_t, dstate, cache):
+        s, H = cache["s"], cache["s"].shape[1]
+        ds = dh_t[:, :H] + 2 * s * dh_t[:, H:] + dstate["s"]
+        da = ds * (1 - s * s)
+        dparams = {"Wx": cache["x"].T @ da, "Ws": cache["s_prev"].T @ da}
+        return da @ self.params["Wx"].T, {"s": da @ self.params["Ws"].T}, dparams
+
+
+def test_an_output_wider_than_the_state_and_a_scalar_probe():
+    model = WideOutput.build(input_size=3, hidden_size=2, output_size=3, seed=4)
+    assert model.params["Wy"].shape == (4, 3)
+    x, y, _, _ = _problem(model.config, T=5, B=2)
+    trace, _, grads = trace_with_gradients(model, x, y)
+    assert trace["wide/norm"].data.shape == (5, 2) and trace["wide/norm"].kind.value == "scalar"
+    assert grads.hidden.shape == (5, 2, 4)  # dLoss/dh_t of the read-out's input
+    result = check_gradients(model, x, y, mode="full")
+    assert [row.status.value for row in result.rows] == ["ok"] * 4
