@@ -269,3 +269,20 @@ def test_a_module_imported_before_the_first_load_is_not_used_stale(tmp_path, whe
     assert sys.modules["unrelated"] is unrelated  # a module the model does not import stays as it was
     for name in ("cells", "unrelated"):
         sys.modules.pop(name, None)
+
+
+def test_a_session_watches_the_neighbours_of_neighbours(tmp_path):
+    _write(tmp_path / "consts.py", "SLOPE = 1.0\n")
+    _write(tmp_path / "cells.py", NEIGHBOUR.replace("SLOPE = 1.0", "from consts import SLOPE"))
+    path = _write(tmp_path / "model.py", "import cells\n" + HEADER + USES_NEIGHBOUR)
+    session = ModelFileSession(path)
+    first = session.open()
+    assert session.watched_files == sorted(
+        str(tmp_path / name) for name in ("cells.py", "consts.py", "model.py")
+    )
+    _write(tmp_path / "consts.py", "SLOPE = 2.0\n")
+    assert session.reload_if_changed() and session.error is None
+    assert session.model_file.module.cells.SLOPE == 2.0
+    assert first.module.__name__ not in sys.modules
+    for name in ("cells", "consts"):
+        sys.modules.pop(name)

@@ -64,12 +64,13 @@ class ModelFileSession:
         """Load the file (again); raises :class:`ModelFileError` and keeps the last good class."""
         self._remember_attempt()
         try:
-            loaded = load_model_file(self.path, self.class_name)
+            if self.model_file is None:
+                loaded = load_model_file(self.path, self.class_name)
+            else:  # its neighbours (and theirs) are read afresh too
+                loaded = self.model_file.reload()
         except ModelFileError as error:
             self.error = str(error)
             raise
-        if self.model_file is not None:
-            self.model_file.forget()
         self.model_file, self.class_name, self.error = loaded, loaded.class_name, None
         self._remember_attempt()
         return loaded
