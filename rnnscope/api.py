@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # Qt is imported by show() only
     from rnnscope.app.window import MainWindow
 
 SHOW_SETTINGS = ("rnnscope", "rnnscope-show")  # show()'s own settings: a live model is not the app's session
+_APPLICATION: list[Any] = []  # the QApplication show() made, kept alive between calls
 
 
 class CheckResult(GradcheckResult):
@@ -109,6 +110,7 @@ def show(
 
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1] or ["rnnscope"])
+    _APPLICATION[:] = [app]  # one application for the process: the next show() reuses it
     collector = app.findChild(GuiThreadCollector)
     try:
         window = _window(app, settings)
