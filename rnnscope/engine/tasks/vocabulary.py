@@ -8,6 +8,7 @@ printable stand-in for labels (``" "`` -> ``"␣"``).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -69,7 +70,7 @@ class Vocabulary:
             if not isinstance(symbol, str) or len(symbol) != 1:
                 raise TaskError(f"vocabulary symbols must be single characters, got {symbol!r}")
         if len(set(symbols)) != len(symbols):
-            duplicated = sorted({s for s in symbols if symbols.count(s) > 1})
+            duplicated = sorted(s for s, n in Counter(symbols).items() if n > 1)
             raise TaskError(f"vocabulary symbols repeat: {duplicated}")
         vocab = cls.__new__(cls)
         vocab._set_symbols(symbols)

@@ -284,6 +284,7 @@ class Trainer:
                     f"batch size changed ({state.get('batch_size')} -> {self.batch_size}): "
                     "the text streams and the carried state start afresh"
                 )
+                self.carried_state = self.model.initial_state(self.batch_size)
             else:
                 note = self.streams.restore(positions)
                 notes.extend([note] if note else [])
