@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import os
+import tokenize
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -39,7 +40,16 @@ _CHUNK = 1 << 20
 _COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 # what a damaged zip stream or a malformed .npy header raises inside zipfile and numpy
 _DAMAGE = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error, NotImplementedError)
-_BAD_HEADER = (ValueError, TypeError, SyntaxError, RecursionError, OverflowError, MemoryError, KeyError)
+_BAD_HEADER = (
+    ValueError,
+    TypeError,
+    SyntaxError,
+    tokenize.TokenError,  # numpy re-tokenizes headers it takes for Python 2's
+    RecursionError,
+    OverflowError,
+    MemoryError,
+    KeyError,
+)
 
 
 class NpzError(ValueError):

@@ -16,12 +16,13 @@ from typing import Any
 import numpy as np
 
 from rnnscope.engine import limits
-from rnnscope.engine.checkpoint.fields import parse_json
 from rnnscope.engine.checkpoint.format import DIGEST, META, CheckpointError, archive_digest
 from rnnscope.engine.checkpoint.records import Expected
+from rnnscope.engine.jsondata import JsonDataError, loads_bounded
 from rnnscope.engine.npz import ArrayHeader, NpzArchive, NpzError
 
 META_BYTES = 64 * 2**20  # the meta JSON; a task built from a long string carries it
+MAX_DEPTH = 8  # the deepest a checkpoint writes is 4 (task -> options -> vocab -> symbol)
 _DIGEST_LENGTH = 64  # SHA-256 in hex
 _MAX_ENTRIES = 256  # 7 parameters, 2 optimiser slots each, 9 state arrays, positions, meta, digest
 
@@ -65,7 +66,10 @@ def read_meta(path: str, archive: NpzArchive) -> tuple[np.ndarray, Any]:
             path, f"the 'meta' entry is {header.nbytes:,} bytes; at most {META_BYTES:,} are read"
         )
     raw = _read(path, archive, META, header)
-    return raw, parse_json(path, raw.tobytes(), "the 'meta' entry")
+    try:
+        return raw, loads_bounded(raw.tobytes(), MAX_DEPTH)
+    except JsonDataError as error:
+        raise CheckpointError(path, f"the 'meta' entry is {error}") from None
 
 
 def read_arrays(path: str, archive: NpzArchive, expected: Mapping[str, Expected]) -> dict[str, np.ndarray]:

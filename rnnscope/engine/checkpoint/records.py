@@ -21,7 +21,6 @@ import numpy as np
 
 from rnnscope.engine import limits
 from rnnscope.engine.budget import parameter_count, parameter_shapes, state_shapes
-from rnnscope.engine.checkpoint.fields import Record, show
 from rnnscope.engine.checkpoint.format import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -31,6 +30,7 @@ from rnnscope.engine.checkpoint.format import (
     TRAINER_STATE,
     CheckpointError,
 )
+from rnnscope.engine.jsondata import JsonDataError, Record, show
 from rnnscope.engine.models.config import ModelConfig
 from rnnscope.engine.tasks import TASK_NAMES, task_defaults
 from rnnscope.engine.training import OPTIMIZERS, Optimizer, OptimizerError, build_optimizer
@@ -75,6 +75,13 @@ class MetaRecord:
 
 def read_records(path: str, meta: object) -> MetaRecord:
     """Every field of ``meta`` checked (a :class:`CheckpointError` names the first wrong one)."""
+    try:
+        return _read_records(path, meta)
+    except JsonDataError as error:
+        raise CheckpointError(path, str(error)) from None
+
+
+def _read_records(path: str, meta: object) -> MetaRecord:
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
         found = meta.get("format") if isinstance(meta, dict) else None
         raise CheckpointError(path, f"not an rnnscope checkpoint (its format is {show(found)})")
@@ -85,7 +92,7 @@ def read_records(path: str, meta: object) -> MetaRecord:
             f"written with checkpoint format version {version}; this rnnscope reads up to "
             f"version {FORMAT_VERSION} (update rnnscope)",
         )
-    top = Record(path, meta, "meta", _META_REQUIRED, _META_OPTIONAL)
+    top = Record(meta, "meta", _META_REQUIRED, _META_OPTIONAL)
     record = MetaRecord(
         version=top.integer("version", 1, FORMAT_VERSION), config=_config(path, meta["model"])
     )
@@ -122,10 +129,10 @@ def _config(path: str, value: object) -> ModelConfig:
 def _check_params(path: str, value: object, config: ModelConfig) -> None:
     """The ``params`` record names exactly the config's parameters, each with its shape and dtype."""
     shapes = parameter_shapes(config)
-    params = Record(path, value, "params", required=shapes)
+    params = Record(value, "params", required=shapes)
     dtype = np.dtype(config.dtype)
     for name, expected in shapes.items():
-        entry = Record(path, params.get(name), f"params.{name}", required=("shape", "dtype"))
+        entry = Record(params.get(name), f"params.{name}", required=("shape", "dtype"))
         shape = entry.get("shape")
         if not isinstance(shape, list) or tuple(shape) != expected or any(isinstance(n, bool) for n in shape):
             raise CheckpointError(
@@ -144,10 +151,10 @@ def _check_params(path: str, value: object, config: ModelConfig) -> None:
 # ---------------------------------------------------------------------- optimiser, trainer, task
 def _optimizer(path: str, value: object) -> tuple[Optimizer, dict[str, Any]]:
     """The recorded optimiser, built from its hyperparameters, and its scalars (with the step count ``t``)."""
-    record = Record(path, value, "optimizer", required=("name", "scalars"))
+    record = Record(value, "optimizer", required=("name", "scalars"))
     name = record.string("name", choices=OPTIMIZERS)
     cls = OPTIMIZERS[name]
-    scalars = Record(path, record.get("scalars"), "optimizer.scalars", required=(*cls.HYPER, "t"))
+    scalars = Record(record.get("scalars"), "optimizer.scalars", required=(*cls.HYPER, "t"))
     hyper = {key: scalars.number(key) for key in cls.HYPER}
     steps = scalars.integer("t", 0, limits.ITERATIONS.high)
     try:
@@ -159,7 +166,7 @@ def _optimizer(path: str, value: object) -> tuple[Optimizer, dict[str, Any]]:
 
 def _trainer(path: str, value: object) -> dict[str, Any]:
     """The trainer's scalars and random generator state (positions and carried state are arrays)."""
-    record = Record(path, value, "trainer", required=_TRAINER_FIELDS)
+    record = Record(value, "trainer", required=_TRAINER_FIELDS)
     return {
         "iteration": record.integer("iteration", 0, limits.ITERATIONS.high),
         "batch_size": record.size("batch_size", limits.BATCH),
@@ -173,9 +180,9 @@ def _trainer(path: str, value: object) -> dict[str, Any]:
 
 def _rng_state(path: str, value: object) -> dict[str, Any]:
     """A ``PCG64`` ``bit_generator.state`` as NumPy writes it (128-bit state and increment)."""
-    record = Record(path, value, "trainer.rng", required=_RNG_FIELDS)
+    record = Record(value, "trainer.rng", required=_RNG_FIELDS)
     record.string("bit_generator", choices=("PCG64",))
-    words = Record(path, record.get("state"), "trainer.rng.state", required=("state", "inc"))
+    words = Record(record.get("state"), "trainer.rng.state", required=("state", "inc"))
     state = {
         "bit_generator": "PCG64",
         "state": {key: words.integer(key, 0, 2**128 - 1) for key in ("state", "inc")},
@@ -191,11 +198,11 @@ def _rng_state(path: str, value: object) -> dict[str, Any]:
 
 def _task(path: str, value: object) -> tuple[str, dict[str, Any]]:
     """The task's name and options, each of the type the task's constructor takes."""
-    record = Record(path, value, "task", required=("name",), optional=("options",))
+    record = Record(value, "task", required=("name",), optional=("options",))
     name = record.string("name", choices=TASK_NAMES)
     defaults = task_defaults(name)
     given = record.get("options")
-    options = Record(path, {} if given is None else given, "task.options", optional=defaults)
+    options = Record({} if given is None else given, "task.options", optional=defaults)
     return name, {
         key: _task_option(options, key, default) for key, default in defaults.items() if key in options.value
     }

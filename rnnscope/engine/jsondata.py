@@ -1,12 +1,13 @@
-"""Typed reading of the ``meta`` JSON: bounded parsing, then every field checked by type, range and name.
+"""JSON from a file, parsed within bounds and read field by field, each as exactly its type.
 
-JSON from a file can be anything: ``true`` where a size belongs, ``1e300``,
-``"Infinity"``, a list where a mapping belongs, ten thousand nested brackets, an
-integer of a thousand digits. :func:`parse_json` refuses NaN and infinities,
-bounds the nesting depth and turns every parsing failure into a
-:class:`CheckpointError`; :class:`Record` checks the fields of one mapping (no
-missing, no unknown keys) and reads each as exactly the type it must be. Every
-message names the field (``trainer.seed``).
+``json.loads`` accepts ``NaN`` and ``Infinity``, raises ``RecursionError`` on ten
+thousand nested brackets and ``ValueError`` on a five-thousand-digit integer;
+:func:`loads_bounded` turns every one of these into a :class:`JsonDataError` and
+refuses nesting deeper than its caller allows. A file can still hold ``true`` where
+a size belongs, ``1e300``, ``"Infinity"`` or a list where a mapping belongs:
+:class:`Record` reads one mapping (no missing, no unknown keys) and each field as
+exactly the type it must be, naming the field when it is not (``trainer.seed``).
+Checkpoints (:mod:`rnnscope.engine.checkpoint`) and the report readers use both.
 """
 
 from __future__ import annotations
@@ -16,24 +17,32 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from rnnscope.engine.checkpoint.format import CheckpointError
 from rnnscope.engine.limits import SizeError, SizeLimit
 
-MAX_DEPTH = 8  # the deepest a checkpoint writes is 4 (task -> options -> vocab -> symbol)
-MAX_STRING = 4096  # names, paths and dates; the task's own text is read with its own bound
+MAX_STRING = 4096  # names, paths and dates; a field that holds a text is read with its own bound
 
 
-def parse_json(path: str, data: bytes, what: str) -> Any:
-    """The JSON value in ``data`` (UTF-8), or a :class:`CheckpointError` naming ``what``."""
+class JsonDataError(ValueError):
+    """The text is not JSON a reader accepts; the message says why."""
+
+
+def loads_bounded(text: str | bytes, max_depth: int) -> Any:
+    """The JSON value in ``text`` (bytes are UTF-8); NaN, infinities and nesting past ``max_depth`` refused.
+
+    The :class:`JsonDataError`'s message completes "the file is ...": ``"not valid JSON
+    (...)"``, ``"nested too deeply"``.
+    """
     try:
-        value = json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        value = json.loads(text, parse_constant=_refuse_constant)
     except RecursionError:
-        raise CheckpointError(path, f"{what} is nested too deeply") from None
+        raise JsonDataError("nested too deeply") from None
     except (UnicodeDecodeError, ValueError) as error:  # JSONDecodeError, a 5,000-digit integer, NaN
-        raise CheckpointError(path, f"{what} is not valid JSON ({error})") from None
+        raise JsonDataError(f"not valid JSON ({error})") from None
     depth = nesting_depth(value)
-    if depth > MAX_DEPTH:
-        raise CheckpointError(path, f"{what} is nested {depth} levels deep; at most {MAX_DEPTH} are read")
+    if depth > max_depth:
+        raise JsonDataError(f"nested {depth} levels deep; at most {max_depth} are read")
     return value
 
 
@@ -71,20 +80,19 @@ def _kind(value: object) -> str:
 
 
 class Record:
-    """One mapping of the ``meta`` record, called ``name`` in messages (``"trainer"``).
+    """One mapping of parsed JSON, called ``name`` in messages (``"trainer"``); every read checks a type.
 
     ``required`` keys must all be there, ``optional`` ones may be; any other key is an error.
+    Every problem is a :class:`JsonDataError` naming the field (``trainer.seed``).
     """
 
     def __init__(
         self,
-        path: str,
         value: object,
         name: str,
         required: Iterable[str] = (),
         optional: Iterable[str] = (),
     ) -> None:
-        self.path = path
         self.name = name
         if not isinstance(value, dict):
             raise self.error(f"{name} must be a mapping, got {_kind(value)}")
@@ -97,8 +105,8 @@ class Record:
             raise self.error(f"{name} has unknown entries {[show(k) for k in unknown][:8]}")
         self.value: dict[str, Any] = value
 
-    def error(self, problem: str) -> CheckpointError:
-        return CheckpointError(self.path, problem)
+    def error(self, problem: str) -> JsonDataError:
+        return JsonDataError(problem)
 
     def field(self, key: str) -> str:
         return f"{self.name}.{key}"
