@@ -47,20 +47,23 @@ class Divergence:
     factor: float | None = None
 
     @property
-    def message(self) -> str:
+    def summary(self) -> str:
+        """What happened, where, and which weights are kept (no advice)."""
         kept = f"the weights are those of iteration {self.iteration - 1}"
         if self.reason == "exploding loss" and self.reference is not None:
             ratio = self.loss / self.reference
             return (
                 f"the loss per step exploded to {self.loss:.4g} at iteration {self.iteration}, "
                 f"{ratio:.3g} times the running median's lowest {self.reference:.4g} "
-                f"(limit {self.factor:g}x); {kept}; try a smaller learning rate or gradient clipping"
+                f"(limit {self.factor:g}x); {kept}"
             )
         what = "gradient norm" if self.reason == "non-finite gradient" else "loss"
-        return (
-            f"the {what} became {self.loss} at iteration {self.iteration}; {kept}; "
-            "try a smaller learning rate or gradient clipping"
-        )
+        return f"the {what} became {self.loss} at iteration {self.iteration}; {kept}"
+
+    @property
+    def message(self) -> str:
+        """:attr:`summary` and what to try."""
+        return f"{self.summary}; try a smaller learning rate or gradient clipping"
 
 
 class DivergenceError(TrainingError):
