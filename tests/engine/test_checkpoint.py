@@ -455,3 +455,31 @@ def test_a_declared_size_is_refused_before_anything_is_allocated(saved):
     tracemalloc.stop()
     assert "the model config declares 695,956,817 parameters; at most 50,000,000 are read" in problem
     assert peak < 8 * 2**20
+
+
+@pytest.mark.parametrize("task_name", ["chars", "copy", "repeat_copy", "recall", "sine", "sentiment"])
+@pytest.mark.parametrize(
+    ("optimizer", "options"),
+    [("sgd", {}), ("sgd", {"momentum": 0.5}), ("adagrad", {}), ("rmsprop", {}), ("adam", {})],
+)
+def test_every_run_the_trainer_can_save_passes_the_gate(tmp_path, task_name, optimizer, options):
+    # the gate is strict; every legitimate combination (at iteration 0 and after steps) must pass it
+    task = build_task(task_name)
+    for kind, steps, dtype in (("gru", 0, "float64"), ("lstm", 2, "float32")):
+        model = build_model(task.model_config(kind, 4, dtype=dtype))
+        trainer = Trainer(model, task, build_optimizer(optimizer, **options), batch_size=2, seq_len=4)
+        trainer.train(steps)
+        path = tmp_path / f"{kind}.npz"
+        save_checkpoint(path, model, trainer=trainer)
+        loaded = load_checkpoint(path)
+        assert loaded.iteration == steps and loaded.task.spec() == task.spec()
+
+
+def test_a_run_the_reader_would_refuse_is_not_written(tmp_path, monkeypatch):
+    from rnnscope.engine.checkpoint import save
+
+    trainer = _trainer()
+    monkeypatch.setattr(save, "META_BYTES", 1000)
+    with pytest.raises(CheckpointError, match="refusing to save: the settings take .* more than the 1,000"):
+        save_checkpoint(tmp_path / "x.npz", trainer.model, trainer=trainer)
+    assert not (tmp_path / "x.npz").exists()

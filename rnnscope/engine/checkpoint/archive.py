@@ -16,12 +16,11 @@ from typing import Any
 import numpy as np
 
 from rnnscope.engine import limits
-from rnnscope.engine.checkpoint.format import DIGEST, META, CheckpointError, archive_digest
+from rnnscope.engine.checkpoint.format import DIGEST, META, META_BYTES, CheckpointError, archive_digest
 from rnnscope.engine.checkpoint.records import Expected
 from rnnscope.engine.jsondata import JsonDataError, loads_bounded
 from rnnscope.engine.npz import ArrayHeader, NpzArchive, NpzError
 
-META_BYTES = 64 * 2**20  # the meta JSON; a task built from a long string carries it
 MAX_DEPTH = 8  # the deepest a checkpoint writes is 4 (task -> options -> vocab -> symbol)
 _DIGEST_LENGTH = 64  # SHA-256 in hex
 _MAX_ENTRIES = 256  # 7 parameters, 2 optimiser slots each, 9 state arrays, positions, meta, digest
