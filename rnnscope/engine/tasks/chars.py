@@ -90,8 +90,10 @@ class CharTask(Task):
     default) the whole text. The vocabulary always comes from the whole text,
     so models trained on one split can be scored on the other.
 
-    ``text`` is the task's text (its split), ``data`` its indices ``(N,)``
-    int64, ``length`` is ``N``.
+    ``data`` is the text's indices ``(N,)`` in the vocabulary's ``index_dtype``
+    (``uint8`` for up to 256 symbols: a file is streamed into it, see
+    :func:`~rnnscope.engine.tasks.corpus.encode_corpus`), ``length`` is ``N`` and
+    ``text`` decodes ``data`` back (on each use).
     """
 
     name = "chars"
