@@ -71,10 +71,10 @@ def unpack(data: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     return meta, arrays
 
 
-def pack(meta_text: str | bytes, arrays: dict[str, np.ndarray], digest: bool = True) -> bytes:
-    """An archive of ``meta_text`` and ``arrays``, with a digest of them unless told not to."""
-    raw = meta_text.encode() if isinstance(meta_text, str) else meta_text
-    entries = {"meta": np.frombuffer(raw, dtype=np.uint8), **arrays}
+def pack(meta: str | bytes | np.ndarray, arrays: dict[str, np.ndarray], digest: bool = True) -> bytes:
+    """An archive of ``meta`` (JSON text, or the entry itself) and ``arrays``, with a digest unless not."""
+    raw = meta.encode() if isinstance(meta, str) else meta
+    entries = {"meta": raw if isinstance(raw, np.ndarray) else np.frombuffer(raw, dtype=np.uint8), **arrays}
     if digest:
         entries["digest"] = np.frombuffer(archive_digest(entries).encode("ascii"), dtype=np.uint8)
     buffer = io.BytesIO()
@@ -171,17 +171,10 @@ def bad_meta_entry(meta: dict, arrays: dict, rng: np.random.Generator) -> Case:
     }
     name = list(variants)[rng.integers(len(variants))]
     if rng.random() < 0.3:  # the entry itself of the wrong type or shape
-        entries = {**arrays, "meta": np.frombuffer(text.encode(), dtype=np.uint8).reshape(1, -1)}
-        return Case("meta entry 2-D", _pack_with_meta_array(entries))
+        return Case(
+            "meta entry 2-D", pack(np.frombuffer(text.encode(), dtype=np.uint8).reshape(1, -1), arrays)
+        )
     return Case(f"meta entry {name}", pack(variants[name], arrays))
-
-
-def _pack_with_meta_array(entries: dict[str, np.ndarray]) -> bytes:
-    entries = dict(entries)
-    entries["digest"] = np.frombuffer(archive_digest(entries).encode("ascii"), dtype=np.uint8)
-    buffer = io.BytesIO()
-    np.savez(buffer, **entries)
-    return buffer.getvalue()
 
 
 def _exists(meta: dict, where: tuple) -> bool:
