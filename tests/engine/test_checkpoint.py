@@ -365,6 +365,7 @@ def _set(*keys, value):
         (("model", "hidden_size"), "Infinity", "must be a whole number, got 'Infinity'"),
         (("model", "hidden_size"), 6000, "must be from 1 to 2,048, got 6,000"),
         (("model", "memory_slots"), 10**9, "memory_slots"),
+        (("model", "forget_bias"), 2**1100, "forget_bias must be a finite number"),
         (("task", "options"), [1], "task.options must be a mapping, got a list"),
         (("task", "options", "seed"), "abc", "task.options.seed"),
         (("trainer", "seed"), "abc", "trainer.seed: seed (random seed) must be a whole number"),

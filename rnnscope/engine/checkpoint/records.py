@@ -115,7 +115,7 @@ def _config(path: str, value: object) -> ModelConfig:
         raise CheckpointError(path, "the checkpoint has no 'model' record (a mapping)")
     try:
         config = ModelConfig.from_dict(dict(value))
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, OverflowError) as error:
         raise CheckpointError(path, f"the model config is invalid: {error}") from None
     count = parameter_count(config)
     if count > limits.PARAMETERS.high:
