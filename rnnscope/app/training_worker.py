@@ -11,8 +11,11 @@ Statistics are *batched*: the worker collects ``IterationStats`` and emits them 
 one list at most every ``emit_interval`` seconds, so signal traffic and plotting
 never slow training down however fast the iterations are.
 
-Anything the trainer raises is caught and reported through ``failed`` (a worker
-thread must never die with an exception in flight).
+A diverging iteration (:class:`~rnnscope.engine.training.DivergenceError`: the loss
+stopped being finite or exploded; the trainer applied nothing) is reported through
+``diverged`` and the worker pauses, so the user can lower the learning rate and
+resume. Anything else the trainer raises is caught and reported through ``failed``
+(a worker thread must never die with an exception in flight).
 
 The panel runs it with :func:`rnnscope.app.threads.start_worker`.
 """
@@ -32,7 +35,7 @@ from rnnscope.engine.models.base import RecurrentModel
 from rnnscope.engine.models.config import ModelConfig
 from rnnscope.engine.models.registry import build_model
 from rnnscope.engine.params import Params
-from rnnscope.engine.training import IterationStats
+from rnnscope.engine.training import DivergenceError, IterationStats
 
 
 class TrainerLike(Protocol):
@@ -118,6 +121,8 @@ class TrainingWorker(QObject):
       snapshot is the model as it is now;
     * ``resumed()``;
     * ``finished(int)`` -- the loop ended (stopped or done) after this many iterations;
+    * ``diverged(str)`` -- an iteration diverged and was not applied; the worker pauses
+      (``paused`` follows); the message (:attr:`Divergence.summary`) says how;
     * ``failed(str)`` -- the trainer raised; the message names the error;
     * ``done()`` -- always last, exactly once, after ``finished`` or ``failed``.
     """
@@ -128,6 +133,7 @@ class TrainingWorker(QObject):
     paused = pyqtSignal(object)
     resumed = pyqtSignal()
     finished = pyqtSignal(int)
+    diverged = pyqtSignal(str)
     failed = pyqtSignal(str)
     done = pyqtSignal()
 
@@ -248,7 +254,15 @@ class TrainingWorker(QObject):
 
     def _train_one(self, single: bool, pending: _PendingStats) -> None:
         """One iteration, then the statistics, samples and snapshots that fall due."""
-        pending.add(self.trainer.step(), emit_now=single)
+        try:
+            stats = self.trainer.step()
+        except DivergenceError as error:
+            pending.flush()
+            with self._condition:  # the next turn pauses and shows the model as it is
+                self._pause_requested, self._steps_requested = True, 0
+            self.diverged.emit(error.divergence.summary)
+            return
+        pending.add(stats, emit_now=single)
         self.iterations_done += 1
         iteration = self.trainer.iteration
         if self.sample_function is not None and _due(iteration, self.sample_every):

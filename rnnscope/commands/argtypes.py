@@ -6,8 +6,10 @@ import argparse
 import math
 
 EXIT_OK = 0
-EXIT_FAILED = 1  # the work itself failed (a gradient check, a non-finite loss)
-EXIT_USAGE = 2  # bad options or inputs, as argparse's own errors
+EXIT_FAILED = 1  # the work itself failed (a gradient check's row, a training run that broke)
+EXIT_USAGE = 2  # bad options or inputs, as argparse's own errors, or work too large for this machine
+EXIT_SAVE_FAILED = 3  # the work was done, but a file it had to write (a checkpoint) could not be
+EXIT_DIVERGED = 4  # training diverged: a non-finite or exploding loss
 EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports SIGINT
 
 
@@ -44,6 +46,14 @@ def nonnegative_float(text: str) -> float:
     value = float(text)
     if not (math.isfinite(value) and value >= 0):
         raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
+    return value
+
+
+def factor(text: str) -> float:
+    """A finite number > 1."""
+    value = float(text)
+    if not (math.isfinite(value) and value > 1):
+        raise argparse.ArgumentTypeError(f"must be a number > 1, got {text}")
     return value
 
 

@@ -17,8 +17,9 @@ from rnnscope.engine.checkpoint import CheckpointError
 from rnnscope.engine.checkpoint.model_file import source_of
 from rnnscope.engine.models import build_model
 from rnnscope.engine.models.base import RecurrentModel
-from rnnscope.engine.models.config import CUSTOM_KIND
+from rnnscope.engine.models.config import CUSTOM_KIND, ModelConfig
 from rnnscope.engine.protocol import (
+    ModelFile,
     OpenedCheckpoint,
     check_model,
     load_model_file,
@@ -29,16 +30,29 @@ from rnnscope.engine.tasks import Task
 from rnnscope.options import ModelChoice
 
 
-def chosen_model(choice: ModelChoice, task: Task) -> RecurrentModel:
-    """A fresh model of the options for ``task``: a built-in kind, or the class of ``--model-file``."""
+def chosen_config(choice: ModelChoice, task: Task) -> tuple[ModelConfig, ModelFile | None]:
+    """The config of the model the options choose for ``task``, and the model file whose class builds
+    it (``None``: a built-in kind). Nothing is allocated yet."""
     if choice.model_file is None:
-        return build_model(choice.config_for(task))
+        return choice.config_for(task), None
     loaded = load_model_file(choice.model_file)
-    config = choice.config_for(task, kind=loaded.model_class.kind)
+    return choice.config_for(task, kind=loaded.model_class.kind), loaded
+
+
+def build_chosen(config: ModelConfig, loaded: ModelFile | None, task: Task) -> RecurrentModel:
+    """The model of :func:`chosen_config`, built (a user's model: run once against the protocol)."""
+    if loaded is None:
+        return build_model(config)
     with user_code([loaded.folder]):
         model = loaded.model_class(config)
     check_users_model(model, task)
     return model
+
+
+def chosen_model(choice: ModelChoice, task: Task) -> RecurrentModel:
+    """A fresh model of the options for ``task``: a built-in kind, or the class of ``--model-file``."""
+    config, loaded = chosen_config(choice, task)
+    return build_chosen(config, loaded, task)
 
 
 def is_users_model(model: RecurrentModel) -> bool:

@@ -8,45 +8,45 @@ iteration 2,300 with ``--iters 5000`` trains 2,700 more, so the same command
 line (plus ``--resume``) finishes an interrupted run. Ctrl-C stops after the
 current iteration, saves the checkpoint and exits with status 130; a second
 Ctrl-C stops at once (the previous checkpoint file is never damaged: saves are
-atomic). Progress goes to stderr (one line redrawn in place on a terminal,
-periodic lines otherwise); text samples and the summary go to stdout.
+atomic). A periodic save that fails is a warning and training goes on. A loss
+that stops being finite, or explodes past ``--divergence-factor`` times its
+running median, stops the run without saving over the newest good checkpoint
+(``--allow-divergence`` trains on past an exploding loss). Before anything is
+built, the memory one iteration needs is estimated and the run refused when this
+machine does not have it. Progress goes to stderr (one line redrawn in place on
+a terminal, periodic lines otherwise); text samples and the summary go to stdout.
 
-Exit status: 0 done, 1 training failed (a non-finite loss), 2 usage error,
-130 interrupted (after saving).
+Exit status (the first that applies, in this order): 130 interrupted (after
+saving), 4 diverged, 1 training failed (e.g. out of memory), 3 a checkpoint
+could not be saved (the run itself finished), 2 usage error (bad options, a bad
+checkpoint, work too large for this machine), 0 done.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-import signal
 import sys
-from collections.abc import Callable
-from types import FrameType
-from typing import Any
-
-import numpy as np
 
 from rnnscope.commands.argtypes import (
-    EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_SAVE_FAILED,
     EXIT_USAGE,
     UsageError,
-    natural,
+    factor,
     nonnegative_float,
-    positive,
     positive_float,
     unit_float,
 )
+from rnnscope.commands.train_loop import Interrupt, Saves, train
 from rnnscope.commands.train_progress import PROGRESS_MODES, Progress
 from rnnscope.commands.train_setup import Setup, set_up
 from rnnscope.engine import limits as sizes
-from rnnscope.engine.checkpoint import CheckpointError, save_checkpoint
 from rnnscope.engine.models.config import CUSTOM_KIND
 from rnnscope.engine.protocol import UserCodeError, user_code
-from rnnscope.engine.tasks import TASK_NAMES, sample_text, uniform_bits_per_character
-from rnnscope.engine.training import OPTIMIZER_NAMES, Trainer, TrainingError, evaluate
+from rnnscope.engine.tasks import TASK_NAMES, uniform_bits_per_character
+from rnnscope.engine.training import DEFAULT_FACTOR, OPTIMIZER_NAMES, evaluate
 from rnnscope.options import add_model_arguments, size_type
 
 
@@ -54,18 +54,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.description = (
         "Train a model headless. --iters is the total iteration count: with --resume, training\n"
-        "continues from the checkpoint's iteration up to it. Ctrl-C saves and exits (status 130).\n\n"
+        "continues from the checkpoint's iteration up to it. Ctrl-C saves and exits (status 130).\n"
+        "Exit status: 0 done, 1 failed, 2 usage error, 3 a checkpoint could not be saved,\n"
+        "4 diverged, 130 interrupted.\n\n"
         "examples:\n"
         "  rnnscope train --model lstm --task chars --data data/lighthouse.txt --iters 5000 \\\n"
         "      --checkpoint out.npz --sample-every 500\n"
         "  rnnscope train --resume out.npz --iters 10000\n"
         "  rnnscope train --model-file examples/cs231n_lstm.py --iters 500 --checkpoint mine.npz"
     )
-    model = parser.add_argument_group("model (with --resume: must match the saved model)")
-    add_model_arguments(model, model_file=True)
-    data = parser.add_argument_group("data")
+    add_model_arguments(
+        parser.add_argument_group("model (with --resume: must match the saved model)"), model_file=True
+    )
+    _add_data_arguments(parser.add_argument_group("data"))
+    _add_optimiser_arguments(parser.add_argument_group("optimiser"))
+    _add_run_arguments(parser.add_argument_group("run"))
+
+
+def _add_data_arguments(data: argparse._ArgumentGroup) -> None:
     data.add_argument("--task", choices=TASK_NAMES, help="task (default: chars, or the checkpoint's)")
-    data.add_argument("--data", metavar="PATH", help="chars task: a UTF-8 text file to train on")
+    data.add_argument(
+        "--data", metavar="PATH", help=f"chars task: a UTF-8 text file (at most {sizes.CORPUS.high:,} bytes)"
+    )
     data.add_argument("--corpus", help="chars task: a shipped corpus (lighthouse, arithmetic, toycode)")
     data.add_argument("--batch", type=size_type(sizes.BATCH), help="sequences per batch B (default: 16)")
     data.add_argument(
@@ -74,7 +84,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="steps per chunk T, the truncated-BPTT length for text (default: 25)",
     )
 
-    optimiser = parser.add_argument_group("optimiser")
+
+def _add_optimiser_arguments(optimiser: argparse._ArgumentGroup) -> None:
     optimiser.add_argument(
         "--optimizer",
         "--optimiser",
@@ -89,12 +100,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     optimiser.add_argument(
         "--clip-value", type=positive_float, help="also clip every gradient element to [-v, v]"
     )
+    optimiser.add_argument(
+        "--divergence-factor",
+        type=factor,
+        metavar="F",
+        help=f"stop when the loss exceeds F times its running median (default: {DEFAULT_FACTOR:g})",
+    )
+    optimiser.add_argument(
+        "--allow-divergence",
+        action="store_true",
+        help="train on past an exploding loss (a non-finite one still stops the run)",
+    )
 
-    run = parser.add_argument_group("run")
-    run.add_argument("--iters", type=positive, required=True, help="total iterations to reach")
+
+def _add_run_arguments(run: argparse._ArgumentGroup) -> None:
+    run.add_argument(
+        "--iters", type=size_type(sizes.ITERATIONS), required=True, help="total iterations to reach"
+    )
     run.add_argument("--checkpoint", metavar="PATH", help="save here (at the end, on Ctrl-C, periodically)")
     run.add_argument(
-        "--checkpoint-every", type=natural, default=0, metavar="K", help="also save every K iterations"
+        "--checkpoint-every",
+        type=size_type(sizes.EVERY),
+        default=0,
+        metavar="K",
+        help="also save every K iterations",
     )
     run.add_argument(
         "--resume",
@@ -102,9 +131,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="continue from this checkpoint (saved back to it without --checkpoint)",
     )
     run.add_argument(
-        "--sample-every", type=natural, default=0, metavar="N", help="char models: print a sample every N"
+        "--sample-every",
+        type=size_type(sizes.EVERY),
+        default=0,
+        metavar="N",
+        help="char models: print a sample every N",
     )
-    run.add_argument("--sample-length", type=positive, default=200, help="characters per sample")
+    run.add_argument("--sample-length", type=size_type(sizes.TEXT), default=200, help="characters per sample")
     run.add_argument("--temperature", type=positive_float, default=0.8, help="sampling temperature")
     run.add_argument(
         "--progress",
@@ -127,21 +160,23 @@ def run(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"already at iteration {trainer.iteration} (>= --iters {args.iters}); nothing to do")
         return EXIT_OK
-    with _Interrupt() as interrupt:
-        failed = _train(setup, args, progress, interrupt)
-        if failed is not None:
-            return failed
-        interrupted = interrupt.requested
+    saves = Saves(setup.checkpoint_path, setup.resumed_from)
+    with Interrupt() as interrupt:
+        stopped = train(setup, args, progress, interrupt, saves)
+        if stopped is not None:
+            return stopped
         try:
-            saved = _save(setup, progress)
-        except (CheckpointError, KeyboardInterrupt) as error:
-            return _save_failed(error, progress)
+            saves.save(setup, progress)
+        except KeyboardInterrupt:  # a second Ctrl-C during the final save: the old file is intact
+            progress.clear()
+            print("rnnscope train: save interrupted; the previous checkpoint is intact", file=sys.stderr)
+            return EXIT_INTERRUPTED
     progress.clear()
-    if interrupted:
-        return _report_interruption(args, trainer, saved)
+    if interrupt.requested:
+        return _report_interruption(args, setup, saves)
     if not args.quiet:
-        _report_scores(setup, saved)
-    return EXIT_OK
+        _report_scores(setup, saves)
+    return _report_saves(saves)
 
 
 def _set_up_or_report(args: argparse.Namespace) -> Setup | None:
@@ -179,104 +214,28 @@ def _describe(setup: Setup) -> str:
     )
 
 
-class _Interrupt:
-    """First Ctrl-C: ask the loop to stop after this iteration. Second: stop at once."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self.previous: Callable[[int, FrameType | None], Any] | int | None = None
-
-    def __enter__(self) -> _Interrupt:
-        try:
-            self.previous = signal.signal(signal.SIGINT, self._handle)
-        except ValueError:  # not the main thread: Ctrl-C cannot reach us anyway
-            self.previous = None
-        return self
-
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __exit__(self, *exc: object) -> None:
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
-
-
-def _train(setup: Setup, args: argparse.Namespace, progress: Progress, interrupt: _Interrupt) -> int | None:
-    """Train to ``--iters`` or a first Ctrl-C; the exit status when training cannot go on."""
-    try:
-        with user_code():
-            _train_steps(setup, args, progress, interrupt)
-    except (TrainingError, UserCodeError) as error:
-        progress.clear()
-        print(f"rnnscope train: training failed: {error}", file=sys.stderr)
-        if setup.checkpoint_path:
-            print(f"the last checkpoint saved (if any) is {setup.checkpoint_path}", file=sys.stderr)
-        return EXIT_FAILED
-    except KeyboardInterrupt:
-        progress.clear()
-        print("rnnscope train: stopped at once (second Ctrl-C); nothing saved", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    return None
-
-
-def _train_steps(setup: Setup, args: argparse.Namespace, progress: Progress, interrupt: _Interrupt) -> None:
-    """The iterations, with the samples and periodic checkpoints that fall due."""
-    trainer = setup.trainer
-    sample = _sampler(setup, args)
-    while trainer.iteration < args.iters and not interrupt.requested:
-        stats = trainer.step()
-        progress.update(stats)
-        if sample is not None and stats.iteration % args.sample_every == 0:
-            text = sample()
-            progress.clear()
-            print(f"--- sample at iteration {stats.iteration} ---\n{text}", flush=True)
-        if args.checkpoint_every and stats.iteration % args.checkpoint_every == 0:
-            _save(setup, progress)
-
-
-def _sampler(setup: Setup, args: argparse.Namespace) -> Callable[[], str] | None:
-    """``--sample-every``'s text samples of the model being trained (``None``: no samples)."""
-    if not args.sample_every or args.quiet:
-        return None
-    trainer, vocab = setup.trainer, setup.task.vocab
-    rng = np.random.default_rng(trainer.seed + trainer.iteration)
-
-    def sample() -> str:
-        return sample_text(
-            trainer.model, vocab, "", args.sample_length, temperature=args.temperature, rng=rng
-        )
-
-    return sample
-
-
-def _save(setup: Setup, progress: Progress) -> str | None:
-    """Save the run to its checkpoint path (``None``: no path was given)."""
-    if setup.checkpoint_path is None:
-        return None
-    trainer = setup.trainer
-    return save_checkpoint(setup.checkpoint_path, trainer.model, trainer=trainer, task=setup.task)
-
-
-def _save_failed(error: BaseException, progress: Progress) -> int:
-    progress.clear()
-    if isinstance(error, KeyboardInterrupt):
-        print("rnnscope train: save interrupted; the previous checkpoint is intact", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    print(f"rnnscope train: error: {error}", file=sys.stderr)
-    return EXIT_USAGE
-
-
-def _report_interruption(args: argparse.Namespace, trainer: Trainer, saved: str | None) -> int:
-    where = f"; saved to {saved}" if saved else " (no --checkpoint: nothing saved)"
-    print(f"rnnscope train: interrupted at iteration {trainer.iteration}{where}", file=sys.stderr)
-    if saved:
-        print(f"continue with: rnnscope train --resume {saved} --iters {args.iters}", file=sys.stderr)
+def _report_interruption(args: argparse.Namespace, setup: Setup, saves: Saves) -> int:
+    iteration = setup.trainer.iteration
+    saved = saves.good is not None and saves.good[1] == iteration
+    where = (
+        f"; saved to {saves.good[0]}" if saves.good is not None and saved else f"; {saves.describe_good()}"
+    )
+    print(f"rnnscope train: interrupted at iteration {iteration}{where}", file=sys.stderr)
+    if saves.good is not None:
+        print(f"continue with: rnnscope train --resume {saves.good[0]} --iters {args.iters}", file=sys.stderr)
     return EXIT_INTERRUPTED
 
 
-def _report_scores(setup: Setup, saved: str | None) -> None:
+def _report_saves(saves: Saves) -> int:
+    """Exit status 3 (and why) when any save failed, else 0."""
+    if not saves.failed:
+        return EXIT_OK
+    failed = f"{saves.failed} of {saves.attempted} checkpoint save(s) failed"
+    print(f"rnnscope train: {failed}; {saves.describe_good()}", file=sys.stderr)
+    return EXIT_SAVE_FAILED
+
+
+def _report_scores(setup: Setup, saves: Saves) -> None:
     """The trained model's scores on evaluation batches (stdout), and where it was saved."""
     trainer, task = setup.trainer, setup.task
     scores = evaluate(trainer.model, task, batch_size=trainer.batch_size, seq_len=trainer.seq_len)
@@ -289,5 +248,5 @@ def _report_scores(setup: Setup, saved: str | None) -> None:
     if "bit_error_rate" in scores:
         parts.append(f"bit error rate {scores['bit_error_rate']:.3f}")
     print(f"iteration {trainer.iteration}: " + ", ".join(parts) + " (evaluation batches)")
-    if saved:
-        print(f"checkpoint saved to {saved}")
+    if saves.good is not None and saves.good[1] == trainer.iteration:
+        print(f"checkpoint saved to {saves.good[0]}")

@@ -1,7 +1,11 @@
 """What ``rnnscope train`` trains: a fresh trainer from the options, or one resumed from a checkpoint.
 
 Every problem with the options is a :class:`~rnnscope.commands.argtypes.UsageError`
-(exit status 2) naming the option.
+(exit status 2) naming the option. So is a run too large for this machine: before the
+model is built, its parameter count is checked against
+:data:`~rnnscope.engine.limits.PARAMETERS` and the memory of one iteration is estimated
+(:func:`rnnscope.engine.budget.training_cost`) and judged against the memory available
+now; more than half of it is a note, more than all of it a refusal naming both numbers.
 """
 
 from __future__ import annotations
@@ -12,11 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from rnnscope.commands.argtypes import UsageError
-from rnnscope.commands.own_model import check_users_model, chosen_model, opened_checkpoint
+from rnnscope.commands.own_model import build_chosen, check_users_model, chosen_config, opened_checkpoint
+from rnnscope.engine import budget, limits
 from rnnscope.engine.checkpoint import Checkpoint
+from rnnscope.engine.models import ModelConfig
+from rnnscope.engine.models.base import RecurrentModel
 from rnnscope.engine.tasks import build_task
 from rnnscope.engine.tasks.base import Task
-from rnnscope.engine.training import Optimizer, Trainer, build_optimizer, optimizer_defaults
+from rnnscope.engine.training import DEFAULT_FACTOR, Optimizer, Trainer, build_optimizer, optimizer_defaults
 from rnnscope.options import ModelChoice, OptionError
 
 
@@ -35,19 +42,26 @@ DEFAULTS = Defaults()
 
 @dataclass
 class Setup:
-    """A trainer ready to run, its task, where to save it and notes on what a resume could not restore."""
+    """A trainer ready to run, its task, where to save it, notes (on what a resume could not restore,
+    on memory) and, when resumed, the checkpoint it came from (``(path, iteration)``)."""
 
     trainer: Trainer
     task: Task
     checkpoint_path: str | None
     notes: list[str]
+    resumed_from: tuple[str, int] | None = None
 
 
 def set_up(args: argparse.Namespace) -> Setup:
     """The run the options describe (``--resume``: continued from the checkpoint), checked."""
     if args.checkpoint_every and not (args.checkpoint or args.resume):
         raise UsageError("--checkpoint-every needs --checkpoint PATH")
+    if args.allow_divergence and args.divergence_factor is not None:
+        raise UsageError("give --divergence-factor or --allow-divergence, not both")
     setup = resumed(args) if args.resume else fresh(args)
+    setup.trainer.divergence_factor = (
+        None if args.allow_divergence else args.divergence_factor or DEFAULT_FACTOR
+    )
     if args.sample_every and setup.task.vocab is None:
         raise UsageError(f"--sample-every needs a character task, not {setup.task.name!r}")
     if setup.checkpoint_path is not None:
@@ -92,21 +106,25 @@ def fresh(args: argparse.Namespace) -> Setup:
     seed = 0 if args.seed is None else args.seed
     task = _build_task(args, seed)
     try:
-        model = chosen_model(ModelChoice.from_args(args), task)
+        config, model_file = chosen_config(ModelChoice.from_args(args), task)
     except OptionError as error:
         raise UsageError(str(error)) from None
     clip = DEFAULTS.clip if args.clip is None else args.clip
+    optimizer = _optimizer(args.optimizer or DEFAULTS.optimizer, args)
+    batch, seq_len = args.batch or DEFAULTS.batch, args.seq_len or DEFAULTS.seq_len
+    model_class = None if model_file is None else model_file.model_class
+    notes = check_budget(config, task, batch, seq_len, optimizer, model_class)  # before it is built
     trainer = Trainer(
-        model,
+        build_chosen(config, model_file, task),
         task,
-        _optimizer(args.optimizer or DEFAULTS.optimizer, args),
-        batch_size=args.batch or DEFAULTS.batch,
-        seq_len=args.seq_len or DEFAULTS.seq_len,
+        optimizer,
+        batch_size=batch,
+        seq_len=seq_len,
         clip_norm=clip or None,
         clip_value=args.clip_value,
         seed=seed,
     )
-    return Setup(trainer, task, args.checkpoint, [])
+    return Setup(trainer, task, args.checkpoint, notes)
 
 
 def resumed(args: argparse.Namespace) -> Setup:
@@ -121,23 +139,55 @@ def resumed(args: argparse.Namespace) -> Setup:
     task = _resumed_task(args, checkpoint, seed)
     check_users_model(checkpoint.model, task, seed)
     optimizer = _optimizer(args.optimizer or checkpoint.optimizer_name or DEFAULTS.optimizer, args)
+    batch = args.batch or int(saved.get("batch_size") or DEFAULTS.batch)
+    seq_len = args.seq_len or int(saved.get("seq_len") or DEFAULTS.seq_len)
+    budget_notes = check_budget(checkpoint.config, task, batch, seq_len, optimizer, type(checkpoint.model))
     trainer = Trainer(
         checkpoint.model,
         task,
         optimizer,
-        batch_size=args.batch or int(saved.get("batch_size") or DEFAULTS.batch),
-        seq_len=args.seq_len or int(saved.get("seq_len") or DEFAULTS.seq_len),
+        batch_size=batch,
+        seq_len=seq_len,
         clip_norm=_resumed_clip(args, saved),
         clip_value=args.clip_value if args.clip_value is not None else saved.get("clip_value"),
         seed=seed,
     )
-    notes = trainer.restore(checkpoint)
+    notes = budget_notes + trainer.restore(checkpoint)
     # options given on the command line win over the saved hyperparameters
     if args.lr is not None:
         optimizer.lr = args.lr
     if args.momentum is not None:
         optimizer.set_hyperparameter("momentum", args.momentum)
-    return Setup(trainer, task, args.checkpoint or args.resume, notes)
+    return Setup(
+        trainer, task, args.checkpoint or args.resume, notes, (checkpoint.path, checkpoint.iteration)
+    )
+
+
+def check_budget(
+    config: ModelConfig,
+    task: Task,
+    batch: int,
+    seq_len: int,
+    optimizer: Optimizer,
+    model_class: type[RecurrentModel] | None = None,
+) -> list[str]:
+    """A :class:`UsageError` when one iteration needs more memory than this machine has now (or the
+    model more parameters than :data:`~rnnscope.engine.limits.PARAMETERS`); a note above half of it.
+    ``model_class``: a user's model class, which states the shapes of a ``"custom"`` model."""
+    count = budget.parameter_count(config, budget.shaped(model_class))
+    if count > limits.PARAMETERS.high:
+        raise UsageError(
+            f"the {config.kind} would have {count:,} parameters; at most {limits.PARAMETERS.high:,} "
+            "(a smaller --hidden, or for the DNC --width / --read-heads)"
+        )
+    steps = task.max_steps(seq_len if task.default_length is not None else None)
+    cost = budget.training_cost(
+        config, steps, batch, optimizer_slots=len(optimizer.SLOTS), model_class=budget.shaped(model_class)
+    )
+    verdict = budget.judge(cost)
+    if verdict.refused:
+        raise UsageError(f"{verdict.message}; use a smaller --batch, --seq-len or model")
+    return [verdict.message] if verdict.level == "warn" else []
 
 
 def _resumed_task(args: argparse.Namespace, checkpoint: Checkpoint, seed: int) -> Task:

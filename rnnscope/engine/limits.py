@@ -6,7 +6,9 @@ controls, :class:`~rnnscope.engine.models.config.ModelConfig` (so a checkpoint t
 declares an absurd size is refused before its arrays are read), the tasks. The
 bounds are generous for a debugger of from-scratch models and small enough that no
 single one can exhaust a laptop's memory on its own; combinations (a long trace of a
-large memory) are estimated where they are used.
+large memory) are estimated by :mod:`rnnscope.engine.budget` where they are used, and
+the products memory depends on (a model's parameters, a file's declared bytes) have
+bounds of their own here.
 """
 
 from __future__ import annotations
@@ -61,7 +63,36 @@ READ_HEADS = SizeLimit("read_heads", "DNC read heads R", 1, 64)
 BATCH = SizeLimit("batch", "sequences per batch B", 1, 4096)
 LENGTH = SizeLimit("length", "steps per sequence T", 1, 100_000)
 SEED = SizeLimit("seed", "random seed", 0, 2**31 - 1)  # a Qt spin box holds up to 2**31 - 1
+TEXT = SizeLimit("text", "characters of typed or sampled text", 1, 100_000)
+CORPUS = SizeLimit("corpus", "bytes of a training text file", 2, 500_000_000)
+ITERATIONS = SizeLimit("iters", "training iterations", 1, 1_000_000_000)
+EVERY = SizeLimit("every", "iterations between two saves or samples, 0 = never", 0, ITERATIONS.high)
+# Every size above can be within its bounds while their product is not (a DNC input of
+# R * W = 65,536 wide); these bound the products that memory depends on.
+PARAMETERS = SizeLimit("parameters", "scalar parameters of a model", 1, 50_000_000)
+CHECKPOINT_BYTES = SizeLimit("checkpoint_bytes", "bytes of a checkpoint's arrays, uncompressed", 1, 2**31)
+TRACE_FILE_BYTES = SizeLimit("trace_file_bytes", "bytes of a trace file's arrays, uncompressed", 1, 2**32)
+REPORT_BYTES = SizeLimit("report_bytes", "bytes of a report file", 1, 2**28)
 
 LIMITS: dict[str, SizeLimit] = {
-    limit.name: limit for limit in (HIDDEN, INPUT, OUTPUT, SLOTS, WIDTH, READ_HEADS, BATCH, LENGTH, SEED)
+    limit.name: limit
+    for limit in (
+        HIDDEN,
+        INPUT,
+        OUTPUT,
+        SLOTS,
+        WIDTH,
+        READ_HEADS,
+        BATCH,
+        LENGTH,
+        SEED,
+        TEXT,
+        CORPUS,
+        ITERATIONS,
+        EVERY,
+        PARAMETERS,
+        CHECKPOINT_BYTES,
+        TRACE_FILE_BYTES,
+        REPORT_BYTES,
+    )
 }

@@ -15,11 +15,18 @@ from rnnscope.report.gradcheck import (
     to_text,
     write_report,
 )
-from rnnscope.report.trace_export import probe_to_csv, read_trace_npz, write_probe_csv, write_trace_npz
+from rnnscope.report.trace_export import (
+    TraceFileError,
+    probe_to_csv,
+    read_trace_npz,
+    write_probe_csv,
+    write_trace_npz,
+)
 
 __all__ = [
     "FORMATS",
     "ReportError",
+    "TraceFileError",
     "atomic_write_bytes",
     "atomic_write_text",
     "format_for",

@@ -1,4 +1,5 @@
-"""Atomic file writing for reports and exports."""
+"""Atomic file writing for reports and exports: :func:`rnnscope.engine.atomic.write_atomically`'s rules
+(regular files only, a symbolic link's target replaced, no stale temporary files), as :class:`ReportError`."""
 
 from __future__ import annotations
 

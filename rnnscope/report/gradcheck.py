@@ -17,6 +17,8 @@ import math
 import os
 from typing import Any
 
+from rnnscope.engine import limits
+from rnnscope.engine.files import read_regular
 from rnnscope.engine.gradcheck.result import GradcheckResult
 from rnnscope.report.columns import COLUMNS, CSV_COLUMNS
 from rnnscope.report.files import ReportError, atomic_write_text
@@ -126,11 +128,15 @@ def read_json(text: str) -> GradcheckResult:
 
 
 def load_report(path: str | os.PathLike[str]) -> GradcheckResult:
-    """Read a JSON report back (a clear ``ValueError`` naming the file if it is not one)."""
+    """Read a JSON report back (a clear ``ValueError`` naming the file if it is not one).
+
+    Only a regular file within :data:`~rnnscope.engine.limits.REPORT_BYTES` is read (a FIFO
+    is refused at once); a field of the wrong type or size anywhere is that error too.
+    """
     try:
-        with open(path, encoding="utf-8") as stream:
-            return read_json(stream.read())
-    except (OSError, ValueError, KeyError, TypeError) as error:
+        text = read_regular(path, limits.REPORT_BYTES.high, "the report").decode("utf-8")
+        return read_json(text)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, OverflowError, RecursionError) as error:
         raise ValueError(f"cannot read gradcheck report {os.fspath(path)!r}: {error}") from error
 
 

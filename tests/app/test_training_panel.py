@@ -379,3 +379,77 @@ def test_the_engine_trainer_drives_the_panel(qtbot, model, task):
     assert x[-1] == 40 and np.isfinite(y).all()
     assert "--- iteration 20 ---" in panel.samples.toPlainText()
     panel.shutdown()
+
+
+def test_divergence_pauses_the_run_and_shows_a_warning_until_dismissed(qtbot, model, task):
+    """The engine's trainer at an absurd learning rate: the loss explodes at its second iteration."""
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.set_source(model, task)
+    panel.batch_size.setValue(4)
+    panel.length.setValue(10)
+    panel.sample_every.setValue(0)
+    panel.learning_rate.setText("1e6")
+    panel.show()
+    assert panel.warning.isHidden()
+    worker = panel.prepare()
+    with qtbot.waitSignal(worker.paused, timeout=20_000) as paused:
+        panel.launch(worker)
+    assert panel.state == "paused"
+    assert paused.args[0].iteration == panel.trainer.iteration == 1  # the diverging update was not applied
+    assert panel.warning.isVisible()
+    text = panel.warning.text
+    assert (
+        text.startswith("Training diverged and is paused: the loss per step exploded to") and "Resume" in text
+    )
+    # what the user sees: an amber bar across the panel
+    image = panel.warning.grab().toImage()
+    colour = image.pixelColor(image.width() // 2, 2)
+    assert (colour.red(), colour.green(), colour.blue()) == (0xFF, 0xF3, 0xCD)
+    np.testing.assert_array_equal(panel.last_snapshot.params["Wh"], panel.trainer.model.params["Wh"])
+    assert np.isfinite(panel.trainer.model.params["Wh"]).all()
+    panel.warning.dismiss_button.click()
+    assert panel.warning.isHidden()
+    # Resume takes the learning rate now in the form; these weights took one step at lr=1e6, so the
+    # loss they give is still far above where it started: it diverges again, and says so again
+    panel.learning_rate.setText("0.05")
+    with qtbot.waitSignal(panel.worker.diverged, timeout=20_000):
+        panel.resume()
+        assert panel.warning.isHidden() and panel.trainer.optimizer.lr == 0.05
+    qtbot.waitUntil(lambda: panel.state == "paused", timeout=10_000)
+    assert panel.warning.isVisible() and panel.trainer.iteration == 1
+    panel.stop()
+    qtbot.waitUntil(lambda: panel.state == "stopped", timeout=10_000)
+    panel.reset()
+    assert panel.warning.isHidden()
+    panel.shutdown()
+
+
+def test_the_worker_pauses_on_a_diverging_iteration_and_can_resume(qtbot, model, task):
+    from rnnscope.app.threads import start_worker
+    from rnnscope.app.training_worker import TrainingWorker
+    from rnnscope.engine.training import Divergence, DivergenceError
+
+    trainer = PlainSGD(
+        build_model(model.config, model.params.copy()), task, TrainingSettings(batch_size=2, length=5)
+    )
+    step = trainer.step
+
+    def diverging_once():
+        if trainer.iteration == 2 and not diverged:
+            raise DivergenceError(Divergence(3, "non-finite loss", float("nan")))
+        return step()
+
+    trainer.step = diverging_once
+    worker = TrainingWorker(trainer, iterations=5)
+    diverged, paused = [], []
+    worker.diverged.connect(diverged.append)
+    worker.paused.connect(paused.append)
+    with qtbot.waitSignal(worker.paused, timeout=10_000):
+        thread = start_worker(worker)
+    assert diverged == ["the loss became nan at iteration 3; the weights are those of iteration 2"]
+    assert paused[-1].iteration == 2 and worker.iterations_done == 2
+    with qtbot.waitSignal(worker.done, timeout=10_000):
+        worker.resume()
+    thread.wait(10_000)
+    assert trainer.iteration == 5 and worker.iterations_done == 5

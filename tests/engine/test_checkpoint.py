@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -202,7 +203,7 @@ def test_shape_mismatches_are_named(saved):
     meta["params"]["Wh"]["shape"] = [9, 9]
     _rewrite(path, _with_meta(arrays, meta))
     problem = _problem(path)
-    assert "do not fit the rnn model" in problem and "'Wh'" in problem and "(9, 9)" in problem
+    assert "does not fit the rnn model" in problem and "'Wh'" in problem and "(9, 9)" in problem
     arrays = _arrays(path)
     arrays["param/Wh"] = np.zeros((8, 8))
     arrays["optimizer/m/Wh"] = np.zeros((8, 7))
@@ -246,10 +247,10 @@ def test_malformed_task_records_are_named(saved):
     meta = _meta(good)
     meta["task"]["options"] = ["text", "abc"]
     _rewrite(path, _with_meta(good, meta))
-    assert "task options are malformed" in _problem(path)
+    assert "task.options must be a mapping, got a list" in _problem(path)
     meta["task"] = {"options": {}}
     _rewrite(path, _with_meta(good, meta))
-    assert "task entry is malformed" in _problem(path)
+    assert "task lacks ['name']" in _problem(path)
 
 
 def test_an_object_array_is_never_unpickled(saved):
@@ -259,7 +260,7 @@ def test_an_object_array_is_never_unpickled(saved):
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     path.write_bytes(buffer.getvalue())
-    assert "cannot be read safely" in _problem(path)
+    assert "'param/Wx' holds Python objects, which would need pickle (never allowed)" in _problem(path)
 
 
 def test_an_interrupted_save_leaves_the_old_checkpoint_intact(saved, monkeypatch):
@@ -329,3 +330,157 @@ def test_a_version_1_file_from_an_earlier_rnnscope_still_loads_and_resumes():
     assert resumed.restore(loaded) == []
     assert resumed.iteration == 2
     assert np.isfinite(resumed.step().loss) and resumed.iteration == 3
+
+
+# ---------------------------------------------------------------------- the validation gate
+def _edited_meta(path, edit):
+    """Rewrite the checkpoint at ``path`` with ``edit(meta)`` applied (and a fresh digest)."""
+    arrays = _arrays(path)
+    meta = _meta(arrays)
+    edit(meta)
+    _rewrite(path, _with_meta(arrays, meta))
+    return _problem(path)
+
+
+def _set(*keys, value):
+    def edit(meta):
+        node = meta
+        for key in keys[:-1]:
+            node = node[key]
+        node[keys[-1]] = value
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("keys", "value", "words"),
+    [
+        (
+            ("model", "hidden_size"),
+            True,
+            "hidden_size: hidden (hidden units H) must be a whole number, got True",
+        ),
+        (("model", "hidden_size"), 128.0, "must be a whole number, got 128.0"),
+        (("model", "hidden_size"), 1e300, "must be a whole number"),
+        (("model", "hidden_size"), "Infinity", "must be a whole number, got 'Infinity'"),
+        (("model", "hidden_size"), 6000, "must be from 1 to 2,048, got 6,000"),
+        (("model", "memory_slots"), 10**9, "memory_slots"),
+        (("model", "forget_bias"), 2**1100, "forget_bias must be a finite number"),
+        (("task", "options"), [1], "task.options must be a mapping, got a list"),
+        (("task", "options", "seed"), "abc", "task.options.seed"),
+        (("trainer", "seed"), "abc", "trainer.seed: seed (random seed) must be a whole number"),
+        (("trainer", "seed"), -3, "trainer.seed: seed (random seed) must be from 0"),
+        (("trainer", "seed"), 2**31, "must be from 0 to 2,147,483,647"),
+        (("trainer", "rng", "state", "state"), 2**200, "trainer.rng.state.state must be from 0 to"),
+        (
+            ("trainer", "rng", "bit_generator"),
+            "MT19937",
+            "trainer.rng.bit_generator must be one of ['PCG64']",
+        ),
+        (("trainer", "surprise"), 1, "trainer has unknown entries [\"'surprise'\"]"),
+        (("optimizer", "scalars", "lr"), -1.0, "the optimizer state is invalid: lr must be > 0"),
+        (("optimizer", "scalars", "t"), 2.0, "optimizer.scalars.t must be a whole number"),
+        (("iteration",), True, "meta.iteration must be a whole number, got true/false True"),
+        (("version",), "1", "meta.version must be a whole number"),
+    ],
+)
+def test_every_field_is_checked_by_type_and_range_and_named(saved, keys, value, words):
+    path, _ = saved
+    assert words in _edited_meta(path, _set(*keys, value=value))
+
+
+def test_missing_and_unknown_records_are_named(saved):
+    path, _ = saved
+    assert "trainer lacks ['rng']" in _edited_meta(path, lambda meta: meta["trainer"].pop("rng"))
+    assert "optimizer.scalars lacks ['beta2']" in _edited_meta(
+        _fresh_run(path), lambda meta: meta["optimizer"]["scalars"].pop("beta2")
+    )
+
+
+def _fresh_run(path):
+    """A new copy of the fixture run at ``path`` (the previous edit made it invalid)."""
+    trainer = _trainer()
+    trainer.train(4)
+    save_checkpoint(path, trainer.model, trainer=trainer)
+    return path
+
+
+def test_deeply_nested_json_is_refused_without_recursion_errors(saved):
+    path, _ = saved
+    arrays = _arrays(path)
+    for depth in (12, 100_000):
+        text = json.dumps(_meta(arrays)).replace(
+            '"created": ', '"created": ' + "[" * depth + "]" * depth + ', "x": ', 1
+        )
+        _rewrite(path, {**arrays, "meta": np.frombuffer(text.encode(), dtype=np.uint8)})
+        assert "nested" in _problem(path)
+    text = json.dumps(_meta(arrays)).replace('"lr": 0.005', '"lr": NaN')
+    _rewrite(path, {**arrays, "meta": np.frombuffer(text.encode(), dtype=np.uint8)})
+    assert "not valid JSON (NaN is not a number)" in _problem(path)
+
+
+def test_carried_state_of_another_dtype_is_refused(saved):
+    path, _ = saved
+    good = _arrays(path)
+    for dtype in (np.int64, np.complex128, np.float32):
+        _rewrite(path, {**good, "trainer/state/h": good["trainer/state/h"].astype(dtype)})
+        assert f"the carried state 'h' has dtype {np.dtype(dtype)}, but the model is float64" in _problem(
+            path
+        )
+
+
+def test_a_missing_optimiser_slot_or_a_negative_sum_of_squares_is_refused(tmp_path):
+    trainer = _trainer("adagrad")
+    trainer.train(3)
+    path = tmp_path / "a.npz"
+    save_checkpoint(path, trainer.model, trainer=trainer)
+    good = _arrays(path)
+    _rewrite(path, {k: v for k, v in good.items() if k != "optimizer/cache/Wh"})
+    assert "the adagrad optimizer state lacks 'cache' for ['Wh'] (after 3 step(s)" in _problem(path)
+    negative = good["optimizer/cache/Wx"].copy()
+    negative[0, 0] = -1.0
+    _rewrite(path, {**good, "optimizer/cache/Wx": negative})
+    assert "'cache/Wx' has negative values" in _problem(path)
+
+
+def test_a_declared_size_is_refused_before_anything_is_allocated(saved):
+    path, _ = saved
+    arrays = _arrays(path)
+    meta = _meta(arrays)
+    # within every single bound, but 65,547 x 8,192 parameters in Wx alone
+    meta["model"].update(kind="dnc", hidden_size=2048, memory_width=1024, read_heads=64)
+    _rewrite(path, _with_meta(arrays, meta))
+    tracemalloc.start()
+    problem = _problem(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert "the model config declares 695,956,817 parameters; at most 50,000,000 are read" in problem
+    assert peak < 8 * 2**20
+
+
+@pytest.mark.parametrize("task_name", ["chars", "copy", "repeat_copy", "recall", "sine", "sentiment"])
+@pytest.mark.parametrize(
+    ("optimizer", "options"),
+    [("sgd", {}), ("sgd", {"momentum": 0.5}), ("adagrad", {}), ("rmsprop", {}), ("adam", {})],
+)
+def test_every_run_the_trainer_can_save_passes_the_gate(tmp_path, task_name, optimizer, options):
+    # the gate is strict; every legitimate combination (at iteration 0 and after steps) must pass it
+    task = build_task(task_name)
+    for kind, steps, dtype in (("gru", 0, "float64"), ("lstm", 2, "float32")):
+        model = build_model(task.model_config(kind, 4, dtype=dtype))
+        trainer = Trainer(model, task, build_optimizer(optimizer, **options), batch_size=2, seq_len=4)
+        trainer.train(steps)
+        path = tmp_path / f"{kind}.npz"
+        save_checkpoint(path, model, trainer=trainer)
+        loaded = load_checkpoint(path)
+        assert loaded.iteration == steps and loaded.task.spec() == task.spec()
+
+
+def test_a_run_the_reader_would_refuse_is_not_written(tmp_path, monkeypatch):
+    from rnnscope.engine.checkpoint import save
+
+    trainer = _trainer()
+    monkeypatch.setattr(save, "META_BYTES", 1000)
+    with pytest.raises(CheckpointError, match="refusing to save: the settings take .* more than the 1,000"):
+        save_checkpoint(tmp_path / "x.npz", trainer.model, trainer=trainer)
+    assert not (tmp_path / "x.npz").exists()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import tracemalloc
 
+import numpy as np
 import pytest
 
-from rnnscope.engine.tasks import CORPORA, TaskError, build_task, data_dir
+from rnnscope.engine.tasks import CORPORA, TaskError, VocabularyError, build_task, data_dir
 
 
 def test_default_corpus_loads():
@@ -73,3 +76,63 @@ def test_shipped_data_is_found_beside_the_package_or_where_a_wheel_installs_it(t
     monkeypatch.setattr(shipped, "PACKAGE", tmp_path / "site-packages" / "rnnscope")
     monkeypatch.setattr(shipped.sys, "prefix", str(tmp_path / "prefix"))
     assert corpus.data_dir() == installed
+
+
+# ---------------------------------------------------------------------- streaming
+@pytest.fixture
+def small_pieces(monkeypatch):
+    """Pieces of 64 kB instead of 4 MB, so a few-MB file goes through the streaming path many times."""
+    from rnnscope.engine.tasks import corpus
+
+    monkeypatch.setattr(corpus, "PIECE_BYTES", 1 << 16)
+
+
+def test_a_large_corpus_is_held_once_in_compact_indices(tmp_path, small_pieces):
+    rng = np.random.default_rng(0)
+    words = ["the", "keeper", "lamp", "wick", "storm", "oil", "glass"]
+    text = " ".join(rng.choice(words, 700_000)) + "\n"  # about 4 MB
+    path = tmp_path / "big.txt"
+    path.write_text(text, encoding="utf-8")
+    tracemalloc.start()
+    task = build_task("chars", path=path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert task.data.dtype == np.uint8 and task.length == len(text)
+    # the indices (1 byte a character) and a few pieces; decoding the whole text and encoding it
+    # as int64 took more than 10 times the file
+    assert peak < 1.5 * len(text), peak
+    assert task.vocab == build_task("chars", text=text).vocab
+    np.testing.assert_array_equal(task.data[:1000], task.vocab.encode(text[:1000]))
+
+
+def test_line_ends_byte_order_marks_and_bad_bytes_across_pieces(tmp_path, small_pieces):
+    path = tmp_path / "split.txt"
+    head = "a" * ((1 << 16) - 1)
+    path.write_bytes(b"\xef\xbb\xbf" + (head + "\r\nb").encode())  # "\r" ends a piece, "\n" starts the next
+    task = build_task("chars", path=path)
+    assert task.text == head + "\nb"
+    path.write_bytes(("é" * 40_000).encode() + b"\xff")
+    with pytest.raises(TaskError, match="invalid byte 0xff at byte offset 80000"):
+        build_task("chars", path=path)
+
+
+def test_a_vocabulary_given_names_a_stray_character_where_it_is(tmp_path, small_pieces):
+    path = tmp_path / "text.txt"
+    path.write_text("ab" * 50_000 + "c", encoding="utf-8")
+    with pytest.raises(VocabularyError, match="'c' .* at position 100000"):
+        build_task("chars", path=path, vocab=["a", "b"])
+
+
+def test_special_and_oversized_corpus_files_are_refused(tmp_path, monkeypatch):
+    from rnnscope.engine import limits
+    from rnnscope.engine.tasks import corpus
+
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    with pytest.raises(TaskError, match="is not a file \\(it is a FIFO"):
+        build_task("chars", path=fifo)
+    path = tmp_path / "text.txt"
+    path.write_text("abcdef" * 10, encoding="utf-8")
+    monkeypatch.setattr(corpus.limits, "CORPUS", limits.SizeLimit("corpus", "bytes", 2, 50))
+    with pytest.raises(TaskError, match="is 60 bytes; at most 50 are read"):
+        build_task("chars", path=path)

@@ -177,3 +177,29 @@ def test_element_clipping_clamps_each_value():
     np.testing.assert_array_equal(grads["W"], [[-5.0, 0.5], [3.0, 5.0]])
     with pytest.raises(ValueError, match="limit must be positive"):
         clip_by_value(grads, 0)
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "active"),
+    [
+        ("sgd", {}, ()),
+        ("sgd", {"momentum": 0.9}, ("velocity",)),
+        ("adagrad", {}, ("cache",)),
+        ("rmsprop", {}, ("mean_square",)),
+        ("rmsprop", {"momentum": 0.5}, ("mean_square", "momentum")),
+        ("adam", {}, ("m", "v")),
+    ],
+)
+def test_active_slots_are_the_ones_a_step_fills(name, options, active):
+    optimizer = build_optimizer(name, **options)
+    assert optimizer.active_slots() == active
+    params = {"w": np.ones(3), "b": np.zeros(2)}
+    optimizer.step(params, {"w": np.full(3, 0.5), "b": np.ones(2)})
+    filled = {slot for slot, arrays in optimizer.slots.items() if set(arrays) == set(params)}
+    assert filled == set(active)
+
+
+@pytest.mark.parametrize(("name", "slot"), [("adagrad", "cache"), ("rmsprop", "mean_square"), ("adam", "v")])
+def test_a_negative_sum_of_squares_is_refused(name, slot):
+    with pytest.raises(OptimizerError, match=f"'{slot}/w' has negative values"):
+        build_optimizer(name).load_state_dict({f"{slot}/w": np.array([1.0, -1e-3])})

@@ -269,3 +269,28 @@ def test_metrics_score_only_the_scored_steps():
     assert scores == {"accuracy": 1.0, "bits_per_char": pytest.approx(1.0)}
     with pytest.raises(TaskError, match="expected"):
         chars.metrics(right[:, :, :3], batch)
+
+
+@pytest.mark.parametrize("name", TASK_NAMES)
+def test_max_steps_bounds_every_batch_and_is_reached(name):
+    task = build_task(name)
+    rng = np.random.default_rng(0)
+    longest = max(task.sample(16, rng).inputs.shape[0] for _ in range(100))
+    assert longest == task.max_steps()
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "words"),
+    [
+        ("copy", {"bits": 10**9}, "bits must be at most 100,000"),
+        ("copy", {"max_length": 10**7}, "max_length must be at most 100,000"),
+        ("recall", {"item_length": 2**40}, "item_length must be at most"),
+        ("sine", {"length": 10**8}, "length must be at most"),
+        ("chars", {"seed": 2**31}, "seed must be at most 2,147,483,647"),
+    ],
+)
+def test_task_sizes_have_bounds(name, options, words):
+    with pytest.raises(TaskError, match=words):
+        build_task(name, **options)
+    with pytest.raises(TaskError, match="batch_size must be at most 4,096"):
+        build_task("copy").sample(10**6)

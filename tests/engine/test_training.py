@@ -9,7 +9,15 @@ import pytest
 
 from rnnscope.engine.models import build_model
 from rnnscope.engine.tasks import build_task, sample_text, uniform_bits_per_character
-from rnnscope.engine.training import IterationStats, Trainer, TrainingError, build_optimizer, evaluate
+from rnnscope.engine.training import (
+    DivergenceError,
+    DivergenceGuard,
+    IterationStats,
+    Trainer,
+    TrainingError,
+    build_optimizer,
+    evaluate,
+)
 
 TEXT = "the cat sat on the mat. the dog sat on the log. " * 6
 
@@ -218,3 +226,61 @@ def test_every_optimiser_trains_a_char_model_through_the_trainer(optimizer, lr):
     trainer.train(60)
     after = evaluate(trainer.model, task, batch_size=8, seq_len=10)["loss_per_step"]
     assert after < 0.8 * before, (optimizer, before, after)
+
+
+# ---------------------------------------------------------------------- divergence
+def test_the_guard_judges_against_the_lowest_running_median_above_a_floor():
+    guard = DivergenceGuard(factor=100.0, window=3)
+    assert guard.judge(1, 1e6) is None  # nothing to compare with yet: only finiteness is judged
+    for loss in (2.0, 2.0, 2.0):
+        guard.accept(loss)
+    assert guard.judge(4, 150.0) is None
+    exploding = guard.judge(4, 250.0)
+    assert exploding.reason == "exploding loss" and exploding.reference == 2.0
+    assert "exploded to 250 at iteration 4, 125 times the running median's lowest 2 (limit 100x)" in (
+        exploding.message
+    )
+    assert "the weights are those of iteration 3" in exploding.message
+    for loss in (190.0, 190.0, 190.0):  # a run that climbed and stays up is still judged by its best
+        guard.accept(loss)
+    assert guard.judge(8, 250.0) is not None
+    tiny = DivergenceGuard(factor=100.0)
+    tiny.accept(1e-4)  # an almost perfect model may still meet a bad batch of a few nats
+    assert tiny.judge(2, 5.0) is None and tiny.judge(2, 101.0) is not None
+    assert guard.judge(12, float("nan")).reason == "non-finite loss"
+    off = DivergenceGuard(factor=None)
+    off.accept(1.0)
+    assert off.judge(3, 1e300) is None
+    with pytest.raises(ValueError, match="divergence factor must be a finite number > 1"):
+        DivergenceGuard(factor=1.0)
+
+
+def test_an_exploding_run_stops_before_the_update_and_tells_its_callbacks():
+    task = build_task("chars", text=TEXT)
+    trainer = _trainer(task)
+    heard = []
+    trainer.add_divergence_callback(heard.append)
+    trainer.train(12)
+    trainer.optimizer.lr = 1e4  # far too large: the loss climbs by orders of magnitude
+    with np.errstate(all="ignore"), pytest.raises(DivergenceError) as caught:
+        for _ in range(50):
+            weights, iteration = trainer.model.params.copy(), trainer.iteration
+            trainer.step()
+    divergence = caught.value.divergence
+    assert heard == [divergence] and divergence.iteration == iteration + 1
+    assert divergence.reason in ("exploding loss", "non-finite loss", "non-finite gradient")
+    assert trainer.iteration == iteration
+    for name in weights:
+        np.testing.assert_array_equal(trainer.model.params[name], weights[name])
+
+
+def test_with_the_factor_off_an_exploding_loss_goes_on():
+    task = build_task("sine")
+    model = build_model(task.model_config("rnn", 4, seed=0))
+    trainer = Trainer(model, task, build_optimizer("sgd", lr=0.01), batch_size=2, seq_len=5, clip_norm=None)
+    trainer.train(12)
+    trainer.model.params["Wy"][...] *= 1e3  # outputs, and the loss, a million times larger
+    with pytest.raises(DivergenceError, match="exploded"):
+        trainer.step()
+    trainer.divergence_factor = None
+    assert trainer.step().loss_per_step > 1e3

@@ -16,16 +16,21 @@ One file holds, as plain arrays (no object arrays, so it loads with
 ``trainer/state/<name>``   the state carried into the next batch (text tasks)
 =========================  ==============================================================
 
-:func:`save_checkpoint` writes a temporary file in the target's directory,
-fsyncs it and renames it over the target (``os.replace``), so an interrupted or
-failed save leaves any earlier checkpoint intact. :func:`load_checkpoint` checks
-everything it reads and raises :class:`CheckpointError` naming the file and the
-problem: not a checkpoint, truncated or damaged, written by a newer format,
-a missing entry, a parameter of the wrong shape or dtype, non-finite values,
-or contents that no longer match the digest (edited after saving).
+:func:`save_checkpoint` writes the archive through :mod:`rnnscope.engine.atomic` (a
+temporary file in the target's directory, fsync, ``os.replace``), so an interrupted or
+failed save leaves any earlier checkpoint intact. :func:`load_checkpoint` reads a file
+through one gate -- the archive's directory, then every field of ``meta`` by type,
+range and name, then every array header against the shapes and dtypes the config
+implies, then the data (within exactly the declared sizes), its values and the digest --
+so nothing is allocated on a file's word, and raises :class:`CheckpointError` naming the
+file and the field for anything else: not a regular file, not a checkpoint, truncated
+or damaged, a newer format, a value of the wrong type or beyond its bounds, a missing
+or unexpected entry, a declared size beyond the limits (a deflate bomb), non-finite or
+negative values where they cannot be, contents edited after saving.
 
-The modules: ``format`` (names, version, digest, :class:`Checkpoint`), ``save``
-and ``load``.
+The modules: ``format`` (names, version, digest, :class:`Checkpoint`), ``save``,
+``archive`` (the archive and its headers), ``records`` (the ``meta`` fields and the
+arrays they imply) and ``load`` (the order of the gate).
 """
 
 from __future__ import annotations

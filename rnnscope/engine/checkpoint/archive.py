@@ -1,131 +1,121 @@
-"""The checkpoint archive as a whole: reading its arrays safely, its ``meta`` header, its entries and digest.
+"""The checkpoint archive: opened safely, its ``meta`` read first, its arrays only as the record declares.
 
-Nothing here is unpickled: the archive is read with ``allow_pickle=False``, so
-an object array is refused rather than run.
+Nothing here is unpickled and nothing is allocated on the archive's word: the zip
+directory's sizes are bounded (:data:`~rnnscope.engine.limits.CHECKPOINT_BYTES`),
+``meta`` is read within :data:`META_BYTES`, and every other entry's ``.npy``
+header must declare exactly the shape and dtype the checked ``meta`` record
+implies before its data is inflated (:mod:`rnnscope.engine.npz`).
 """
 
 from __future__ import annotations
 
-import json
 import os
-import zipfile
-import zlib
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from rnnscope.engine.checkpoint.format import (
-    DIGEST,
-    FORMAT_NAME,
-    FORMAT_VERSION,
-    META,
-    OPTIMIZER,
-    PARAM,
-    TRAINER_POSITIONS,
-    TRAINER_STATE,
-    CheckpointError,
-    archive_digest,
-)
+from rnnscope.engine import limits
+from rnnscope.engine.checkpoint.format import DIGEST, META, META_BYTES, CheckpointError, archive_digest
+from rnnscope.engine.checkpoint.records import Expected
+from rnnscope.engine.jsondata import JsonDataError, loads_bounded
+from rnnscope.engine.npz import ArrayHeader, NpzArchive, NpzError
 
-_ZIP_MAGIC = b"PK\x03\x04"  # every .npz starts with a zip local file header
+MAX_DEPTH = 8  # the deepest a checkpoint writes is 4 (task -> options -> vocab -> symbol)
+_DIGEST_LENGTH = 64  # SHA-256 in hex
+_MAX_ENTRIES = 256  # 7 parameters, 2 optimiser slots each, 9 state arrays, positions, meta, digest
 
 
-def read_archive(path: str) -> dict[str, np.ndarray]:
-    """Every array of the checkpoint at ``path``, read in full (so damaged entries fail their CRC here).
-
-    The file must exist and be a NumPy ``.npz`` archive with ``meta`` and ``digest`` entries.
-    """
-    if not os.path.exists(path):
+def open_archive(path: str) -> NpzArchive:
+    """The checkpoint at ``path``, opened: a regular ``.npz`` file with ``meta`` and ``digest`` entries
+    whose declared sizes are within bounds."""
+    if not os.path.lexists(path):
         raise CheckpointError(path, "the file does not exist")
-    if not os.path.isfile(path):
-        raise CheckpointError(path, "not a file")
-    _check_magic(path)
-    arrays = _read_arrays(path)
+    try:
+        archive = NpzArchive(path, limits.CHECKPOINT_BYTES.high, _MAX_ENTRIES)
+    except NpzError as error:
+        raise CheckpointError(path, _worded(error.problem)) from None
     for key in (META, DIGEST):
-        if key not in arrays:
+        if key not in archive.entries:
+            archive.close()
             raise CheckpointError(
                 path,
-                f"not an rnnscope checkpoint: the archive has no {key!r} entry (it has {sorted(arrays)[:8]})",
+                f"not an rnnscope checkpoint: the archive has no {key!r} entry "
+                f"(it has {sorted(archive.entries)[:8]})",
             )
+    return archive
+
+
+def _worded(problem: str) -> str:
+    if problem.startswith("not a NumPy"):
+        return "not an rnnscope checkpoint (not a NumPy .npz archive)"
+    return problem
+
+
+def read_meta(path: str, archive: NpzArchive) -> tuple[np.ndarray, Any]:
+    """The ``meta`` entry (a 1-D ``uint8`` array of at most :data:`META_BYTES`) and its parsed JSON,
+    not yet checked."""
+    header = _header(path, archive, META)
+    if header.dtype != np.uint8 or len(header.shape) != 1:
+        raise CheckpointError(
+            path, f"the 'meta' entry must be a 1-D uint8 array, got {header.dtype} {header.shape}"
+        )
+    if header.nbytes > META_BYTES:
+        raise CheckpointError(
+            path, f"the 'meta' entry is {header.nbytes:,} bytes; at most {META_BYTES:,} are read"
+        )
+    raw = _read(path, archive, META, header)
+    try:
+        return raw, loads_bounded(raw.tobytes(), MAX_DEPTH)
+    except JsonDataError as error:
+        raise CheckpointError(path, f"the 'meta' entry is {error}") from None
+
+
+def read_arrays(path: str, archive: NpzArchive, expected: Mapping[str, Expected]) -> dict[str, np.ndarray]:
+    """``digest`` and every entry of ``expected`` present: nothing else but ``meta`` may be in the
+    archive, every required entry must be, and each header must declare its expected shape and dtype."""
+    unexpected = sorted(set(archive.entries) - set(expected) - {META, DIGEST})
+    if unexpected:
+        raise CheckpointError(path, f"unexpected entries in the archive: {unexpected[:8]}")
+    for key, spec in expected.items():
+        if spec.required and key not in archive.entries:
+            raise CheckpointError(path, f"{spec.what} is missing from the archive")
+    headers = {
+        key: _checked_header(path, archive, key, spec)
+        for key, spec in expected.items()
+        if key in archive.entries
+    }
+    digest = _header(path, archive, DIGEST)
+    if digest.dtype != np.uint8 or digest.shape != (_DIGEST_LENGTH,):
+        raise CheckpointError(
+            path, f"the 'digest' entry must be {_DIGEST_LENGTH} uint8, got {digest.dtype} {digest.shape}"
+        )
+    arrays = {key: _read(path, archive, key, header) for key, header in headers.items()}
+    arrays[DIGEST] = _read(path, archive, DIGEST, digest)
     return arrays
 
 
-def _check_magic(path: str) -> None:
-    """The file is not empty and starts like a zip archive."""
+def _checked_header(path: str, archive: NpzArchive, key: str, spec: Expected) -> ArrayHeader:
+    header = _header(path, archive, key)
+    if header.shape != spec.shape:
+        raise CheckpointError(path, f"{spec.what} has shape {header.shape}, but the model needs {spec.shape}")
+    if header.dtype != spec.dtype:
+        raise CheckpointError(path, f"{spec.what} has dtype {header.dtype}, but the model is {spec.dtype}")
+    return header
+
+
+def _header(path: str, archive: NpzArchive, key: str) -> ArrayHeader:
     try:
-        with open(path, "rb") as stream:
-            head = stream.read(4)
-    except OSError as error:
-        raise CheckpointError(path, f"cannot read the file: {error.strerror or error}") from None
-    if not head:
-        raise CheckpointError(path, "the file is empty")
-    if head != _ZIP_MAGIC:
-        raise CheckpointError(path, "not an rnnscope checkpoint (not a NumPy .npz archive)")
+        return archive.header(key)
+    except NpzError as error:
+        raise CheckpointError(path, error.problem) from None
 
 
-def _read_arrays(path: str) -> dict[str, np.ndarray]:
+def _read(path: str, archive: NpzArchive, key: str, header: ArrayHeader) -> np.ndarray:
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            return {name: np.asarray(archive[name]) for name in archive.files}
-    except (zipfile.BadZipFile, EOFError, zlib.error) as error:
-        raise CheckpointError(path, f"the archive is truncated or damaged ({error})") from None
-    except ValueError as error:
-        # e.g. an object array: loading it would need pickle, which is never allowed
-        raise CheckpointError(path, f"an entry cannot be read safely ({error})") from None
-    except OSError as error:
-        raise CheckpointError(path, f"cannot read the archive ({error.strerror or error})") from None
-
-
-def read_meta(path: str, raw: np.ndarray) -> dict[str, Any]:
-    """The ``meta`` JSON record: this format, a version this code reads, ``model`` and ``params`` records."""
-    if raw.dtype != np.uint8 or raw.ndim != 1:
-        raise CheckpointError(
-            path, f"the 'meta' entry must be a 1-D uint8 array, got {raw.dtype} {raw.shape}"
-        )
-    try:
-        meta = json.loads(raw.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise CheckpointError(path, f"the 'meta' entry is not valid JSON ({error})") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
-        found = meta.get("format") if isinstance(meta, dict) else None
-        raise CheckpointError(path, f"not an rnnscope checkpoint (its format is {found!r})")
-    _check_version(path, meta.get("version"))
-    for key in ("model", "params"):
-        if not isinstance(meta.get(key), dict):
-            raise CheckpointError(path, f"the checkpoint has no {key!r} record")
-    return meta
-
-
-def _check_version(path: str, version: object) -> None:
-    """A positive integer no newer than :data:`FORMAT_VERSION` (every older version still loads)."""
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise CheckpointError(path, f"the format version must be a positive integer, got {version!r}")
-    if version > FORMAT_VERSION:
-        raise CheckpointError(
-            path,
-            f"written with checkpoint format version {version}; this rnnscope reads up to "
-            f"version {FORMAT_VERSION} (update rnnscope)",
-        )
-
-
-def check_entries(
-    path: str,
-    arrays: Mapping[str, np.ndarray],
-    params: Mapping[str, np.ndarray],
-    optimizer_state: Mapping[str, Any],
-    trainer_state: Mapping[str, Any] | None,
-) -> None:
-    """Every entry of the archive was read into one of the parts (nothing unexpected is left over)."""
-    expected = {META, DIGEST} | {PARAM + name for name in params}
-    expected |= {OPTIMIZER + key for key, value in optimizer_state.items() if isinstance(value, np.ndarray)}
-    if trainer_state is not None:
-        if trainer_state.get("positions") is not None:
-            expected.add(TRAINER_POSITIONS)
-        expected |= {TRAINER_STATE + key for key in trainer_state.get("carried_state") or {}}
-    unexpected = sorted(set(arrays) - expected)
-    if unexpected:
-        raise CheckpointError(path, f"unexpected entries in the archive: {unexpected}")
+        return archive.read(key, header)
+    except NpzError as error:
+        raise CheckpointError(path, error.problem) from None
 
 
 def check_digest(path: str, arrays: Mapping[str, np.ndarray]) -> None:

@@ -33,6 +33,7 @@ OPTIMIZER = "optimizer/"  # + "<slot>/<parameter>"
 TRAINER = "trainer/"  # every trainer entry starts so
 TRAINER_POSITIONS = "trainer/positions"
 TRAINER_STATE = "trainer/state/"  # + state name
+META_BYTES = 64 * 2**20  # at most this much meta JSON (a task built from a long string carries it)
 
 
 class CheckpointError(ValueError):

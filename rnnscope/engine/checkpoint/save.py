@@ -16,12 +16,14 @@ from typing import Any
 
 import numpy as np
 
+from rnnscope.engine import limits
 from rnnscope.engine.atomic import AtomicWriteError, write_atomically
 from rnnscope.engine.checkpoint.format import (
     DIGEST,
     FORMAT_NAME,
     FORMAT_VERSION,
     META,
+    META_BYTES,
     OPTIMIZER,
     PARAM,
     TRAINER_POSITIONS,
@@ -81,6 +83,7 @@ def save_checkpoint(
     if source is not None:  # a model class of the user's own: where it is defined, never its code
         meta[RECORD] = source.to_meta()
     arrays[META] = _meta_array(target, meta)
+    _check_size(target, arrays)
     arrays[DIGEST] = np.frombuffer(archive_digest(arrays).encode("ascii"), dtype=np.uint8)
     _write(target, _archive_bytes(arrays))
     return target
@@ -145,7 +148,22 @@ def _meta_array(target: str, meta: Mapping[str, Any]) -> np.ndarray:
         meta_bytes = json.dumps(meta, ensure_ascii=True, allow_nan=False).encode("utf-8")
     except (TypeError, ValueError) as error:
         raise CheckpointError(target, f"cannot record the checkpoint's settings as JSON: {error}") from None
+    if len(meta_bytes) > META_BYTES:  # the reader would refuse it
+        raise CheckpointError(
+            target,
+            f"refusing to save: the settings take {len(meta_bytes):,} bytes of JSON, more than the "
+            f"{META_BYTES:,} a checkpoint may hold (a task built from a very long string: use a file)",
+        )
     return np.frombuffer(meta_bytes, dtype=np.uint8)
+
+
+def _check_size(target: str, arrays: Arrays) -> None:
+    """Refuse what the reader would refuse: more array bytes than a checkpoint may hold."""
+    total, bound = sum(array.nbytes for array in arrays.values()), limits.CHECKPOINT_BYTES.high
+    if total > bound:
+        raise CheckpointError(
+            target, f"refusing to save {total:,} bytes of arrays; a checkpoint holds at most {bound:,}"
+        )
 
 
 def _archive_bytes(arrays: Arrays) -> bytes:

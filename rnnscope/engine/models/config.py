@@ -101,8 +101,21 @@ def _label(name: str) -> str:
 
 
 def _check_forget_bias(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)):
+    number = _finite_float(value)
+    if number is None:
         raise ValueError(f"forget_bias must be a finite number, got {value!r}")
-    if abs(float(value)) > FORGET_BIAS_BOUND:
+    if abs(number) > FORGET_BIAS_BOUND:
         raise ValueError(f"forget_bias must be within +-{FORGET_BIAS_BOUND:g}, got {value!r}")
-    return float(value)
+    return number
+
+
+def _finite_float(value: object) -> float | None:
+    """``value`` as a finite float; ``None`` for anything else (true/false, NaN, a whole number too
+    large for a float such as 2**1100 from a file)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None

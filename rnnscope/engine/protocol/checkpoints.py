@@ -14,8 +14,7 @@ import os
 from dataclasses import dataclass, field
 
 from rnnscope.engine.checkpoint import Checkpoint, CheckpointError, load_checkpoint
-from rnnscope.engine.checkpoint.archive import read_archive, read_meta
-from rnnscope.engine.checkpoint.format import META
+from rnnscope.engine.checkpoint.archive import open_archive, read_meta
 from rnnscope.engine.checkpoint.model_file import ModelSource, read_model_source
 from rnnscope.engine.protocol.contract import user_code
 from rnnscope.engine.protocol.loader import ModelFile, load_model_file, parse_spec
@@ -34,7 +33,10 @@ class OpenedCheckpoint:
 def recorded_source(path: str | os.PathLike[str]) -> ModelSource | None:
     """Where the checkpoint at ``path`` says its model class is defined (``None``: a built-in model)."""
     path = os.fspath(path)
-    meta = read_meta(path, read_archive(path)[META])
+    with open_archive(path) as archive:  # the directory and meta only: no array is read
+        _, meta = read_meta(path, archive)
+    if not isinstance(meta, dict):
+        raise CheckpointError(path, "not an rnnscope checkpoint (its meta record is not a mapping)")
     return read_model_source(path, meta)
 
 

@@ -102,19 +102,39 @@ class SequenceModel(RecurrentModel):
 
     def feature_width(self) -> int:
         """``F``: the width of ``h_t``, which the read-out sees."""
-        width = resolve_size(self.FEATURES, sizes_of(self.config))
+        return self.feature_width_for(self.config)
+
+    @classmethod
+    def feature_width_for(cls, config: ModelConfig) -> int:
+        """``F`` of a model of ``config``."""
+        width = resolve_size(cls.FEATURES, sizes_of(config))
         if width < 1:
-            raise ProtocolError(f"{type(self).__name__}.FEATURES = {self.FEATURES!r} gives {width}")
+            raise ProtocolError(f"{cls.__name__}.FEATURES = {cls.FEATURES!r} gives {width}")
         return width
 
-    def state_shapes(self, batch: int) -> dict[str, tuple[int, ...]]:
-        """The shape of every state entry for a batch of ``batch``: ``(B,) + shape``."""
-        sizes = sizes_of(self.config)
+    @classmethod
+    def parameter_shapes(cls, config: ModelConfig) -> dict[str, tuple[int, ...]]:
+        """The shape of every parameter (the declared ones, then ``Wy``, ``by``), nothing allocated:
+        what a checkpoint of this class must hold."""
+        sizes = sizes_of(config)
+        shapes = {param.name: param.resolve(sizes)[0] for param in cls.PARAMS}
+        shapes["Wy"] = (cls.feature_width_for(config), config.output_size)
+        shapes["by"] = (config.output_size,)
+        return shapes
+
+    @classmethod
+    def state_shapes_for(cls, config: ModelConfig, batch: int) -> dict[str, tuple[int, ...]]:
+        """The shape of every state entry of a model of ``config`` for a batch of ``batch``."""
+        sizes = sizes_of(config)
         shapes = {}
-        for name, size in self.STATE.items():
+        for name, size in cls.STATE.items():
             per_row = size if isinstance(size, tuple) else (size,)
             shapes[name] = (batch, *resolve_shape(per_row, sizes, f"state {name!r}"))
         return shapes
+
+    def state_shapes(self, batch: int) -> dict[str, tuple[int, ...]]:
+        """The shape of every state entry for a batch of ``batch``: ``(B,) + shape``."""
+        return self.state_shapes_for(self.config, batch)
 
     def initial_state(self, batch: int) -> State:
         return {name: np.zeros(shape, dtype=self.dtype) for name, shape in self.state_shapes(batch).items()}

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from rnnscope.engine import limits
 from rnnscope.engine.models.config import ModelConfig
 
 
@@ -73,10 +74,16 @@ def as_generator(rng: np.random.Generator | int | None, fallback: np.random.Gene
     raise TaskError(f"rng must be a numpy Generator, an int seed or None, got {type(rng).__name__}")
 
 
-def check_positive_int(name: str, value: Any, minimum: int = 1) -> int:
-    """``value`` as an int, or a :class:`TaskError` naming ``name``."""
+def check_positive_int(name: str, value: Any, minimum: int = 1, maximum: int = limits.LENGTH.high) -> int:
+    """``value`` as an int in ``minimum..maximum``, or a :class:`TaskError` naming ``name``.
+
+    No size of a task goes past the longest sequence the engine takes
+    (:data:`~rnnscope.engine.limits.LENGTH`) unless a caller says otherwise.
+    """
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
         raise TaskError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if value > maximum:
+        raise TaskError(f"{name} must be at most {maximum:,}, got {int(value):,}")
     return int(value)
 
 
@@ -114,7 +121,7 @@ class Task:
     vocab: Any = None  # Vocabulary | None (Any: vocabulary.py imports this module for TaskError)
 
     def __init__(self, seed: int = 0) -> None:
-        self.seed = check_positive_int("seed", seed, minimum=0)
+        self.seed = check_positive_int("seed", seed, minimum=0, maximum=limits.SEED.high)
         self.rng = np.random.default_rng(self.seed)
         self.input_names: tuple[str, ...] = ()
         self.output_names: tuple[str, ...] = ()
@@ -164,6 +171,11 @@ class Task:
         """``{"name": ..., **options}`` (plain JSON data): ``build_task(**task.spec())`` rebuilds the task."""
         return {"name": self.name, **self.options}
 
+    def max_steps(self, length: int | None = None) -> int:
+        """The most steps ``T`` a batch of :meth:`sample` (with ``length``) can have: what an estimate of
+        a training run's memory needs (:mod:`rnnscope.engine.budget`)."""
+        return int(length if length is not None else self.default_length or 1)
+
     def metrics(self, outputs: np.ndarray, batch: Batch, loss: float | None = None) -> dict[str, float]:
         """Task-level scores of ``outputs`` ``(T, B, O)`` (``model.predict`` / ``output/probs``) on ``batch``.
 
@@ -197,7 +209,7 @@ class Task:
         return {"rmse": float(np.sqrt(np.mean(error * error)))}
 
     def check_batch_size(self, batch_size: Any) -> int:
-        return check_positive_int("batch_size", batch_size)
+        return check_positive_int("batch_size", batch_size, maximum=limits.BATCH.high)
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{k}={v!r}" for k, v in self.options.items() if k != "text")

@@ -13,13 +13,19 @@ the vocabulary from :mod:`~rnnscope.engine.tasks.vocabulary`.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from rnnscope.engine.tasks.base import Batch, Task, TaskError, as_generator, check_positive_int
-from rnnscope.engine.tasks.corpus import DEFAULT_CORPUS, check_corpus_text, corpus_path, read_corpus
+from rnnscope.engine.tasks.corpus import (
+    DEFAULT_CORPUS,
+    corpus_path,
+    corpus_pieces,
+    encode_corpus,
+    text_pieces,
+)
 from rnnscope.engine.tasks.sampling import bits_per_character
 from rnnscope.engine.tasks.vocabulary import Vocabulary
 
@@ -39,18 +45,30 @@ def _check_choices(given: Sequence[tuple[str, object]], split: str, valid_fracti
         raise TaskError(f"valid_fraction must lie strictly between 0 and 1, got {valid_fraction}")
 
 
-def _read_source(
+def _source(
     path: str | os.PathLike[str] | None, text: str | None, corpus: str | None
-) -> tuple[str, str, dict[str, Any]]:
-    """``(text, where it came from, the option that names it)`` of the one source given."""
+) -> tuple[Callable[[], Iterable[str]], str, dict[str, Any]]:
+    """How to read the one source given (its pieces, see :func:`encode_corpus`), where it came from,
+    and the option that names it."""
     if text is not None:
-        return check_corpus_text(text, "the given text"), "the given text", {"text": text}
+        if not isinstance(text, str):
+            raise TaskError(f"corpus text must be a str, got {type(text).__name__}")
+        return (lambda: text_pieces(text)), "the given text", {"text": text}
     if path is not None:
-        source = f"corpus file {str(path)!r}"
-        return check_corpus_text(read_corpus(path), source), source, {"path": str(path)}
+        return (lambda: corpus_pieces(path)), f"corpus file {str(path)!r}", {"path": str(path)}
     corpus = DEFAULT_CORPUS if corpus is None else corpus
-    source = f"shipped corpus {corpus!r}"
-    return check_corpus_text(read_corpus(corpus_path(corpus)), source), source, {"corpus": corpus}
+    location = corpus_path(corpus)
+    return (lambda: corpus_pieces(location)), f"shipped corpus {corpus!r}", {"corpus": corpus}
+
+
+def _given_vocabulary(vocab: Vocabulary | Sequence[str] | None) -> Vocabulary | None:
+    """A vocabulary given to the task (a checkpoint's), checked; ``None`` when none was."""
+    if vocab is None:
+        return None
+    given = vocab if isinstance(vocab, Vocabulary) else Vocabulary.from_symbols(vocab)
+    if given.size < 2:
+        raise TaskError(f"a vocabulary needs at least 2 symbols, got {given.size}")
+    return given
 
 
 def _split_window(length: int, split: str, valid_fraction: float) -> slice:
@@ -72,8 +90,10 @@ class CharTask(Task):
     default) the whole text. The vocabulary always comes from the whole text,
     so models trained on one split can be scored on the other.
 
-    ``text`` is the task's text (its split), ``data`` its indices ``(N,)``
-    int64, ``length`` is ``N``.
+    ``data`` is the text's indices ``(N,)`` in the vocabulary's ``index_dtype``
+    (``uint8`` for up to 256 symbols: a file is streamed into it, see
+    :func:`~rnnscope.engine.tasks.corpus.encode_corpus`), ``length`` is ``N`` and
+    ``text`` decodes ``data`` back (on each use).
     """
 
     name = "chars"
@@ -94,40 +114,35 @@ class CharTask(Task):
     ) -> None:
         super().__init__(seed)
         _check_choices((("path", path), ("text", text), ("corpus", corpus)), split, valid_fraction)
-        full_text, source, self.options = _read_source(path, text, corpus)
-        self.vocab = self._vocabulary(full_text, vocab)
-        full_data = self.vocab.encode(full_text)  # (N,) int64
+        pieces, source, self.options = _source(path, text, corpus)
+        given = _given_vocabulary(vocab)
+        self.vocab, full_data = encode_corpus(pieces, source, given)  # (N,) uint8 for up to 256 symbols
+        if given is not None:
+            self.options["vocab"] = list(given.symbols)
         if split != "all":
-            window = _split_window(len(full_text), split, valid_fraction)
-            if len(full_text[window]) < 2:
+            full_data = full_data[_split_window(len(full_data), split, valid_fraction)]
+            if len(full_data) < 2:
                 raise TaskError(
-                    f"the {split!r} split of {source} would have {len(full_text[window])} character(s); "
+                    f"the {split!r} split of {source} would have {len(full_data)} character(s); "
                     "it needs at least 2 (use a longer text or another valid_fraction)"
                 )
-            full_text, full_data = full_text[window], full_data[window]
             source = f"{source} ({split} split)"
             self.options.update(split=split, valid_fraction=float(valid_fraction))
         self.split = split
-        self.text = full_text
         self.data = full_data
         self.source = source
         self.options["seed"] = self.seed
         self.input_size = self.output_size = self.vocab.size
         self.input_names = self.output_names = self.vocab.labels()
         self.description = (
-            f"next-character prediction on {source} ({len(self.text)} characters, {self.vocab.size} symbols)"
+            f"next-character prediction on {source} ({self.length:,} characters, {self.vocab.size} symbols)"
         )
 
-    def _vocabulary(self, text: str, given: Vocabulary | Sequence[str] | None) -> Vocabulary:
-        """The text's own vocabulary, or the ``given`` one (recorded in the options)."""
-        if given is None:
-            vocab = Vocabulary(text)
-        else:
-            vocab = given if isinstance(given, Vocabulary) else Vocabulary.from_symbols(given)
-            self.options["vocab"] = list(vocab.symbols)
-        if vocab.size < 2:
-            raise TaskError(f"a vocabulary needs at least 2 symbols, got {vocab.size}")
-        return vocab
+    @property
+    def text(self) -> str:
+        """The task's text (its split), decoded from :attr:`data` on each call: for a long corpus, costly."""
+        decoded: str = self.vocab.decode(self.data)
+        return decoded
 
     def spec(self) -> dict[str, Any]:
         """Like :meth:`Task.spec`, always with the vocabulary, so a rebuilt task encodes identically."""

@@ -107,6 +107,9 @@ class SentimentTask(Task):
     def __len__(self) -> int:
         return len(self.examples)
 
+    def max_steps(self, length: int | None = None) -> int:
+        return length or max(len(sequence) for sequence in self._encoded)
+
     def _batch(self, sequences: list[np.ndarray], labels: np.ndarray, length: int | None) -> Batch:
         steps = max(s.shape[0] for s in sequences) if length is None else length
         batch_size = len(sequences)

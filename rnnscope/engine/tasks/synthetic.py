@@ -88,6 +88,9 @@ class CopyTask(Task):
             f"copy {_span(self.min_length, self.max_length)} random {self.bits}-bit vectors after a delimiter"
         )
 
+    def max_steps(self, length: int | None = None) -> int:
+        return 2 * (length or self.max_length) + 1
+
     def sample(
         self, batch_size: int, rng: np.random.Generator | int | None = None, length: int | None = None
     ) -> Batch:
@@ -152,6 +155,10 @@ class RepeatCopyTask(Task):
             f"repeat {_span(self.min_length, self.max_length)} {self.bits}-bit vectors "
             f"{_span(self.min_repeats, self.max_repeats)} times, then signal the end"
         )
+
+    def max_steps(self, length: int | None = None) -> int:
+        longest = length or self.max_length
+        return longest + 1 + longest * self.max_repeats + 1
 
     def sample(
         self, batch_size: int, rng: np.random.Generator | int | None = None, length: int | None = None
@@ -224,6 +231,9 @@ class RecallTask(Task):
             f"associative recall over {_span(self.min_items, self.max_items)} items of "
             f"{self.item_length} {self.bits}-bit vectors"
         )
+
+    def max_steps(self, length: int | None = None) -> int:
+        return (length or self.max_items) * (self.item_length + 1) + 2 * self.item_length + 2
 
     def sample(
         self, batch_size: int, rng: np.random.Generator | int | None = None, length: int | None = None

@@ -8,12 +8,15 @@ printable stand-in for labels (``" "`` -> ``"␣"``).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 from numpy.typing import DTypeLike
 
 from rnnscope.engine.tasks.base import TaskError
+
+_ENCODE_PIECE = 1 << 22  # characters encoded at a time
 
 #: Characters that would be invisible or break a one-line label, shown as these instead.
 _VISIBLE = {" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"}
@@ -69,7 +72,7 @@ class Vocabulary:
             if not isinstance(symbol, str) or len(symbol) != 1:
                 raise TaskError(f"vocabulary symbols must be single characters, got {symbol!r}")
         if len(set(symbols)) != len(symbols):
-            duplicated = sorted({s for s in symbols if symbols.count(s) > 1})
+            duplicated = sorted(s for s, n in Counter(symbols).items() if n > 1)
             raise TaskError(f"vocabulary symbols repeat: {duplicated}")
         vocab = cls.__new__(cls)
         vocab._set_symbols(symbols)
@@ -78,9 +81,10 @@ class Vocabulary:
     def _set_symbols(self, symbols: tuple[str, ...]) -> None:
         self.symbols: tuple[str, ...] = symbols
         codes = np.array([ord(s) for s in symbols], dtype=np.int64)
-        # encode() finds each code point by binary search over the sorted codes.
-        self._order = np.argsort(codes, kind="stable")
-        self._sorted_codes = codes[self._order]
+        # encode() looks every code point up in a table (-1: not a symbol); its last entry stands
+        # for every code point above the largest symbol's
+        self._table = np.full(int(codes.max(initial=-1)) + 2, -1, dtype=np.int32)
+        self._table[codes] = np.arange(len(symbols), dtype=np.int32)
         self._index = {s: i for i, s in enumerate(symbols)}
 
     @property
@@ -112,24 +116,33 @@ class Vocabulary:
         except KeyError:
             raise VocabularyError(symbol, 0, self.size) from None
 
-    def encode(self, text: str) -> np.ndarray:
-        """Indices ``(T,)`` int64 of the characters of ``text``.
+    @property
+    def index_dtype(self) -> np.dtype:
+        """The smallest integer dtype that holds every index: ``uint8`` up to 256 symbols, then
+        ``uint16``, then ``int32`` (a long text's indices take 1 byte a character, not 8)."""
+        if self.size <= 1 << 8:
+            return np.dtype(np.uint8)
+        return np.dtype(np.uint16 if self.size <= 1 << 16 else np.int32)
 
-        Raises :class:`VocabularyError` naming the first character that is not
-        in the vocabulary and its position in ``text``.
+    def encode(self, text: str, dtype: DTypeLike = np.int64) -> np.ndarray:
+        """Indices ``(T,)`` (int64 unless ``dtype`` says otherwise) of the characters of ``text``.
+
+        Long texts are encoded a piece at a time, so the temporary arrays stay small.
+        Raises :class:`VocabularyError` naming the first character that is not in the
+        vocabulary and its position in ``text``.
         """
         if not isinstance(text, str):
             raise TaskError(f"encode needs a str, got {type(text).__name__}")
-        if not text:
-            return np.zeros(0, dtype=np.int64)
-        codes = np.frombuffer(text.encode("utf-32-le", errors="surrogatepass"), dtype="<u4").astype(np.int64)
-        where = np.searchsorted(self._sorted_codes, codes)
-        where_clipped = np.minimum(where, max(self.size - 1, 0))
-        found = (where < self.size) & (self._sorted_codes[where_clipped] == codes) if self.size else None
-        if found is None or not found.all():
-            position = 0 if found is None else int(np.argmin(found))
-            raise VocabularyError(text[position], position, self.size)
-        return self._order[where_clipped].astype(np.int64)
+        out = np.empty(len(text), dtype=dtype)
+        for start in range(0, len(text), _ENCODE_PIECE):
+            piece = text[start : start + _ENCODE_PIECE]
+            codes = np.frombuffer(piece.encode("utf-32-le", errors="surrogatepass"), dtype="<u4")
+            ids = self._table.take(np.minimum(codes, len(self._table) - 1))
+            if ids.size and ids.min() < 0:
+                position = start + int(np.argmax(ids < 0))
+                raise VocabularyError(text[position], position, self.size)
+            out[start : start + len(piece)] = ids
+        return out
 
     def decode(self, ids: Sequence[int] | np.ndarray) -> str:
         """The text of indices ``ids`` (any shape; read in C order)."""

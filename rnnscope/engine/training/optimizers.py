@@ -65,6 +65,7 @@ class Optimizer:
     name: ClassVar[str] = ""
     HYPER: ClassVar[dict[str, tuple[float, float, float, bool]]] = {}
     SLOTS: ClassVar[tuple[str, ...]] = ()
+    NONNEGATIVE: ClassVar[tuple[str, ...]] = ()  # slots that are sums of squares: never below zero
 
     def __init__(self, **options: Any) -> None:
         unknown = sorted(set(options) - set(self.HYPER))
@@ -91,6 +92,14 @@ class Optimizer:
             raise OptimizerError(f"{self.name} has no option {name!r}; it accepts {sorted(self.HYPER)}")
         _, low, high, low_open = self.HYPER[name]
         setattr(self, name, _check_number(name, value, low, high, low_open))
+
+    def active_slots(self) -> tuple[str, ...]:
+        """The slots every :meth:`step` fills for every parameter, with these hyperparameters.
+
+        After the first step each of them holds an array for every parameter, so a saved
+        state that lacks one would not resume exactly.
+        """
+        return self.SLOTS
 
     def hyperparameters(self) -> dict[str, float]:
         return {key: float(getattr(self, key)) for key in self.HYPER}
@@ -125,6 +134,10 @@ class Optimizer:
                     raise OptimizerError(f"{self.name} state {key!r} is not a float array ({array.dtype})")
                 if not np.all(np.isfinite(array)):
                     raise OptimizerError(f"{self.name} state {key!r} contains non-finite values")
+                if slot in self.NONNEGATIVE and array.size and array.min() < 0:
+                    raise OptimizerError(
+                        f"{self.name} state {key!r} has negative values (a sum of squares never has)"
+                    )
                 slots[slot][parameter] = array
             elif key == "t":
                 if isinstance(value, bool) or int(value) != value or value < 0:
@@ -197,6 +210,9 @@ class SGD(Optimizer):
     momentum: float
     nesterov: float
 
+    def active_slots(self) -> tuple[str, ...]:
+        return self.SLOTS if self.momentum else ()
+
     def __init__(self, **options: Any) -> None:
         if isinstance(options.get("nesterov"), bool):
             options["nesterov"] = float(options["nesterov"])
@@ -219,6 +235,7 @@ class Adagrad(Optimizer):
     name = "adagrad"
     HYPER = {"lr": (0.1, 0.0, math.inf, True), "eps": (1e-8, 0.0, 1.0, True)}
     SLOTS = ("cache",)
+    NONNEGATIVE = ("cache",)
     eps: float
 
     def _update(self, name: str, param: np.ndarray, grad: np.ndarray, delta: np.ndarray) -> None:
@@ -240,9 +257,13 @@ class RMSProp(Optimizer):
         "eps": (1e-8, 0.0, 1.0, True),
     }
     SLOTS = ("mean_square", "momentum")
+    NONNEGATIVE = ("mean_square",)
     decay: float
     momentum: float
     eps: float
+
+    def active_slots(self) -> tuple[str, ...]:
+        return self.SLOTS if self.momentum else ("mean_square",)
 
     def _update(self, name: str, param: np.ndarray, grad: np.ndarray, delta: np.ndarray) -> None:
         mean_square = self._slot("mean_square", name, param)
@@ -270,6 +291,7 @@ class Adam(Optimizer):
         "eps": (1e-8, 0.0, 1.0, True),
     }
     SLOTS = ("m", "v")
+    NONNEGATIVE = ("v",)
     beta1: float
     beta2: float
     eps: float

@@ -23,7 +23,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -32,49 +31,26 @@ from rnnscope.engine.heads import loss_per_scored_step
 from rnnscope.engine.models.base import RecurrentModel, State
 from rnnscope.engine.tasks.base import Batch, Task
 from rnnscope.engine.training.clipping import clip_by_global_norm, clip_by_value, global_norm
+from rnnscope.engine.training.divergence import (
+    DEFAULT_FACTOR,
+    Divergence,
+    DivergenceError,
+    DivergenceGuard,
+    TrainingError,
+    check_factor,
+)
 from rnnscope.engine.training.optimizers import Optimizer
 from rnnscope.engine.training.saved_run import SavedRun
+from rnnscope.engine.training.stats import IterationStats, accuracy_of, update_ratios
 from rnnscope.engine.training.text_streams import TextStreams, text_streams
+
+__all__ = ["Callback", "DivergenceCallback", "IterationStats", "Trainer", "TrainingError", "check_trainable"]
 
 _TINY = 1e-12
 
 
-@dataclass
-class IterationStats:
-    """What one training iteration did.
-
-    ``loss`` is the engine's loss of the batch (nats, summed over the scored
-    steps, averaged over the batch); ``loss_per_step`` divides it by the scored
-    steps per sequence. ``bits_per_char`` is set for text, ``accuracy`` for
-    classification (next character, sentiment) and bit tasks (the fraction of
-    output bits on the right side of 0.5); both are ``None`` where they do not
-    apply. ``grad_norm`` is the global gradient norm *before* clipping;
-    ``update_ratio`` maps every parameter to ``|update| / |weight|`` (L2 norms,
-    the weight *after* the update, so a zero-initialised bias reads 1 at the
-    first step rather than infinity; healthy training sits around 1e-3). ``chars`` is the number of
-    timesteps processed (``T * B``) and ``chars_per_s`` their rate over this iteration.
-    """
-
-    iteration: int
-    loss: float
-    loss_per_step: float
-    grad_norm: float
-    update_ratio: dict[str, float]
-    chars: int
-    seconds: float
-    chars_per_s: float
-    lr: float
-    clipped: bool = False
-    bits_per_char: float | None = None
-    accuracy: float | None = None
-    metrics: dict[str, float] = field(default_factory=dict)
-
-
 Callback = Callable[[IterationStats], None]
-
-
-class TrainingError(FloatingPointError):
-    """Training cannot go on (a non-finite loss or gradient); names the iteration."""
+DivergenceCallback = Callable[[Divergence], None]
 
 
 class Trainer:
@@ -88,7 +64,8 @@ class Trainer:
     off) clip the gradients before the step; both may be changed between
     iterations, as may ``optimizer.lr``. ``seed`` seeds the trainer's own
     generator (batches and stream offsets); the model's initial weights come
-    from its config.
+    from its config. :attr:`divergence_factor` (100 unless set) decides when a
+    loss has exploded (see :meth:`step`).
     """
 
     def __init__(
@@ -118,6 +95,8 @@ class Trainer:
         self.iteration = 0
         self.rng = np.random.default_rng(self.seed)
         self.callbacks: list[Callback] = []
+        self.divergence_callbacks: list[DivergenceCallback] = []
+        self.guard = DivergenceGuard(DEFAULT_FACTOR)
         self.carries_state = bool(task.carries_state)
         # text: our own cursors over the text (so positions can be saved and restored exactly)
         self.streams: TextStreams | None = None
@@ -150,12 +129,25 @@ class Trainer:
         """``(B,)`` the text streams' next characters (``None`` for other tasks)."""
         return None if self.streams is None else self.streams.positions
 
+    @property
+    def divergence_factor(self) -> float | None:
+        """A loss above this many times the running median diverges (``None``: only non-finite ones)."""
+        return self.guard.factor
+
+    @divergence_factor.setter
+    def divergence_factor(self, value: float | None) -> None:
+        self.guard.factor = check_factor(value)
+
     def add_callback(self, callback: Callback) -> None:
         """Call ``callback(stats)`` after every iteration (in the thread that runs the trainer)."""
         self.callbacks.append(callback)
 
     def remove_callback(self, callback: Callback) -> None:
         self.callbacks.remove(callback)
+
+    def add_divergence_callback(self, callback: DivergenceCallback) -> None:
+        """Call ``callback(divergence)`` when an iteration diverges, before :class:`DivergenceError`."""
+        self.divergence_callbacks.append(callback)
 
     # ----------------------------------------------------------------- batches
     def next_batch(self) -> Batch:
@@ -171,28 +163,26 @@ class Trainer:
     def step(self) -> IterationStats:
         """One iteration: batch, forward, backward, clip, update. Returns its statistics.
 
-        Raises :class:`TrainingError` (and leaves the weights as they were) when
-        the loss or the gradient is not finite.
+        When the loss or the gradient is not finite, or the loss explodes (more than
+        :attr:`divergence_factor` times the running median, see
+        :mod:`~rnnscope.engine.training.divergence`), nothing is changed -- weights,
+        optimiser, iteration count -- the divergence callbacks are called and
+        :class:`DivergenceError` (a :class:`TrainingError`) is raised.
         """
         started = time.perf_counter()
         model = self.model
         batch = self.next_batch()
         state = self.carried_state if self.carries_state else None
         result = model.forward(batch.inputs, batch.targets, batch.mask, state, record=False)
-        loss = result.loss
-        number = self.iteration + 1
+        loss, number = result.loss, self.iteration + 1
+        per_step = loss_per_scored_step(loss, result.mask)
         if not math.isfinite(loss):
-            raise TrainingError(
-                f"the loss became {loss} at iteration {number} (the weights are those of iteration "
-                f"{self.iteration}); try a smaller learning rate or gradient clipping"
-            )
+            self._diverged(Divergence(number, "non-finite loss", loss))
+        self._diverged(self.guard.judge(number, per_step))
         grads = model.backward(result, input_gradient=False).params
         norm = global_norm(grads)
         if not math.isfinite(norm):
-            raise TrainingError(
-                f"the gradient norm became {norm} at iteration {number} (the weights are those of "
-                f"iteration {self.iteration}); try a smaller learning rate or gradient clipping"
-            )
+            self._diverged(Divergence(number, "non-finite gradient", norm))
         clipped = self._clip(grads, norm)
         ratios = update_ratios(model.params, self.optimizer.step(model.params, grads))
         if self.carries_state:
@@ -200,13 +190,14 @@ class Trainer:
                 key: np.array(value, copy=True) for key, value in result.final_state.items()
             }
         self.iteration = number
+        self.guard.accept(per_step)
         metrics = self.task.metrics(result.head.probs, batch, loss)
         seconds = time.perf_counter() - started
         chars = int(batch.inputs.shape[0] * batch.inputs.shape[1])
         stats = IterationStats(
             iteration=number,
             loss=loss,
-            loss_per_step=loss_per_scored_step(loss, result.mask),
+            loss_per_step=per_step,
             grad_norm=norm,
             update_ratio=ratios,
             chars=chars,
@@ -215,12 +206,20 @@ class Trainer:
             lr=self.optimizer.lr,
             clipped=clipped,
             bits_per_char=metrics.get("bits_per_char"),
-            accuracy=_accuracy(metrics),
+            accuracy=accuracy_of(metrics),
             metrics=metrics,
         )
         for callback in self.callbacks:
             callback(stats)
         return stats
+
+    def _diverged(self, divergence: Divergence | None) -> None:
+        """Tell the divergence callbacks and raise :class:`DivergenceError` (nothing when ``None``)."""
+        if divergence is None:
+            return
+        for callback in self.divergence_callbacks:
+            callback(divergence)
+        raise DivergenceError(divergence)
 
     def _clip(self, grads: dict[str, np.ndarray], norm: float) -> bool:
         """Clip ``grads`` in place (by value, then by global norm, as set); whether any was clipped."""
@@ -284,6 +283,7 @@ class Trainer:
                     f"batch size changed ({state.get('batch_size')} -> {self.batch_size}): "
                     "the text streams and the carried state start afresh"
                 )
+                self.carried_state = self.model.initial_state(self.batch_size)
             else:
                 note = self.streams.restore(positions)
                 notes.extend([note] if note else [])
@@ -329,6 +329,7 @@ class Trainer:
             )
         if checkpoint.model is not self.model:
             self.model.params.assign(checkpoint.model.params)
+        self.guard.clear()  # the losses seen so far were of other weights
         notes: list[str] = []
         name, state = checkpoint.optimizer_name, checkpoint.optimizer_state
         if name and state and name != self.optimizer.name:
@@ -359,26 +360,6 @@ def check_trainable(model: RecurrentModel, task: Task) -> None:
         problems.append("the task and the model disagree on many_to_one")
     if problems:
         raise ValueError(f"cannot train this model on the {task.name!r} task: " + "; ".join(problems))
-
-
-def update_ratios(params: Mapping[str, np.ndarray], updates: Mapping[str, np.ndarray]) -> dict[str, float]:
-    """``|update| / |weight|`` (L2 norms) of every updated parameter, the weight taken after the update."""
-    ratios = {}
-    for name, update in updates.items():
-        weight = params[name].reshape(-1)
-        flat = update.reshape(-1)
-        ratios[name] = math.sqrt(float(np.dot(flat, flat))) / max(
-            math.sqrt(float(np.dot(weight, weight))), _TINY
-        )
-    return ratios
-
-
-def _accuracy(metrics: Mapping[str, float]) -> float | None:
-    """The task's accuracy; for bit tasks, the fraction of output bits on the right side of 0.5."""
-    accuracy = metrics.get("accuracy")
-    if accuracy is None and "bit_error_rate" in metrics:
-        accuracy = 1.0 - metrics["bit_error_rate"]
-    return accuracy
 
 
 def _positive_or_none(name: str, value: float | None) -> float | None:

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtGui import QFont
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -18,9 +19,12 @@ from PyQt6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QPushButton,
     QSlider,
     QSpinBox,
+    QSplitter,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -45,6 +49,23 @@ def _spin(low: int, high: int, value: int, tooltip: str) -> QSpinBox:
     spin.setToolTip(tooltip)
     spin.setGroupSeparatorShown(True)
     return spin
+
+
+def samples_under(plots: QWidget) -> tuple[QSplitter, QPlainTextEdit]:
+    """``plots`` above a box for the text samples of character models (the last 400 lines kept):
+    the splitter holding both, and the samples' text view."""
+    samples = QPlainTextEdit()
+    samples.setReadOnly(True)
+    samples.setMaximumBlockCount(400)
+    samples.setFont(QFont("DejaVu Sans Mono", 9))
+    samples.setPlaceholderText("Text samples of character models appear here while training.")
+    box = QGroupBox("Samples")
+    QVBoxLayout(box).addWidget(samples)
+    splitter = QSplitter(Qt.Orientation.Vertical)
+    splitter.addWidget(plots)
+    splitter.addWidget(box)
+    splitter.setSizes([520, 140])
+    return splitter, samples
 
 
 def _line(text: str, tooltip: str) -> QLineEdit:

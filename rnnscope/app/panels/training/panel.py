@@ -13,11 +13,10 @@ from collections.abc import Callable
 from typing import Any
 
 from PyQt6.QtCore import Qt, QThread, QTimer, pyqtSignal
-from PyQt6.QtGui import QFont
-from PyQt6.QtWidgets import QGroupBox, QLabel, QPlainTextEdit, QSplitter, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from rnnscope.app.host import ModelHost
-from rnnscope.app.panels.training.controls import RunButtons, SettingsForm, SnapshotRow
+from rnnscope.app.panels.training.controls import RunButtons, SettingsForm, SnapshotRow, samples_under
 from rnnscope.app.panels.training.history import StatsHistory, status_line
 from rnnscope.app.panels.training.plots import REDRAW_HZ, TrainingPlots, redraw_interval_ms
 from rnnscope.app.panels.training.settings import (
@@ -26,6 +25,7 @@ from rnnscope.app.panels.training.settings import (
     engine_trainer,
     text_sampler,
 )
+from rnnscope.app.panels.training.warning import DIVERGENCE_ADVICE, WarningBar
 from rnnscope.app.threads import start_worker, stop_thread
 from rnnscope.app.training_worker import TrainingWorker, WeightSnapshot, take_snapshot
 from rnnscope.engine.checkpoint import Checkpoint
@@ -100,6 +100,7 @@ class TrainingPanel(QWidget):
 
         self.status = QLabel("Not started.")
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.warning = WarningBar()  # divergence: stays in view while the status moves on
         self.snapshot_row = SnapshotRow()
         self.snapshot_slider, self.snapshot_label = self.snapshot_row.slider, self.snapshot_row.label
         self.snapshot_row.chosen.connect(self._show_snapshot)
@@ -109,22 +110,10 @@ class TrainingPanel(QWidget):
         layout.addWidget(self.form)
         layout.addLayout(self.buttons)
         layout.addWidget(self.status)
+        layout.addWidget(self.warning)
         layout.addLayout(self.snapshot_row)
-        layout.addWidget(self._plots_and_samples(), 1)
-
-    def _plots_and_samples(self) -> QSplitter:
-        self.samples = QPlainTextEdit()
-        self.samples.setReadOnly(True)
-        self.samples.setMaximumBlockCount(400)
-        self.samples.setFont(QFont("DejaVu Sans Mono", 9))
-        self.samples.setPlaceholderText("Text samples of character models appear here while training.")
-        samples_box = QGroupBox("Samples")
-        QVBoxLayout(samples_box).addWidget(self.samples)
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.plots)
-        splitter.addWidget(samples_box)
-        splitter.setSizes([520, 140])
-        return splitter
+        splitter, self.samples = samples_under(self.plots)
+        layout.addWidget(splitter, 1)
 
     @property
     def snapshots(self) -> list[WeightSnapshot]:
@@ -225,6 +214,7 @@ class TrainingPanel(QWidget):
         worker.paused.connect(self._paused)
         worker.resumed.connect(self._resumed)
         worker.finished.connect(self._finished)
+        worker.diverged.connect(self._diverged)
         worker.failed.connect(self._failed)
         self._say(f"{'Continuing' if done else 'Starting'} training with {settings.optimiser}...")
         return worker
@@ -268,9 +258,17 @@ class TrainingPanel(QWidget):
             self.worker.pause()
 
     def resume(self) -> None:
-        if self.worker is not None and self.state == "paused":
-            self.worker.resume()
-            self._set_state("running")
+        """Go on, with the learning rate and clipping now in the form (after a divergence too)."""
+        if self.worker is None or self.state != "paused":
+            return
+        try:
+            self._ready_trainer(self.settings())  # the worker waits: the trainer is ours to change
+        except ValueError as error:
+            self._say(f"Cannot resume: {error}", error=True)
+            return
+        self.warning.clear()
+        self.worker.resume()
+        self._set_state("running")
 
     def step_once(self) -> None:
         """One iteration then pause; starts a paused worker when none runs."""
@@ -295,6 +293,7 @@ class TrainingPanel(QWidget):
 
     def _discard_trainer(self) -> None:
         self.trainer = None
+        self.warning.clear()
         self.history.clear()
         self.snapshot_row.clear()
         self.last_snapshot = None
@@ -371,6 +370,10 @@ class TrainingPanel(QWidget):
         self._redraw_if_needed()
         self.plots.fit_x(self.history)
         self._say(f"Stopped after {iterations} iteration(s) in this run; {len(self.history)} in all.")
+
+    def _diverged(self, message: str) -> None:
+        """The worker paused on a diverging iteration (not applied): say so until dismissed."""
+        self.warning.show_warning(f"Training diverged and is paused: {message}. {DIVERGENCE_ADVICE}")
 
     def _failed(self, message: str) -> None:
         self.redraw_timer.stop()
