@@ -61,7 +61,10 @@ READ_HEADS = SizeLimit("read_heads", "DNC read heads R", 1, 64)
 BATCH = SizeLimit("batch", "sequences per batch B", 1, 4096)
 LENGTH = SizeLimit("length", "steps per sequence T", 1, 100_000)
 SEED = SizeLimit("seed", "random seed", 0, 2**31 - 1)  # a Qt spin box holds up to 2**31 - 1
+LAYERS = SizeLimit("layers", "stacked recurrent layers L", 1, 8)
+EMBEDDING = SizeLimit("embedding", "embedding width (0 = no embedding)", 0, 8192)
 
 LIMITS: dict[str, SizeLimit] = {
-    limit.name: limit for limit in (HIDDEN, INPUT, OUTPUT, SLOTS, WIDTH, READ_HEADS, BATCH, LENGTH, SEED)
+    limit.name: limit
+    for limit in (HIDDEN, INPUT, OUTPUT, SLOTS, WIDTH, READ_HEADS, BATCH, LENGTH, SEED, LAYERS, EMBEDDING)
 }

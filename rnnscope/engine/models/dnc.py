@@ -165,9 +165,9 @@ class DNC(RecurrentModel):
 
     @property
     def sizes(self) -> tuple[int, int, int, int, int]:
-        """``(D, H, N, W, R)``."""
+        """``(D, H, N, W, R)``; ``D`` is what the controller reads (the embedding's width, if any)."""
         cfg = self.config
-        return cfg.input_size, cfg.hidden_size, cfg.memory_slots, cfg.memory_width, cfg.read_heads
+        return cfg.core_input_size, cfg.hidden_size, cfg.memory_slots, cfg.memory_width, cfg.read_heads
 
     def init_params(self, rng: np.random.Generator) -> Params:
         D, H, N, W, R = self.sizes
