@@ -10,6 +10,7 @@ themselves.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -137,7 +138,8 @@ def _task(config: ModelConfig, options: ImportOptions, notes: list[str]) -> Task
     try:
         vocab = Vocabulary.from_symbols(symbols)
         if options.text is not None:
-            return build_task("chars", path=options.text, vocab=vocab)
+            # an absolute path: the checkpoint's task must find its text from any directory
+            return build_task("chars", path=os.path.abspath(options.text), vocab=vocab)
         notes.append(
             "no --text: the task's text is the vocabulary itself; give --text CORPUS to trace real text"
         )
