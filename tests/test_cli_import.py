@@ -33,7 +33,11 @@ def test_a_char_lstm_imports_with_its_sidecar_vocabulary_and_verifies(tmp_path, 
     assert printed.count("  ok    layer 1 hidden states") == 2 and "FAIL" not in printed
     saved = load_checkpoint(out)
     assert saved.config.num_layers == 2 and saved.config.embedding_size == 5
-    assert saved.vocab is not None and saved.task is not None and saved.task.options["path"] == os.path.abspath(text)
+    assert (
+        saved.vocab is not None
+        and saved.task is not None
+        and saved.task.options["path"] == os.path.abspath(text)
+    )
     batch = saved.task.sample(2, 0, 10)
     assert np.isfinite(saved.model.loss(batch.inputs, batch.targets))
 

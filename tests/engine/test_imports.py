@@ -220,7 +220,9 @@ def test_a_vocabulary_makes_a_chars_task_in_the_models_index_order(tmp_path):
         fixture("torch_lstm2_embed.safetensors"), ImportOptions(vocab=tuple(symbols), text=text)
     )
     assert imported.task is not None and imported.task.name == "chars"
-    assert list(imported.task.vocab.symbols) == symbols and imported.task.options["path"] == os.path.abspath(text)
+    assert list(imported.task.vocab.symbols) == symbols and imported.task.options["path"] == os.path.abspath(
+        text
+    )
     with pytest.raises(
         WeightImportError, match="the vocabulary has 3 symbols, but the model reads 17 inputs"
     ):

@@ -176,7 +176,7 @@ class RecurrentModel(ABC):
         """``x_t E`` ``(T, B, D_e)`` for ``inputs`` ``(T, B, V)`` (row picks for one-hot inputs).
 
         None when the model has no embedding table."""
-        if "E" not in self.params:
+        if not self.config.embedding_size:
             return None
         table = self.params["E"]
         steps, batch, _ = inputs.shape

@@ -84,14 +84,18 @@ class StackedModel(RecurrentModel):
 
     # ----------------------------------------------------------------- the stack
     def layer_names(self) -> list[LayerNames]:
-        return stack_names(self.group, self.config.num_layers)
+        """The names of every layer, bottom first (made once: the config does not change)."""
+        stack: list[LayerNames] | None = self.__dict__.get("_stack")
+        if stack is None:
+            stack = self.__dict__["_stack"] = stack_names(self.group, self.config.num_layers)
+        return stack
 
     def layer_weights(self, names: LayerNames) -> dict[str, np.ndarray]:
         """Layer ``names.layer``'s parameters under their plain names (``{"Wx": ..., "Wh": ...}``)."""
-        prefix = names.prefix
+        prefix, params = names.prefix, self.params
         if not prefix:
-            return {key: self.params[key] for key in self.params if key not in ("E", "Wy", "by")}
-        return {key[len(prefix) :]: self.params[key] for key in self.params if key.startswith(prefix)}
+            return {key: params[key] for key in params if key not in ("E", "Wy", "by")}
+        return {key[len(prefix) :]: params[key] for key in params if key.startswith(prefix)}
 
     def init_params(self, rng: np.random.Generator) -> Params:
         cfg = self.config
