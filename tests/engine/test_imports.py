@@ -229,3 +229,11 @@ def test_a_vocabulary_makes_a_chars_task_in_the_models_index_order(tmp_path):
         import_weights(fixture("torch_lstm2_embed.safetensors"), ImportOptions(vocab=("a", "b", "c")))
     shutil.copy(fixture("torch_gru2.safetensors"), tmp_path / "gru.safetensors")
     assert import_weights(str(tmp_path / "gru.safetensors")).task is None  # no vocabulary, no task
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".safetensors", ".onnx", ".weights.h5"])
+def test_a_damaged_file_is_named_with_its_kind(tmp_path, suffix):
+    path = tmp_path / f"damaged{suffix}"
+    path.write_bytes(b"not a model")
+    with pytest.raises(WeightImportError, match=f"damaged{suffix}: (not an .npz archive|cannot read it as)"):
+        import_weights(str(path))

@@ -84,11 +84,13 @@ def read_tensors(path: str, kind: str) -> dict[str, np.ndarray]:
             from safetensors.numpy import load_file
 
             return dict(load_file(path))
+        if not zipfile.is_zipfile(path):  # np.load would take it for a pickle and say so
+            raise WeightImportError(f"{path}: not an .npz archive (a zip of .npy arrays)")
         with np.load(path, allow_pickle=False) as archive:
             return {name: archive[name] for name in archive.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as error:
-        raise WeightImportError(f"{path}: cannot read it as {kind}: {error}") from None
-    except Exception as error:  # safetensors raises its own error type for damaged headers
+    except WeightImportError:
+        raise
+    except Exception as error:  # OSError, a damaged zip, safetensors' own SafetensorError ...
         raise WeightImportError(f"{path}: cannot read it as {kind}: {error}") from None
 
 
