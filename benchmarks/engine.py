@@ -6,7 +6,9 @@ time, averaged over the batch). One iteration is one forward and one backward
 (every parameter gradient) over a ``(T, B)`` batch; throughput is characters per
 second, ``T * B / seconds``. The grid is H in {64, 128, 256, 512} x B in {1, 16,
 64}, followed by the GRU (PyTorch's convention, ``reset_after=True``, so the two
-sides compute the same thing) and the RNN at H=256, B=16.
+sides compute the same thing) and the RNN at H=256, B=16, and two-layer LSTMs
+(``num_layers=2`` here, ``torch.nn.LSTM(num_layers=2)`` there) at H in {128, 256} x B in
+{1, 16}. The column L is the number of stacked layers.
 
 When a Python with PyTorch is available (``--torch-python``; by default
 ``$RNNSCOPE_TORCH_PYTHON`` or ``/tmp/torchvenv/bin/python``) the same models in
@@ -39,20 +41,26 @@ VOCAB = 65
 STEPS = 25
 LSTM_HIDDEN = (64, 128, 256, 512)
 LSTM_BATCH = (1, 16, 64)
-OTHER_CELLS = (("gru", 256, 16), ("rnn", 256, 16))
+OTHER_CELLS = (("gru", 256, 16, 1), ("rnn", 256, 16, 1))
+STACKED_CELLS = tuple(("lstm", H, B, 2) for H in (128, 256) for B in (1, 16))
 GATES = {"lstm": 4, "gru": 3, "rnn": 1}
 
+Cell = tuple[str, int, int, int]  # (model, H, B, layers)
 
-def cells(quick: bool) -> list[tuple[str, int, int]]:
-    """``(model, H, B)`` of every cell of the run."""
+
+def cells(quick: bool) -> list[Cell]:
+    """``(model, H, B, L)`` of every cell of the run."""
     hidden = (64, 256) if quick else LSTM_HIDDEN
-    grid = [("lstm", H, B) for H in hidden for B in LSTM_BATCH]
-    return grid + list(OTHER_CELLS)
+    grid = [("lstm", H, B, 1) for H in hidden for B in LSTM_BATCH]
+    stacked = [cell for cell in STACKED_CELLS if not quick or cell[1] == 256]
+    return grid + list(OTHER_CELLS) + stacked
 
 
-def flops_per_char(model: str, H: int) -> float:
+def flops_per_char(model: str, H: int, layers: int = 1) -> float:
     """Nominal matmul FLOPs of forward + backward for one character (3x the forward)."""
-    forward = 2 * (VOCAB * GATES[model] * H + H * GATES[model] * H + H * VOCAB)
+    gates = GATES[model]
+    forward = 2 * (VOCAB * gates * H + H * gates * H + H * VOCAB)
+    forward += 2 * (layers - 1) * (2 * H * gates * H)  # every further layer: input and recurrent matmuls
     return 3.0 * forward
 
 
@@ -87,9 +95,9 @@ def torch_worker(threads: int, budget: float, rounds: int) -> None:
     torch.manual_seed(0)
     print("ready", flush=True)
     for line in sys.stdin:
-        model, H, B = json.loads(line)
+        model, H, B, layers = json.loads(line)
         layer = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[model]
-        core = layer(VOCAB, H).double()
+        core = layer(VOCAB, H, num_layers=layers).double()
         readout = torch.nn.Linear(H, VOCAB).double()
         ids = torch.randint(0, VOCAB, (STEPS, B))
         x = torch.nn.functional.one_hot(ids, VOCAB).double()
@@ -128,7 +136,7 @@ class TorchSide:
             raise RuntimeError(self.process.stderr.read().strip()[-2000:] or f"no {what} from PyTorch")
         return line.strip()
 
-    def time(self, cell: tuple[str, int, int]) -> float:
+    def time(self, cell: Cell) -> float:
         self.process.stdin.write(json.dumps(list(cell)) + "\n")
         self.process.stdin.flush()
         return float(self._expect("timing"))
@@ -149,13 +157,15 @@ def start_torch(python: str, threads: int, budget: float, rounds: int) -> TorchS
 
 
 # --------------------------------------------------------------------------- NumPy side
-def time_numpy(cell: tuple[str, int, int], budget: float, rounds: int) -> float | None:
+def time_numpy(cell: Cell, budget: float, rounds: int) -> float | None:
     import numpy as np
 
     from rnnscope.engine.models import ModelConfig, build_model
 
-    model, H, B = cell
-    extra = {"reset_after": True} if model == "gru" else {}
+    model, H, B, layers = cell
+    extra: dict[str, object] = {"reset_after": True} if model == "gru" else {}
+    if layers > 1:
+        extra["num_layers"] = layers
     net = build_model(ModelConfig(model, VOCAB, H, VOCAB, seed=0, **extra))
     rng = np.random.default_rng(0)
     x = np.eye(VOCAB)[rng.integers(0, VOCAB, (STEPS, B))]
@@ -165,7 +175,7 @@ def time_numpy(cell: tuple[str, int, int], budget: float, rounds: int) -> float 
 
 
 def run_grid(
-    cell_list: list[tuple[str, int, int]],
+    cell_list: list[Cell],
     torch_side: TorchSide | None,
     repeats: int,
     budget: float,
@@ -238,20 +248,22 @@ def main(argv: list[str] | None = None) -> int:
     if torch_seconds is None:
         print("PyTorch: not available (no comparison)")
     header = (
-        f"{'model':<6}{'H':>5}{'B':>4}  {'chars/s':>10}  {'GFLOP/s':>7}  {'torch chars/s':>13}  {'ratio':>6}"
+        f"{'model':<6}{'L':>2}{'H':>5}{'B':>4}  {'chars/s':>10}  {'GFLOP/s':>7}  "
+        f"{'torch chars/s':>13}  {'ratio':>6}"
     )
     print(header)
     print("-" * len(header))
     records = []
-    for k, (model, H, B) in enumerate(cell_list):
+    for k, (model, H, B, layers) in enumerate(cell_list):
         seconds = numpy_seconds[k]
         chars = STEPS * B / seconds if seconds else None
         torch_chars = STEPS * B / torch_seconds[k] if torch_seconds else None
         ratio = chars / torch_chars if chars and torch_chars else None
-        gflops = chars * flops_per_char(model, H) / 1e9 if chars else None
+        gflops = chars * flops_per_char(model, H, layers) / 1e9 if chars else None
         records.append(
             {
                 "model": model,
+                "layers": layers,
                 "H": H,
                 "B": B,
                 "T": STEPS,
@@ -266,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
             return format(value, spec) if value is not None else "-"
 
         print(
-            f"{model:<6}{H:>5}{B:>4}  {fmt(chars, '>10,.0f')}  {fmt(gflops, '>7.2f')}  "
+            f"{model:<6}{layers:>2}{H:>5}{B:>4}  {fmt(chars, '>10,.0f')}  {fmt(gflops, '>7.2f')}  "
             f"{fmt(torch_chars, '>13,.0f')}  {fmt(ratio, '>5.2f') + ('x' if ratio else ''):>6}"
         )
     if args.json:

@@ -1,7 +1,7 @@
 """The ``rnnscope`` console command.
 
-``rnnscope [options] [checkpoint]`` opens the desktop app; ``rnnscope gradcheck ...``
-and ``rnnscope train ...`` run headless. Each subcommand lives in its own module under
+``rnnscope [options] [checkpoint]`` opens the desktop app; ``rnnscope gradcheck ...``,
+``rnnscope train ...`` and ``rnnscope import ...`` run headless. Each subcommand lives in its own module under
 :mod:`rnnscope.commands` with ``add_arguments(parser)`` and ``run(args) -> int``.
 """
 
@@ -14,6 +14,7 @@ import sys
 SUBCOMMANDS = {
     "gradcheck": ("rnnscope.commands.gradcheck", "check every parameter's gradient numerically"),
     "train": ("rnnscope.commands.train", "train a model headless, with checkpoints"),
+    "import": ("rnnscope.commands.import_weights", "import trained weights from PyTorch, Keras or ONNX"),
 }
 
 

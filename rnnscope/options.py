@@ -28,6 +28,7 @@ from rnnscope.engine.models.config import (
     DTYPES,
     FORGET_BIAS_BOUND,
     MODEL_KINDS,
+    STACKED_KINDS,
     ModelConfig,
 )
 from rnnscope.engine.tasks.base import Task
@@ -51,6 +52,8 @@ CONFIG_FIELDS = {
     "slots": "memory_slots",
     "width": "memory_width",
     "read_heads": "read_heads",
+    "layers": "num_layers",
+    "embedding": "embedding_size",
 }
 
 
@@ -129,6 +132,16 @@ def add_model_arguments(
         type=size_type(limits.READ_HEADS),
         help=f"DNC: read heads R (default: {_DEFAULT.read_heads})",
     )
+    add(
+        "--layers",
+        type=size_type(limits.LAYERS),
+        help=f"RNN, LSTM, GRU: stacked recurrent layers L (default: {_DEFAULT.num_layers})",
+    )
+    add(
+        "--embedding",
+        type=size_type(limits.EMBEDDING),
+        help="width of an embedding table in front of the first layer (default: 0, none)",
+    )
 
 
 @dataclass(frozen=True)
@@ -147,6 +160,8 @@ class ModelChoice:
     slots: int | None = None
     width: int | None = None
     read_heads: int | None = None
+    layers: int | None = None
+    embedding: int | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ModelChoice:
@@ -187,6 +202,8 @@ class ModelChoice:
             raise OptionError(f"{'/'.join(dnc_only)} apply to --model dnc only, not {kind}")
         if self.gru_convention is not None and kind != "gru":
             raise OptionError(f"--gru-convention applies to --model gru only, not {kind}")
+        if self.layers is not None and self.layers > 1 and kind not in STACKED_KINDS:
+            raise OptionError(f"--layers applies to --model {'/'.join(STACKED_KINDS)} only, not {kind}")
         if self.forget_bias is not None and kind not in ("lstm", "dnc"):
             raise OptionError(f"--forget-bias applies to --model lstm and dnc only, not {kind}")
 

@@ -38,6 +38,17 @@ def test_sampled_check_prints_a_plain_table_and_writes_html(tmp_path, capsys):
     assert path.read_text().startswith("<!DOCTYPE html>")
 
 
+def test_a_stack_gets_a_row_and_gate_sub_rows_per_layer(capsys):
+    code = main(
+        ["gradcheck", "--model", "lstm", "--layers", "2", "--hidden", "4", "--length", "5", "--mode", "full"]
+    )
+    rows = table_statuses(capsys.readouterr().out)
+    assert code == 0
+    for layer in ("l0", "l1"):
+        assert rows[f"{layer}.Wh"] == "ok" and rows[f"{layer}.Wx[forget]"] == "ok"
+    assert "Wh" not in rows and rows["Wy"] == "ok"
+
+
 def test_a_failing_row_exits_1(capsys):
     # a huge step makes the central differences wrong, which the table must show as failures
     code = main(["gradcheck", *FAST, "--task", "sine", "--step", "0.5", "--absolute-step"])

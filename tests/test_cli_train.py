@@ -69,6 +69,18 @@ def test_a_tiny_run_then_a_resume_reaches_the_same_weights(corpus, tmp_path, cap
     assert "nothing to do" in capsys.readouterr().out
 
 
+def test_a_three_layer_model_trains_and_resumes(corpus, tmp_path, capsys):
+    path = tmp_path / "stack.npz"
+    assert main(_base(corpus, "--layers", "3", "--iters", "3", "--checkpoint", str(path), "--quiet")) == 0
+    saved = load_checkpoint(path)
+    assert saved.config.num_layers == 3 and "l2.Wh" in saved.model.params
+    assert main(["train", "--resume", str(path), "--iters", "5", "--progress", "never"]) == 0
+    assert load_checkpoint(path).iteration == 5
+    capsys.readouterr()
+    assert main(["train", "--resume", str(path), "--iters", "6", "--layers", "2"]) == 2
+    assert "--layers 2 does not match the saved model's num_layers=3" in capsys.readouterr().err
+
+
 def test_samples_are_printed_for_char_models(corpus, capsys):
     assert main(_base(corpus, "--iters", "4", "--sample-every", "2", "--sample-length", "30", "--quiet")) == 0
     assert capsys.readouterr().out == ""

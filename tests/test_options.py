@@ -48,6 +48,8 @@ def test_every_option_reaches_the_config():
         "--model", "dnc", "--slots", "5", "--width", "3", "--read-heads", "2", "--forget-bias", "-0.5"
     ).config_for(task)
     assert (dnc.memory_slots, dnc.memory_width, dnc.read_heads, dnc.forget_bias) == (5, 3, 2, -0.5)
+    stack = _choice("--model", "rnn", "--layers", "3", "--embedding", "4").config_for(task)
+    assert (stack.num_layers, stack.embedding_size) == (3, 4)
 
 
 @pytest.mark.parametrize(
@@ -61,6 +63,7 @@ def test_every_option_reaches_the_config():
         (["--model", "lstm", "--gru-convention", "pytorch"], "--gru-convention applies to --model gru only"),
         (["--model", "gru", "--forget-bias", "2"], "--forget-bias applies to --model lstm and dnc only"),
         (["--loss", "softmax_ce"], "does not fit the copy task's targets, which need sigmoid_bce"),
+        (["--model", "dnc", "--layers", "2"], "--layers applies to --model rnn/lstm/gru only, not dnc"),
     ],
 )
 def test_options_that_do_not_go_together_are_named(argv, message):
@@ -83,6 +86,8 @@ def test_sigmoid_bce_needs_targets_in_0_to_1():
         (["--read-heads", "100000"], "DNC read heads R"),
         (["--seed", "-3"], "random seed"),
         (["--forget-bias", "nan"], "within"),
+        (["--layers", "9"], "stacked recurrent layers L.* must be from 1 to 8, got 9"),
+        (["--embedding", "-1"], "embedding width"),
     ],
 )
 def test_sizes_out_of_bounds_are_usage_errors_everywhere(argv, message, capsys):

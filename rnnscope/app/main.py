@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # Qt is imported once the arguments are parsed: ``--help`` ne
 # the shared model options the window's SessionSpec has a field for (option dest -> field)
 SPEC_OPTIONS = ("model", "hidden", "seed", "slots", "width", "read_heads")
 # shared model options the window cannot show yet: refused by name rather than ignored
-UNSUPPORTED_OPTIONS = ("loss", "many_to_one", "forget_bias", "gru_convention", "dtype")
+UNSUPPORTED_OPTIONS = ("loss", "many_to_one", "forget_bias", "gru_convention", "dtype", "layers", "embedding")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -174,7 +174,7 @@ def check_budget(
     """A :class:`UsageError` when one iteration needs more memory than this machine has now (or the
     model more parameters than :data:`~rnnscope.engine.limits.PARAMETERS`); a note above half of it.
     ``model_class``: a user's model class, which states the shapes of a ``"custom"`` model."""
-    count = budget.parameter_count(config, budget.shaped(model_class))
+    count = budget.parameter_count(config, model_class)
     if count > limits.PARAMETERS.high:
         raise UsageError(
             f"the {config.kind} would have {count:,} parameters; at most {limits.PARAMETERS.high:,} "
@@ -182,7 +182,7 @@ def check_budget(
         )
     steps = task.max_steps(seq_len if task.default_length is not None else None)
     cost = budget.training_cost(
-        config, steps, batch, optimizer_slots=len(optimizer.SLOTS), model_class=budget.shaped(model_class)
+        config, steps, batch, optimizer_slots=len(optimizer.SLOTS), model_class=model_class
     )
     verdict = budget.judge(cost)
     if verdict.refused:

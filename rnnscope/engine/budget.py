@@ -29,10 +29,11 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
-from typing import Protocol, TypeGuard
 
 from rnnscope.engine.dnc.interface import interface_size
+from rnnscope.engine.models.base import RecurrentModel
 from rnnscope.engine.models.config import CUSTOM_KIND, ModelConfig
+from rnnscope.engine.models.registry import MODEL_CLASSES
 
 # fused gate blocks of Wx and Wh (a user's model: counted as an LSTM-sized cell, an order of magnitude)
 _GATES = {"rnn": 1, "lstm": 4, "gru": 3, "dnc": 4, CUSTOM_KIND: 4}
@@ -71,95 +72,42 @@ class Verdict:
         return self.level == "refuse"
 
 
-class ShapedModelClass(Protocol):
-    """A model class of the user's own that states its shapes from a config (the protocol's
-    :class:`~rnnscope.engine.protocol.SequenceModel` and ``StepModel`` do, from their declarations)."""
-
-    @classmethod
-    def parameter_shapes(cls, config: ModelConfig) -> dict[str, tuple[int, ...]]: ...
-
-    @classmethod
-    def state_shapes_for(cls, config: ModelConfig, batch: int) -> dict[str, tuple[int, ...]]: ...
+ModelClass = type[RecurrentModel] | None  # a model class of the user's own, or None for the built-ins
 
 
-def states_its_shapes(model_class: object) -> TypeGuard[ShapedModelClass]:
-    """Whether ``model_class`` states its shapes from a config (a protocol model class does; a
-    subclass of a built-in model has the built-in shapes of its kind)."""
-    return callable(getattr(model_class, "parameter_shapes", None)) and callable(
-        getattr(model_class, "state_shapes_for", None)
-    )
-
-
-def shaped(model_class: object) -> ShapedModelClass | None:
-    """``model_class`` when it states its shapes, else ``None`` (the built-in shapes apply)."""
-    return model_class if states_its_shapes(model_class) else None
-
-
-def _custom_class(config: ModelConfig, model_class: ShapedModelClass | None) -> ShapedModelClass:
-    if model_class is None:
+def shape_source(config: ModelConfig, model_class: ModelClass = None) -> type[RecurrentModel]:
+    """The class that states the shapes of a model of ``config``: ``model_class`` when given (a
+    user's class), else the built-in class of its kind."""
+    if model_class is not None:
+        return model_class
+    if config.kind == CUSTOM_KIND:
         raise ValueError("the shapes of a model of the user's own come from its class, and none was given")
-    return model_class
+    return MODEL_CLASSES[config.kind]
 
 
 # ---------------------------------------------------------------------- shapes
-def parameter_shapes(
-    config: ModelConfig, model_class: ShapedModelClass | None = None
-) -> dict[str, tuple[int, ...]]:
-    """The shape of every parameter a model of ``config`` has, in the model's order (nothing allocated).
-
-    A ``"custom"`` config's shapes come from ``model_class`` (its declarations).
-    """
-    if config.kind == CUSTOM_KIND:
-        return _custom_class(config, model_class).parameter_shapes(config)
-    D, H, O = config.input_size, config.hidden_size, config.output_size
-    gates = _GATES[config.kind] * H
-    if config.kind == "dnc":
-        reads = config.read_heads * config.memory_width
-        size = interface_size(config.memory_width, config.read_heads)
-        return {
-            "Wx": (D + reads, gates),
-            "Wh": (H, gates),
-            "b": (gates,),
-            "Wi": (H, size),
-            "bi": (size,),
-            "Wy": (H + reads, O),
-            "by": (O,),
-        }
-    shapes: dict[str, tuple[int, ...]] = {"Wx": (D, gates), "Wh": (H, gates), "b": (gates,)}
-    if config.kind == "gru" and config.reset_after:
-        shapes["bh"] = (gates,)
-    shapes.update({"Wy": (H, O), "by": (O,)})
-    return shapes
+def parameter_shapes(config: ModelConfig, model_class: ModelClass = None) -> dict[str, tuple[int, ...]]:
+    """The shape of every parameter a model of ``config`` has, in the model's order (nothing allocated),
+    as its class states them (:func:`shape_source`)."""
+    try:
+        return shape_source(config, model_class).parameter_shapes(config)
+    except NotImplementedError as error:
+        raise ValueError(str(error)) from None
 
 
-def parameter_count(config: ModelConfig, model_class: ShapedModelClass | None = None) -> int:
+def parameter_count(config: ModelConfig, model_class: ModelClass = None) -> int:
     """``P``: the number of scalar parameters of a model of ``config``."""
     return sum(math.prod(shape) for shape in parameter_shapes(config, model_class).values())
 
 
 def state_shapes(
-    config: ModelConfig, batch: int, model_class: ShapedModelClass | None = None
+    config: ModelConfig, batch: int, model_class: ModelClass = None
 ) -> dict[str, tuple[int, ...]]:
     """The shape of every array of the recurrent state of ``batch`` rows (``model.initial_state``)."""
-    if config.kind == CUSTOM_KIND:
-        return _custom_class(config, model_class).state_shapes_for(config, batch)
-    B, H = batch, config.hidden_size
-    if config.kind in ("rnn", "gru"):
-        return {"h": (B, H)}
-    if config.kind == "lstm":
-        return {"h": (B, H), "c": (B, H)}
-    N, W, R = config.memory_slots, config.memory_width, config.read_heads
-    return {
-        "h": (B, H),
-        "c": (B, H),
-        "memory": (B, N, W),
-        "usage": (B, N),
-        "link": (B, N, N),
-        "precedence": (B, N),
-        "read_weightings": (B, R, N),
-        "write_weighting": (B, N),
-        "read_vectors": (B, R, W),
-    }
+    try:
+        return shape_source(config, model_class).state_shapes_for(config, batch)
+    except NotImplementedError as error:
+        raise ValueError(str(error)) from None
 
 
 # ---------------------------------------------------------------------- memory and time
@@ -190,9 +138,7 @@ def _batch_bytes(config: ModelConfig, steps: int, batch: int) -> int:
     return steps * batch * (8 * config.input_size + 8 * config.output_size + 8)
 
 
-def trace_cost(
-    config: ModelConfig, steps: int, batch: int, model_class: ShapedModelClass | None = None
-) -> Estimate:
+def trace_cost(config: ModelConfig, steps: int, batch: int, model_class: ModelClass = None) -> Estimate:
     """One recorded forward pass of ``steps`` x ``batch`` (every probe kept), with its batch."""
     size = _itemsize(config)
     total = (
@@ -210,7 +156,7 @@ def training_cost(
     steps: int,
     batch: int,
     optimizer_slots: int = 2,
-    model_class: ShapedModelClass | None = None,
+    model_class: ModelClass = None,
 ) -> Estimate:
     """One training iteration at ``steps`` x ``batch``: forward and backward, the gradients, the update
     and ``optimizer_slots`` arrays per parameter (Adam's two moments by default)."""
@@ -228,7 +174,7 @@ def training_cost(
 
 
 def gradcheck_cost(
-    config: ModelConfig, steps: int, batch: int, checks: int, model_class: ShapedModelClass | None = None
+    config: ModelConfig, steps: int, batch: int, checks: int, model_class: ModelClass = None
 ) -> Estimate:
     """A gradient check of ``checks`` elements (``parameter_count`` for a full check) on one batch.
 

@@ -63,6 +63,8 @@ READ_HEADS = SizeLimit("read_heads", "DNC read heads R", 1, 64)
 BATCH = SizeLimit("batch", "sequences per batch B", 1, 4096)
 LENGTH = SizeLimit("length", "steps per sequence T", 1, 100_000)
 SEED = SizeLimit("seed", "random seed", 0, 2**31 - 1)  # a Qt spin box holds up to 2**31 - 1
+LAYERS = SizeLimit("layers", "stacked recurrent layers L", 1, 8)
+EMBEDDING = SizeLimit("embedding", "embedding width (0 = no embedding)", 0, 8192)
 TEXT = SizeLimit("text", "characters of typed or sampled text", 1, 100_000)
 CORPUS = SizeLimit("corpus", "bytes of a training text file", 2, 500_000_000)
 ITERATIONS = SizeLimit("iters", "training iterations", 1, 1_000_000_000)
@@ -86,6 +88,8 @@ LIMITS: dict[str, SizeLimit] = {
         BATCH,
         LENGTH,
         SEED,
+        LAYERS,
+        EMBEDDING,
         TEXT,
         CORPUS,
         ITERATIONS,

@@ -62,6 +62,9 @@ class Params(Mapping[str, np.ndarray]):
                 raise KeyError(f"gate slices given for unknown parameter {name!r}")
 
     def __getitem__(self, name: str) -> np.ndarray:
+        whole = self._arrays.get(name)
+        if whole is not None:  # a whole tensor: no name to parse (the models' hot path)
+            return whole
         base, part = split_name(name)
         if base not in self._arrays:
             raise KeyError(f"no parameter {base!r}; the model has {list(self._arrays)}")

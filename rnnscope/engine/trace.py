@@ -12,9 +12,16 @@ knowing which model produced it:
 * ``tick_labels`` optionally names the entries of an axis (vocabulary symbols
   on a ``"symbol"`` axis, ``("backward", "content", "forward")`` for read
   modes);
-* ``group`` and ``gate`` say where the probe belongs (``"lstm"``, ``"forget"``).
+* ``group`` and ``gate`` say where the probe belongs (``"lstm"``, ``"forget"``);
+* ``layer`` is the recurrent layer the probe belongs to in a stack (0 = the
+  bottom layer, fed by the input), ``None`` for probes outside the stack (data,
+  output, loss, the DNC's memory). Views group by ``(group, layer)`` from this
+  field; they never parse the name for it.
 
-Probe names are ``"<group>/<quantity>"``. The names every model shares:
+Probe names are ``"<group>/<quantity>"``; a model of more than one layer puts the
+layer in the name too, ``"<group>/l<layer>/<quantity>"`` (``lstm/l1/forget_gate``),
+while a one-layer model keeps the plain names (its probes still carry ``layer=0``).
+The names every model shares:
 
 ==================  ==============  ============================================
 name                shape           meaning
@@ -29,6 +36,8 @@ name                shape           meaning
 ``loss/step``       ``(T, B)``      loss contributed by each step (mask applied)
 ``grad/hidden_norm`` ``(T, B)``     ``|dLoss/dh_t|``; added by
                                     :func:`rnnscope.engine.models.base.trace_with_gradients`
+                                    (``grad/l<layer>/hidden_norm``, one per
+                                    layer, in a model of several layers)
 ==================  ==============  ============================================
 
 Model-specific probes (``lstm/forget_gate``, ``dnc/usage`` ...) are listed in
@@ -75,6 +84,7 @@ class Probe:
     gate: str | None = None
     description: str = ""
     tick_labels: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    layer: int | None = None  # the recurrent layer (0 = bottom); None outside the stack
 
     def __post_init__(self) -> None:
         if self.data.ndim != 2 + len(self.axes):
@@ -141,6 +151,7 @@ class Trace:
         gate: str | None = None,
         description: str = "",
         tick_labels: dict[int, tuple[str, ...]] | None = None,
+        layer: int | None = None,
     ) -> Probe:
         """Record a probe; a name may be recorded only once."""
         if name in self.probes:
@@ -153,6 +164,7 @@ class Trace:
             gate=gate,
             description=description,
             tick_labels=dict(tick_labels or {}),
+            layer=layer,
         )
         if self.probes:
             first = next(iter(self.probes.values()))
@@ -178,6 +190,14 @@ class Trace:
 
     def names(self) -> list[str]:
         return list(self.probes)
+
+    def layers(self) -> dict[int, list[Probe]]:
+        """The probes of each recurrent layer, bottom layer first (probes outside the stack left out)."""
+        grouped: dict[int, list[Probe]] = {}
+        for probe in self.probes.values():
+            if probe.layer is not None:
+                grouped.setdefault(probe.layer, []).append(probe)
+        return dict(sorted(grouped.items()))
 
     @property
     def steps(self) -> int:

@@ -17,10 +17,19 @@ CONFIGS = [
     ModelConfig("gru", 7, 5, 3),
     ModelConfig("gru", 7, 5, 3, reset_after=True),
     ModelConfig("dnc", 7, 5, 3, memory_slots=4, memory_width=3, read_heads=2),
+    ModelConfig("rnn", 7, 5, 3, num_layers=3),
+    ModelConfig("lstm", 7, 5, 3, num_layers=2, embedding_size=4),
+    ModelConfig("gru", 7, 5, 3, num_layers=2, reset_after=True, embedding_size=2),
+    ModelConfig("dnc", 7, 5, 3, memory_slots=4, memory_width=3, read_heads=2, embedding_size=3),
 ]
 
 
-@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"{c.kind}{'-after' if c.reset_after else ''}")
+def _name(config):
+    after = "-after" if config.reset_after else ""
+    return f"{config.kind}{after}-L{config.num_layers}-E{config.embedding_size}"
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=_name)
 def test_shapes_are_the_models_own(config):
     model = build_model(config)
     assert budget.parameter_shapes(config) == {name: array.shape for name, array in model.params.items()}

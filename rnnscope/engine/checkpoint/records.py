@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from rnnscope.engine import limits
-from rnnscope.engine.budget import ShapedModelClass, parameter_count, parameter_shapes, shaped, state_shapes
+from rnnscope.engine.budget import ModelClass, parameter_count, parameter_shapes, state_shapes
 from rnnscope.engine.checkpoint.format import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -74,7 +74,7 @@ class MetaRecord:
     task_name: str | None = None
     task_options: dict[str, Any] = field(default_factory=dict)
     model_source: ModelSource | None = None  # where a model class of the user's own is defined
-    model_class: ShapedModelClass | None = None  # that class, given by the caller (never by the file)
+    model_class: ModelClass = None  # that class, given by the caller (never by the file)
 
     def parameter_shapes(self) -> dict[str, tuple[int, ...]]:
         return parameter_shapes(self.config, self.model_class)
@@ -83,7 +83,7 @@ class MetaRecord:
         return state_shapes(self.config, batch, self.model_class)
 
 
-def read_records(path: str, meta: object, model_class: object = None) -> MetaRecord:
+def read_records(path: str, meta: object, model_class: ModelClass = None) -> MetaRecord:
     """Every field of ``meta`` checked (a :class:`CheckpointError` names the first wrong one).
 
     ``model_class``: the class of a model of the user's own, which states its shapes; a
@@ -96,7 +96,7 @@ def read_records(path: str, meta: object, model_class: object = None) -> MetaRec
         raise CheckpointError(path, str(error)) from None
 
 
-def _read_records(path: str, meta: object, model_class: object) -> MetaRecord:
+def _read_records(path: str, meta: object, model_class: ModelClass) -> MetaRecord:
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
         found = meta.get("format") if isinstance(meta, dict) else None
         raise CheckpointError(path, f"not an rnnscope checkpoint (its format is {show(found)})")
@@ -111,12 +111,11 @@ def _read_records(path: str, meta: object, model_class: object) -> MetaRecord:
     config = _model_config(path, meta["model"])
     if model_class is None:
         refuse_without_class(path, meta, config)
-    model_shapes = shaped(model_class)
     record = MetaRecord(
         version=top.integer("version", 1, FORMAT_VERSION),
-        config=_bounded(path, config, model_shapes),
+        config=_bounded(path, config, model_class),
         model_source=read_model_source(path, meta),
-        model_class=model_shapes,
+        model_class=model_class,
     )
     _check_params(path, meta["params"], record)
     record.iteration = top.integer("iteration", 0, limits.ITERATIONS.high, default=0)
@@ -141,7 +140,7 @@ def _model_config(path: str, value: object) -> ModelConfig:
         raise CheckpointError(path, f"the model config is invalid: {error}") from None
 
 
-def _bounded(path: str, config: ModelConfig, model_class: ShapedModelClass | None) -> ModelConfig:
+def _bounded(path: str, config: ModelConfig, model_class: ModelClass) -> ModelConfig:
     """``config`` when the model it describes has a readable number of parameters."""
     try:
         count = parameter_count(config, model_class)

@@ -76,6 +76,7 @@ def _core_for(model: RecurrentModel) -> str | None:
         and isinstance(model, reference)
         and type(model).forward_core is reference.forward_core
         and set(CORE_PARAMETERS) <= set(model.params)
+        and "E" not in model.params  # the copies' input projection reads the raw inputs
     ):
         return kind
     return "readout"

@@ -10,8 +10,14 @@ the core; this module implements the rest once:
   the core and returns a :class:`Gradients` for every parameter, the inputs
   and the initial state.
 
-State is a ``dict`` of arrays, e.g. ``{"h": (B, H), "c": (B, H)}``; passing the
-``final_state`` of one call as the ``state`` of the next continues a sequence.
+State is a ``dict`` of arrays, e.g. ``{"h": (B, H), "c": (B, H)}`` (one entry per
+layer in a stack: ``{"l0.h": ..., "l1.h": ...}``); passing the ``final_state`` of one
+call as the ``state`` of the next continues a sequence.
+
+An optional embedding table ``E`` ``(V, D_e)`` (``config.embedding_size = D_e > 0``)
+sits in front of the core for every kind: the core reads ``x_t E`` ``(B, D_e)`` --
+for one-hot inputs the row of the symbol, as ``nn.Embedding`` / Keras ``Embedding``
+look it up -- and ``E`` is a parameter like any other (checked, trained, saved).
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from rnnscope.engine.heads import (
 )
 from rnnscope.engine.models.buffers import BufferPool
 from rnnscope.engine.models.config import ModelConfig
+from rnnscope.engine.models.kernels import input_projection
 from rnnscope.engine.params import Params
 from rnnscope.engine.trace import ProbeKind, Trace
 
@@ -46,7 +53,8 @@ class Gradients:
 
     ``params`` has an array for every parameter name (same shapes);
     ``inputs`` is ``(T, B, D)`` (None when it was not asked for); ``initial_state`` matches the state dict;
-    ``hidden`` ``(T, B, H)`` is the total ``dLoss/dh_t`` at every step.
+    ``hidden`` ``(T, B, H)`` is the total ``dLoss/dh_t`` at every step -- in a stack of ``L``
+    layers ``(T, B, L H)``, layer ``l``'s in columns ``l H : (l + 1) H``.
     """
 
     params: dict[str, np.ndarray]
@@ -60,7 +68,8 @@ class CoreOutput:
     """What a recurrent core returns from its forward pass.
 
     ``features`` ``(T, B, F)`` feed the read-out; ``hidden`` ``(T, B, H)`` are the
-    hidden states whose gradient norms the views plot; ``cache`` is whatever the
+    hidden states whose gradient norms the views plot (``(T, B, L H)`` for a stack of
+    ``L`` layers, layer ``l`` in columns ``l H : (l + 1) H``); ``cache`` is whatever the
     core's backward needs.
     """
 
@@ -82,12 +91,19 @@ class ForwardResult:
     core: CoreOutput
     inputs: np.ndarray
     extras: dict[str, Any] = field(default_factory=dict)
+    embedded: np.ndarray | None = None  # x_t E (T, B, D_e), what the core read (None without E)
+
+    @property
+    def core_inputs(self) -> np.ndarray:
+        """What the recurrent core read: the embedded inputs, or the inputs themselves."""
+        return self.inputs if self.embedded is None else self.embedded
 
 
 class RecurrentModel(ABC):
     """Base of every engine model. Subclasses implement the recurrent core."""
 
     kind: ClassVar[str]
+    stacked: ClassVar[bool] = False  # True where the core is a stack of layers (probes carry ``layer``)
 
     def __init__(self, config: ModelConfig, params: Params | None = None) -> None:
         if config.kind != self.kind:
@@ -95,9 +111,9 @@ class RecurrentModel(ABC):
         self.config = config
         self.dtype = np.dtype(config.dtype)
         if params is None:
-            params = self.init_params(np.random.default_rng(config.seed))
+            params = self.fresh_params(np.random.default_rng(config.seed))
         else:
-            expected = self.init_params(np.random.default_rng(0))
+            expected = self.fresh_params(np.random.default_rng(0))
             for name, array in expected.items():
                 if name not in params:
                     raise ValueError(f"parameter {name!r} is missing")
@@ -126,6 +142,21 @@ class RecurrentModel(ABC):
     def initial_state(self, batch: int) -> State:
         """The zero state for a batch of ``batch`` sequences."""
 
+    @classmethod
+    def parameter_shapes(cls, config: ModelConfig) -> dict[str, tuple[int, ...]]:
+        """The shape of every parameter of a model of ``config``, in the model's order, nothing allocated.
+
+        What a checkpoint of this class must hold, checked before its arrays are read. Every
+        built-in model and every protocol model states it; a class that subclasses this
+        base directly and does not cannot have its checkpoints opened.
+        """
+        raise NotImplementedError(f"{cls.__name__} does not state its parameter shapes")
+
+    @classmethod
+    def state_shapes_for(cls, config: ModelConfig, batch: int) -> dict[str, tuple[int, ...]]:
+        """The shape of every state entry of a model of ``config`` for ``batch`` sequences."""
+        raise NotImplementedError(f"{cls.__name__} does not state its state shapes")
+
     @abstractmethod
     def forward_core(self, inputs: np.ndarray, state: State, trace: Trace | None) -> CoreOutput:
         """Run the recurrence over ``inputs`` ``(T, B, D)``; add probes to ``trace`` if given."""
@@ -143,6 +174,29 @@ class RecurrentModel(ABC):
         """
 
     # ----------------------------------------------------------------- shared
+    def fresh_params(self, rng: np.random.Generator) -> Params:
+        """:meth:`init_params`, with the embedding table ``E`` ``(V, D_e)`` in front when the config has one.
+
+        ``E`` is drawn after the rest (a model without one draws exactly what it always
+        did), from N(0, 1) like ``nn.Embedding``'s.
+        """
+        params = self.init_params(rng)
+        size = self.config.embedding_size
+        if not size:
+            return params
+        table = rng.standard_normal((self.config.input_size, size)).astype(self.dtype)
+        return Params({"E": table, **params}, params.all_gate_slices)
+
+    def embed(self, inputs: np.ndarray) -> np.ndarray | None:
+        """``x_t E`` ``(T, B, D_e)`` for ``inputs`` ``(T, B, V)`` (row picks for one-hot inputs).
+
+        None when the model has no embedding table."""
+        if not self.config.embedding_size:
+            return None
+        table = self.params["E"]
+        steps, batch, _ = inputs.shape
+        return input_projection(inputs, table).reshape(steps, batch, table.shape[1])
+
     @property
     def feature_size(self) -> int:
         """Width ``F`` of the features the read-out sees."""
@@ -199,7 +253,11 @@ class RecurrentModel(ABC):
         trace = Trace(model_kind=self.kind) if record else None
         if trace is not None:
             trace.add("data/input", inputs, ProbeKind.SIGNED, ("input",), description="input vector")
-        core = self.forward_core(inputs, state, trace)
+        embedded = self.embed(inputs)
+        if trace is not None and embedded is not None:
+            text = "embedded input x_t E, what the first layer reads"
+            trace.add("embedding/vector", embedded, ProbeKind.SIGNED, ("embedding",), description=text)
+        core = self.forward_core(inputs if embedded is None else embedded, state, trace)
         logits = linear_forward(core.features, self.params["Wy"], self.params["by"])
         head = head_forward(self.config.loss, logits, targets, mask_array)
         if trace is not None:
@@ -221,15 +279,20 @@ class RecurrentModel(ABC):
             head=head,
             core=core,
             inputs=inputs,
+            embedded=embedded,
         )
 
     def backward(self, result: ForwardResult, input_gradient: bool = True) -> Gradients:
         """Exact BPTT gradients of ``result.loss`` for every parameter (and, if
         ``input_gradient``, for the inputs; otherwise ``Gradients.inputs`` is None)."""
         dfeatures, dWy, dby = linear_backward(result.head.dlogits, result.core.features, self.params["Wy"])
+        embedded = result.embedded is not None
         grads, dinputs, dstate, dhidden = self.backward_core(
-            dfeatures, result.core, result.inputs, need_inputs=input_gradient
+            dfeatures, result.core, result.core_inputs, need_inputs=input_gradient or embedded
         )
+        if embedded:
+            assert dinputs is not None
+            grads["E"], dinputs = embedding_backward(result.inputs, dinputs, self.params["E"], input_gradient)
         grads["Wy"] = dWy
         grads["by"] = dby
         ordered = {name: grads[name] for name in self.params}
@@ -245,7 +308,8 @@ class RecurrentModel(ABC):
         inputs = self.check_inputs(inputs)
         batch = inputs.shape[1]
         state = self.initial_state(batch) if state is None else self.check_state(state, batch)
-        core = self.forward_core(inputs, state, None)
+        embedded = self.embed(inputs)
+        core = self.forward_core(inputs if embedded is None else embedded, state, None)
         logits = linear_forward(core.features, self.params["Wy"], self.params["by"])
         if self.config.loss == "softmax_ce":
             return softmax(logits), core.final_state
@@ -285,15 +349,39 @@ def trace_with_gradients(
     mask: np.ndarray | None = None,
     state: State | None = None,
 ) -> tuple[Trace, ForwardResult, Gradients]:
-    """Forward with the trace, backward, and the ``grad/hidden_norm`` probe ``(T, B)`` added."""
+    """Forward with the trace, backward, and the ``grad/hidden_norm`` probe ``(T, B)`` added
+    (one per layer in a stack of several: ``grad/l0/hidden_norm``, ``grad/l1/hidden_norm`` ...)."""
     result = model.forward(inputs, targets, mask, state, record=True)
     grads = model.backward(result)
     assert result.trace is not None
-    norm = np.sqrt((grads.hidden * grads.hidden).sum(axis=-1))
-    result.trace.add(
-        "grad/hidden_norm", norm, ProbeKind.SCALAR, description="|dLoss/dh_t|, the gradient reaching h_t"
-    )
+    layers = model.config.num_layers
+    per_layer = grads.hidden.reshape(grads.hidden.shape[:2] + (layers, -1))
+    norms = np.sqrt((per_layer * per_layer).sum(axis=-1))  # (T, B, L)
+    for layer in range(layers):
+        where = "" if layers == 1 else f"l{layer}/"
+        text = "|dLoss/dh_t|, the gradient reaching h_t" + ("" if layers == 1 else f" of layer {layer}")
+        result.trace.add(
+            f"grad/{where}hidden_norm",
+            np.ascontiguousarray(norms[..., layer]),
+            ProbeKind.SCALAR,
+            description=text,
+            layer=layer if model.stacked else None,
+        )
     return result.trace, result, grads
+
+
+def embedding_backward(
+    inputs: np.ndarray, dembedded: np.ndarray, table: np.ndarray, input_gradient: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Gradients of ``x_t E``: ``dE`` ``(V, D_e)`` and (if ``input_gradient``) ``dinputs`` ``(T, B, V)``.
+
+    ``inputs`` ``(T, B, V)``; ``dembedded`` ``(T, B, D_e)`` is the gradient reaching ``x_t E``.
+    """
+    steps, batch, width = inputs.shape
+    flat = dembedded.reshape(steps * batch, -1)
+    dtable = inputs.reshape(steps * batch, width).T @ flat
+    dinputs = (flat @ table.T).reshape(steps, batch, width) if input_gradient else None
+    return dtable, dinputs
 
 
 def init_uniform(

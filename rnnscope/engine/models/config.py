@@ -33,7 +33,10 @@ _SIZES = {
     "memory_width": limits.WIDTH,
     "read_heads": limits.READ_HEADS,
     "seed": limits.SEED,
+    "num_layers": limits.LAYERS,
+    "embedding_size": limits.EMBEDDING,
 }
+STACKED_KINDS = ("rnn", "lstm", "gru")  # the kinds whose recurrent layers can be stacked (num_layers > 1)
 
 
 @dataclass
@@ -58,6 +61,8 @@ class ModelConfig:
     memory_slots: int = 16  # DNC: N, rows of the memory matrix
     memory_width: int = 16  # DNC: W, width of each memory row
     read_heads: int = 4  # DNC: R
+    num_layers: int = 1  # L: stacked recurrent layers (RNN, LSTM, GRU); layer l feeds layer l + 1
+    embedding_size: int = 0  # width of an embedding table E (input_size, embedding_size); 0 = none
 
     def __post_init__(self) -> None:
         _check_choice("kind", self.kind, (*MODEL_KINDS, CUSTOM_KIND))
@@ -72,6 +77,15 @@ class ModelConfig:
             except limits.SizeError as error:
                 raise ValueError(f"{name}: {error}") from None
         self.forget_bias = _check_forget_bias(self.forget_bias)
+        if self.num_layers > 1 and self.kind not in STACKED_KINDS:
+            raise ValueError(
+                f"num_layers: the {self.kind} has one recurrent layer; layers stack for {STACKED_KINDS} only"
+            )
+
+    @property
+    def core_input_size(self) -> int:
+        """Width of the vectors the first recurrent layer reads: the embedding's, or ``input_size``."""
+        return self.embedding_size or self.input_size
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

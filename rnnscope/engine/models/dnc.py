@@ -83,6 +83,7 @@ from rnnscope.engine.dnc.access import (
 )
 from rnnscope.engine.dnc.interface import INTERFACE_PARTS, READ_MODES, interface_layout, interface_size
 from rnnscope.engine.models.base import CoreOutput, RecurrentModel, State, init_uniform
+from rnnscope.engine.models.config import ModelConfig
 from rnnscope.engine.models.lstm_cell import GATES, gate_slices, lstm_cell_backward, lstm_cell_forward
 from rnnscope.engine.params import GateSlice, Params
 from rnnscope.engine.trace import ProbeKind, Trace
@@ -165,9 +166,47 @@ class DNC(RecurrentModel):
 
     @property
     def sizes(self) -> tuple[int, int, int, int, int]:
-        """``(D, H, N, W, R)``."""
+        """``(D, H, N, W, R)``; ``D`` is what the controller reads (the embedding's width, if any)."""
         cfg = self.config
-        return cfg.input_size, cfg.hidden_size, cfg.memory_slots, cfg.memory_width, cfg.read_heads
+        return cfg.core_input_size, cfg.hidden_size, cfg.memory_slots, cfg.memory_width, cfg.read_heads
+
+    @classmethod
+    def parameter_shapes(cls, config: ModelConfig) -> dict[str, tuple[int, ...]]:
+        """The shape of every parameter of a DNC of ``config``, in the model's order (nothing allocated)."""
+        D, H, O = config.core_input_size, config.hidden_size, config.output_size
+        reads = config.read_heads * config.memory_width
+        size = interface_size(config.memory_width, config.read_heads)
+        shapes: dict[str, tuple[int, ...]] = {}
+        if config.embedding_size:
+            shapes["E"] = (config.input_size, config.embedding_size)
+        shapes.update(
+            {
+                "Wx": (D + reads, 4 * H),
+                "Wh": (H, 4 * H),
+                "b": (4 * H,),
+                "Wi": (H, size),
+                "bi": (size,),
+                "Wy": (H + reads, O),
+                "by": (O,),
+            }
+        )
+        return shapes
+
+    @classmethod
+    def state_shapes_for(cls, config: ModelConfig, batch: int) -> dict[str, tuple[int, ...]]:
+        """The shape of every state entry of a DNC of ``config`` for ``batch`` sequences."""
+        H, N, W, R = config.hidden_size, config.memory_slots, config.memory_width, config.read_heads
+        return {
+            "h": (batch, H),
+            "c": (batch, H),
+            "memory": (batch, N, W),
+            "usage": (batch, N),
+            "link": (batch, N, N),
+            "precedence": (batch, N),
+            "read_weightings": (batch, R, N),
+            "write_weighting": (batch, N),
+            "read_vectors": (batch, R, W),
+        }
 
     def init_params(self, rng: np.random.Generator) -> Params:
         D, H, N, W, R = self.sizes
@@ -199,18 +238,7 @@ class DNC(RecurrentModel):
         return Params(arrays, slices)
 
     def initial_state(self, batch: int) -> State:
-        _, H, N, W, R = self.sizes
-        shapes = {
-            "h": (batch, H),
-            "c": (batch, H),
-            "memory": (batch, N, W),
-            "usage": (batch, N),
-            "link": (batch, N, N),
-            "precedence": (batch, N),
-            "read_weightings": (batch, R, N),
-            "write_weighting": (batch, N),
-            "read_vectors": (batch, R, W),
-        }
+        shapes = self.state_shapes_for(self.config, batch)
         return {name: np.zeros(shape, dtype=self.dtype) for name, shape in shapes.items()}
 
     # ----------------------------------------------------------------- forward

@@ -28,7 +28,9 @@ Parameters: ``Wx`` ``(D, 3H)``, ``Wh`` ``(H, 3H)``, ``b`` ``(3H,)``, with
 ``reset_after`` also ``bh`` ``(3H,)``; read-out ``Wy`` ``(H, O)``, ``by`` ``(O,)``.
 Gate order ``GATES = ("reset", "update", "candidate")``; each gate's columns are a
 named slice (``Wx[reset]``, ``Wh[update]``, ``b[candidate]``, ``bh[reset]``).
-State: ``{"h": (B, H)}``.
+State: ``{"h": (B, H)}``. With ``config.num_layers = L > 1`` the layers stack
+(:mod:`rnnscope.engine.models.stack`): ``l0.Wx`` ``(D, 3H)``, ``l1.Wx`` ``(H, 3H)``,
+``l1.bh[reset]`` ..., state ``l0.h`` ..., probes ``gru/l1/update_gate`` ...
 
 Probes (besides the shared ones in :mod:`rnnscope.engine.trace`), all ``(T, B, H)``
 on a ``("unit",)`` axis, group ``"gru"``:
@@ -56,9 +58,12 @@ one matmul each after the loop (the pieces are in :mod:`rnnscope.engine.models.g
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
-from rnnscope.engine.models.base import CoreOutput, RecurrentModel, State, init_uniform
+from rnnscope.engine.models.base import State, init_uniform
+from rnnscope.engine.models.config import ModelConfig
 from rnnscope.engine.models.gru_cell import GATES
 from rnnscope.engine.models.gru_kernels import (
     backward_factors,
@@ -70,7 +75,9 @@ from rnnscope.engine.models.gru_kernels import (
     weight_gradients_reset_after,
 )
 from rnnscope.engine.models.kernels import column_major, input_projection
-from rnnscope.engine.params import GateSlice, Params
+from rnnscope.engine.models.layers import LayerNames
+from rnnscope.engine.models.stack import LayerGradients, LayerOutput, StackedModel
+from rnnscope.engine.params import GateSlice
 from rnnscope.engine.trace import ProbeKind, Trace
 
 __all__ = ["GATES", "GRU", "probe_names", "record_gru_probes"]
@@ -98,78 +105,90 @@ def record_gru_probes(
     extra: np.ndarray,
     hidden: np.ndarray,
     reset_after: bool,
+    names: LayerNames | None = None,
 ) -> None:
-    """Add the ``gru/...`` probes (the table above) to ``trace``.
+    """Add the ``gru/...`` probes (the table above) of layer ``names`` (default: a one-layer
+    model's) to ``trace``.
 
     ``preact`` ``(T, B, 3H)`` = ``[a_r | a_z | a_n]``; ``gates`` ``(T, B, 3H)`` =
     ``[r | z | n]``; ``extra`` ``(T, B, H)`` is ``r_t * h_{t-1}`` (default) or
     ``h_{t-1} Wh_n + bh_n`` (``reset_after``); ``hidden`` ``(T, B, H)``.
     """
     H = hidden.shape[-1]
-    signed, gate = ProbeKind.SIGNED, ProbeKind.GATE
+    names = names or LayerNames("gru")
+    signed, gate, layer = ProbeKind.SIGNED, ProbeKind.GATE, names.layer
     for k, name in enumerate(GATES):
         part = preact[..., k * H : (k + 1) * H]
         trace.add(
-            f"gru/{name}_preact",
+            names.probe(f"{name}_preact"),
             part,
             signed,
             ("unit",),
             gate=name,
             description=f"pre-activation of the {name} gate",
+            layer=layer,
         )
     rows = [
-        ("gru/reset_gate", gates[..., :H], gate, "reset", "reset gate r_t"),
-        ("gru/update_gate", gates[..., H : 2 * H], gate, "update", "update gate z_t: share of h_{t-1} kept"),
-        ("gru/candidate", gates[..., 2 * H :], signed, "candidate", "candidate n_t"),
+        ("reset_gate", gates[..., :H], gate, "reset", "reset gate r_t"),
+        ("update_gate", gates[..., H : 2 * H], gate, "update", "update gate z_t: share of h_{t-1} kept"),
+        ("candidate", gates[..., 2 * H :], signed, "candidate", "candidate n_t"),
     ]
     if reset_after:
-        rows.append(
-            ("gru/recurrent_candidate", extra, signed, "candidate", "h_{t-1} Wh_n + bh_n, scaled by r_t")
-        )
+        rows.append(("recurrent_candidate", extra, signed, "candidate", "h_{t-1} Wh_n + bh_n, scaled by r_t"))
     else:
-        rows.append(("gru/reset_hidden", extra, signed, "reset", "r_t * h_{t-1}, the input of Wh_n"))
+        rows.append(("reset_hidden", extra, signed, "reset", "r_t * h_{t-1}, the input of Wh_n"))
     for name, data, kind, gate_name, text in rows:
-        trace.add(name, data, kind, ("unit",), gate=gate_name, description=text)
-    trace.add("gru/hidden", hidden, signed, ("unit",), description="hidden state h_t")
+        trace.add(names.probe(name), data, kind, ("unit",), gate=gate_name, description=text, layer=layer)
+    trace.add(names.probe("hidden"), hidden, signed, ("unit",), description="hidden state h_t", layer=layer)
 
 
-class GRU(RecurrentModel):
+class GRU(StackedModel):
     kind = "gru"
+    group = "gru"
 
-    def init_params(self, rng: np.random.Generator) -> Params:
-        cfg = self.config
-        D, H, O = cfg.input_size, cfg.hidden_size, cfg.output_size
+    @classmethod
+    def layer_shapes(cls, config: ModelConfig, input_size: int) -> dict[str, tuple[int, ...]]:
+        H = config.hidden_size
+        shapes = {"Wx": (input_size, 3 * H), "Wh": (H, 3 * H), "b": (3 * H,)}
+        if config.reset_after:
+            shapes["bh"] = (3 * H,)
+        return shapes
+
+    def init_layer(
+        self, rng: np.random.Generator, input_size: int
+    ) -> tuple[dict[str, np.ndarray], dict[str, dict[str, GateSlice]]]:
+        D, H = input_size, self.config.hidden_size
         columns = {gate: (k * H, (k + 1) * H) for k, gate in enumerate(GATES)}
         arrays = {
             "Wx": init_uniform(rng, (D, 3 * H), D, self.dtype),
             "Wh": init_uniform(rng, (H, 3 * H), H, self.dtype),
             "b": np.zeros(3 * H, dtype=self.dtype),
         }
-        names = ["Wx", "Wh", "b"]
-        if cfg.reset_after:
+        if self.config.reset_after:
             arrays["bh"] = np.zeros(3 * H, dtype=self.dtype)
-            names.append("bh")
-        arrays["Wy"] = init_uniform(rng, (H, O), H, self.dtype)
-        arrays["by"] = np.zeros(O, dtype=self.dtype)
         slices = {
-            name: {gate: GateSlice(arrays[name].ndim - 1, a, z) for gate, (a, z) in columns.items()}
-            for name in names
+            name: {gate: GateSlice(array.ndim - 1, a, z) for gate, (a, z) in columns.items()}
+            for name, array in arrays.items()
         }
-        return Params(arrays, slices)
-
-    def initial_state(self, batch: int) -> State:
-        return {"h": np.zeros((batch, self.config.hidden_size), dtype=self.dtype)}
+        return arrays, slices
 
     # ------------------------------------------------------------------ forward
-    def forward_core(self, inputs: np.ndarray, state: State, trace: Trace | None) -> CoreOutput:
+    def forward_layer(
+        self,
+        weights: Mapping[str, np.ndarray],
+        inputs: np.ndarray,
+        state: State,
+        trace: Trace | None,
+        names: LayerNames,
+    ) -> LayerOutput:
         steps, batch, _ = inputs.shape
-        Wh = self.params["Wh"]
+        Wh = weights["Wh"]
         H = Wh.shape[0]
         take = self.buffers.take
         # all input projections (with bias) in one matmul; the loop only does the recurrent part
         preact = take((steps, batch, 3 * H), self.dtype)
-        input_projection(inputs, self.params["Wx"], out=preact.reshape(steps * batch, 3 * H))
-        preact += self.params["b"]
+        input_projection(inputs, weights["Wx"], out=preact.reshape(steps * batch, 3 * H))
+        preact += weights["b"]
         gates = take((steps, batch, 3 * H), self.dtype)
         hs = take((steps + 1, batch, H), self.dtype)  # hs[0] = h_0, hs[t + 1] = h_t
         hs[0] = state["h"]
@@ -179,34 +198,31 @@ class GRU(RecurrentModel):
         # right operand transposed in memory (measured here; gemv at B=1 prefers rows)
         layout = column_major if batch > 1 else np.ascontiguousarray
         if self.config.reset_after:
-            forward_steps_reset_after(preact, gates, hs, extra, layout(Wh), self.params["bh"])
+            forward_steps_reset_after(preact, gates, hs, extra, layout(Wh), weights["bh"])
         else:
             forward_steps_cho(preact, gates, hs, extra, layout(Wh[:, : 2 * H]), layout(Wh[:, 2 * H :]))
         hidden = hs[1:]
         if trace is not None:
-            record_gru_probes(trace, preact, gates, extra, hidden, self.config.reset_after)
-        return CoreOutput(
-            features=hidden,
-            hidden=hidden,
-            final_state={"h": hs[-1].copy()},
-            cache={"gates": gates, "hs": hs, "extra": extra},
+            record_gru_probes(trace, preact, gates, extra, hidden, self.config.reset_after, names)
+        return LayerOutput(
+            hidden=hidden, final_state={"h": hs[-1].copy()}, cache={"gates": gates, "hs": hs, "extra": extra}
         )
 
     # ------------------------------------------------------------------ backward
-    def backward_core(
+    def backward_layer(
         self,
-        dfeatures: np.ndarray,
-        core: CoreOutput,
+        weights: Mapping[str, np.ndarray],
+        dhidden_in: np.ndarray,
+        output: LayerOutput,
         inputs: np.ndarray,
-        dfinal_state: State | None = None,
-        *,
-        need_inputs: bool = True,
-    ) -> tuple[dict[str, np.ndarray], np.ndarray | None, State, np.ndarray]:
-        """BPTT from ``dfeatures`` ``(T, B, H)``; ``dfinal_state`` optionally adds a gradient
+        dfinal_state: State | None,
+        need_inputs: bool,
+    ) -> LayerGradients:
+        """BPTT from ``dhidden_in`` ``(T, B, H)``; ``dfinal_state`` optionally adds a gradient
         arriving at the final ``h`` (from a later chunk of the same sequence)."""
         steps, batch, width = inputs.shape
-        Wx, Wh = self.params["Wx"], self.params["Wh"]
-        gates, hs, extra = core.cache["gates"], core.cache["hs"], core.cache["extra"]
+        Wx, Wh = weights["Wx"], weights["Wh"]
+        gates, hs, extra = output.cache["gates"], output.cache["hs"], output.cache["extra"]
         dtype, H = gates.dtype, Wh.shape[0]
         reset_after = self.config.reset_after
         factors = backward_factors(gates, hs[:-1], extra, reset_after, self.buffers)
@@ -217,10 +233,10 @@ class GRU(RecurrentModel):
             dh_next += dfinal_state["h"]
         if reset_after:
             drec = self.buffers.take((steps, batch, 3 * H), dtype)  # d(h Wh + bh)
-            backward_steps_reset_after(dfeatures, gates, factors, Wh, dh_next, dhidden, dpreact, drec)
+            backward_steps_reset_after(dhidden_in, gates, factors, Wh, dh_next, dhidden, dpreact, drec)
             grads = weight_gradients_reset_after(inputs, dpreact, hs[:-1], drec)
         else:
-            backward_steps_cho(dfeatures, gates, factors, Wh, dh_next, dhidden, dpreact)
+            backward_steps_cho(dhidden_in, gates, factors, Wh, dh_next, dhidden, dpreact)
             grads = weight_gradients_cho(inputs, dpreact, hs[:-1], extra)
         flat = steps * batch
         dinputs = (dpreact.reshape(flat, 3 * H) @ Wx.T).reshape(steps, batch, width) if need_inputs else None

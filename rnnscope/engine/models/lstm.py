@@ -14,7 +14,10 @@ Parameters: ``Wx`` ``(D, 4H)``, ``Wh`` ``(H, 4H)``, ``b`` ``(4H,)`` (the forget
 slice starts at ``config.forget_bias``, the rest at 0), read-out ``Wy`` ``(H, O)``,
 ``by`` ``(O,)``. The gate order is :data:`rnnscope.engine.models.lstm_cell.GATES`;
 each gate's columns are a named slice: ``Wx[input]``, ``Wh[forget]``, ``b[output]``,
-``Wx[candidate]`` ... State: ``{"h": (B, H), "c": (B, H)}``.
+``Wx[candidate]`` ... State: ``{"h": (B, H), "c": (B, H)}``. With
+``config.num_layers = L > 1`` the layers stack (:mod:`rnnscope.engine.models.stack`):
+``l0.Wx`` ``(D, 4H)``, ``l1.Wx`` ``(H, 4H)``, ``l1.Wh[forget]`` ..., state ``l0.h``,
+``l0.c``, ``l1.h`` ..., probes ``lstm/l1/forget_gate`` ... (``Probe.layer`` = 1).
 
 Probes (besides the shared ones in :mod:`rnnscope.engine.trace`), all ``(T, B, H)``
 on a ``("unit",)`` axis, group ``"lstm"``:
@@ -48,17 +51,22 @@ column-major (:func:`column_major`), the faster OpenBLAS path for ``(B, H) @ (H,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
-from rnnscope.engine.models.base import CoreOutput, RecurrentModel, State, init_uniform
+from rnnscope.engine.models.base import State, init_uniform
+from rnnscope.engine.models.config import ModelConfig
 from rnnscope.engine.models.kernels import column_major, input_projection
+from rnnscope.engine.models.layers import LayerNames
 from rnnscope.engine.models.lstm_cell import gate_slices
 from rnnscope.engine.models.lstm_kernels import (
     lstm_backward_factors,
     lstm_cell_backward_factored,
     lstm_cell_step,
 )
-from rnnscope.engine.params import GateSlice, Params
+from rnnscope.engine.models.stack import LayerGradients, LayerOutput, StackedModel
+from rnnscope.engine.params import GateSlice
 from rnnscope.engine.trace import ProbeKind, Trace
 
 PROBE_NAMES = (
@@ -93,61 +101,83 @@ def record_lstm_probes(
     cell: np.ndarray,
     tanh_cell: np.ndarray,
     hidden: np.ndarray,
+    names: LayerNames | None = None,
 ) -> None:
-    """Add the ``lstm/...`` probes (the table above) to ``trace``.
+    """Add the ``lstm/...`` probes (the table above) of the layer ``names`` (default: a one-layer
+    model's) to ``trace``.
 
     ``preact`` ``(T, B, 4H)`` = ``[a_i | a_f | a_o | a_g]``; ``gates`` ``(T, B, 4H)`` =
     ``[i | f | o | g]``; ``cell``, ``tanh_cell``, ``hidden`` ``(T, B, H)``: ``c_t``,
     ``tanh(c_t)``, ``h_t``.
     """
     H = hidden.shape[-1]
+    names = names or LayerNames("lstm")
+    layer = names.layer
     for gate, (lo, hi) in gate_slices(H).items():
         text = f"pre-activation of the {gate} gate"
         trace.add(
-            f"lstm/{gate}_preact",
+            names.probe(f"{gate}_preact"),
             preact[..., lo:hi],
             ProbeKind.SIGNED,
             ("unit",),
             gate=gate,
             description=text,
+            layer=layer,
         )
     for gate, (lo, hi) in gate_slices(H).items():
         if gate == "candidate":
-            name, kind, text = "lstm/candidate", ProbeKind.SIGNED, "candidate g_t = tanh(a_g)"
+            name, kind, text = "candidate", ProbeKind.SIGNED, "candidate g_t = tanh(a_g)"
         else:
-            name, kind, text = f"lstm/{gate}_gate", ProbeKind.GATE, f"{gate} gate {gate[0]}_t"
-        trace.add(name, gates[..., lo:hi], kind, ("unit",), gate=gate, description=text)
-    trace.add("lstm/cell", cell, ProbeKind.SIGNED, ("unit",), description="cell state c_t")
-    trace.add("lstm/tanh_cell", tanh_cell, ProbeKind.SIGNED, ("unit",), description="tanh(c_t)")
-    trace.add("lstm/hidden", hidden, ProbeKind.SIGNED, ("unit",), description="hidden state h_t")
-
-
-class LSTM(RecurrentModel):
-    kind = "lstm"
-
-    def init_params(self, rng: np.random.Generator) -> Params:
-        cfg = self.config
-        D, H, O = cfg.input_size, cfg.hidden_size, cfg.output_size
-        b = np.zeros(4 * H, dtype=self.dtype)
-        b[H : 2 * H] = cfg.forget_bias  # a positive forget bias keeps the cell open early in training
-        return Params(
-            {
-                "Wx": init_uniform(rng, (D, 4 * H), D, self.dtype),
-                "Wh": init_uniform(rng, (H, 4 * H), H, self.dtype),
-                "b": b,
-                "Wy": init_uniform(rng, (H, O), H, self.dtype),
-                "by": np.zeros(O, dtype=self.dtype),
-            },
-            lstm_gate_slices(H),
+            name, kind, text = f"{gate}_gate", ProbeKind.GATE, f"{gate} gate {gate[0]}_t"
+        trace.add(
+            names.probe(name), gates[..., lo:hi], kind, ("unit",), gate=gate, description=text, layer=layer
         )
+    for name, data, text in (("cell", cell, "cell state c_t"), ("tanh_cell", tanh_cell, "tanh(c_t)")):
+        trace.add(names.probe(name), data, ProbeKind.SIGNED, ("unit",), description=text, layer=layer)
+    trace.add(
+        names.probe("hidden"),
+        hidden,
+        ProbeKind.SIGNED,
+        ("unit",),
+        description="hidden state h_t",
+        layer=layer,
+    )
 
-    def initial_state(self, batch: int) -> State:
-        H = self.config.hidden_size
-        return {"h": np.zeros((batch, H), dtype=self.dtype), "c": np.zeros((batch, H), dtype=self.dtype)}
 
-    def forward_core(self, inputs: np.ndarray, state: State, trace: Trace | None) -> CoreOutput:
+class LSTM(StackedModel):
+    kind = "lstm"
+    group = "lstm"
+    state_names = ("h", "c")
+
+    @classmethod
+    def layer_shapes(cls, config: ModelConfig, input_size: int) -> dict[str, tuple[int, ...]]:
+        H = config.hidden_size
+        shapes = {"Wx": (input_size, 4 * H), "Wh": (H, 4 * H), "b": (4 * H,)}
+        return shapes
+
+    def init_layer(
+        self, rng: np.random.Generator, input_size: int
+    ) -> tuple[dict[str, np.ndarray], dict[str, dict[str, GateSlice]]]:
+        D, H = input_size, self.config.hidden_size
+        b = np.zeros(4 * H, dtype=self.dtype)
+        b[H : 2 * H] = self.config.forget_bias  # a positive forget bias keeps the cell open early in training
+        arrays = {
+            "Wx": init_uniform(rng, (D, 4 * H), D, self.dtype),
+            "Wh": init_uniform(rng, (H, 4 * H), H, self.dtype),
+            "b": b,
+        }
+        return arrays, lstm_gate_slices(H)
+
+    def forward_layer(
+        self,
+        weights: Mapping[str, np.ndarray],
+        inputs: np.ndarray,
+        state: State,
+        trace: Trace | None,
+        names: LayerNames,
+    ) -> LayerOutput:
         steps, batch, width = inputs.shape
-        Wx, Wh, b = self.params["Wx"], self.params["Wh"], self.params["b"]
+        Wx, Wh, b = weights["Wx"], weights["Wh"], weights["b"]
         H = Wh.shape[0]
         h3 = 3 * H
         # sigmoid(a) = 0.5 + 0.5 tanh(a / 2): halving the sigmoid columns of the input
@@ -181,29 +211,28 @@ class LSTM(RecurrentModel):
         hidden = hs[1:]
         if trace is not None:
             preact[..., :h3] *= 2.0  # back to the true pre-activations (exact)
-            record_lstm_probes(trace, preact, gates, cs[1:], tanh_cs, hidden)
-        return CoreOutput(
-            features=hidden,
+            record_lstm_probes(trace, preact, gates, cs[1:], tanh_cs, hidden, names)
+        return LayerOutput(
             hidden=hidden,
             final_state={"h": hs[-1].copy(), "c": cs[-1].copy()},
             cache={"gates": gates, "hs": hs, "cs": cs, "tanh_cs": tanh_cs},
         )
 
-    def backward_core(
+    def backward_layer(
         self,
-        dfeatures: np.ndarray,
-        core: CoreOutput,
+        weights: Mapping[str, np.ndarray],
+        dhidden_in: np.ndarray,
+        output: LayerOutput,
         inputs: np.ndarray,
-        dfinal_state: State | None = None,
-        *,
-        need_inputs: bool = True,
-    ) -> tuple[dict[str, np.ndarray], np.ndarray | None, State, np.ndarray]:
-        """BPTT from ``dfeatures`` ``(T, B, H)``; ``dfinal_state`` optionally adds a gradient
+        dfinal_state: State | None,
+        need_inputs: bool,
+    ) -> LayerGradients:
+        """BPTT from ``dhidden_in`` ``(T, B, H)``; ``dfinal_state`` optionally adds a gradient
         arriving at the final ``h`` and ``c`` (from a later chunk of the same sequence)."""
         steps, batch, width = inputs.shape
-        Wx, Wh = self.params["Wx"], self.params["Wh"]
+        Wx, Wh = weights["Wx"], weights["Wh"]
         H = Wh.shape[0]
-        gates, hs, cs, tanh_cs = (core.cache[k] for k in ("gates", "hs", "cs", "tanh_cs"))
+        gates, hs, cs, tanh_cs = (output.cache[k] for k in ("gates", "hs", "cs", "tanh_cs"))
         dtype = gates.dtype
         take = self.buffers.take
         # everything that does not depend on the incoming gradient, for all steps at once
@@ -221,7 +250,7 @@ class LSTM(RecurrentModel):
             dc += dfinal_state["c"]
         dc_total = np.empty((batch, H), dtype=dtype)
         for t in range(steps - 1, -1, -1):
-            dh = np.add(dfeatures[t], dh_next, out=dhidden[t])
+            dh = np.add(dhidden_in[t], dh_next, out=dhidden[t])
             lstm_cell_backward_factored(dh, dc, factors[t], dcell[t], forget[t], dpreact[t], dc_total)
             np.matmul(dpreact[t], WhT, out=dh_next)
         # weight gradients in one matmul each, after the loop

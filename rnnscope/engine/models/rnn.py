@@ -4,7 +4,9 @@ The readable reference, one step at a time, is :mod:`rnnscope.engine.models.rnn_
 (the tests hold this module equal to it).
 
 Parameters: ``Wx`` ``(D, H)``, ``Wh`` ``(H, H)``, ``b`` ``(H,)``, read-out ``Wy``
-``(H, O)``, ``by`` ``(O,)``. State: ``{"h": (B, H)}``.
+``(H, O)``, ``by`` ``(O,)``. State: ``{"h": (B, H)}``. With ``config.num_layers = L > 1``
+the layers stack (:mod:`rnnscope.engine.models.stack`): ``l0.Wx``, ``l1.Wh`` ..., state
+``l0.h`` ..., probes ``rnn/l1/hidden`` ...
 
 Probes (besides the shared ones in :mod:`rnnscope.engine.trace`):
 
@@ -21,42 +23,61 @@ its loop.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
-from rnnscope.engine.models.base import CoreOutput, RecurrentModel, State, init_uniform
+from rnnscope.engine.models.base import State, init_uniform
+from rnnscope.engine.models.config import ModelConfig
 from rnnscope.engine.models.kernels import column_major, input_projection
-from rnnscope.engine.params import Params
+from rnnscope.engine.models.layers import LayerNames
+from rnnscope.engine.models.stack import LayerGradients, LayerOutput, StackedModel
+from rnnscope.engine.params import GateSlice
 from rnnscope.engine.trace import ProbeKind, Trace
 
 
-def record_rnn_probes(trace: Trace, preact: np.ndarray, hidden: np.ndarray) -> None:
-    """Add the ``rnn/...`` probes (the table above): ``preact``, ``hidden`` ``(T, B, H)``."""
-    trace.add("rnn/preact", preact, ProbeKind.SIGNED, ("unit",), description="pre-activation")
-    trace.add("rnn/hidden", hidden, ProbeKind.SIGNED, ("unit",), description="hidden state h_t")
+def record_rnn_probes(
+    trace: Trace, preact: np.ndarray, hidden: np.ndarray, names: LayerNames | None = None
+) -> None:
+    """Add the ``rnn/...`` probes (the table above) of layer ``names`` (default: a one-layer
+    model's): ``preact``, ``hidden`` ``(T, B, H)``."""
+    names = names or LayerNames("rnn")
+    signed, layer = ProbeKind.SIGNED, names.layer
+    trace.add(names.probe("preact"), preact, signed, ("unit",), description="pre-activation", layer=layer)
+    trace.add(names.probe("hidden"), hidden, signed, ("unit",), description="hidden state h_t", layer=layer)
 
 
-class RNN(RecurrentModel):
+class RNN(StackedModel):
     kind = "rnn"
+    group = "rnn"
 
-    def init_params(self, rng: np.random.Generator) -> Params:
-        cfg = self.config
-        D, H, O = cfg.input_size, cfg.hidden_size, cfg.output_size
-        return Params(
-            {
-                "Wx": init_uniform(rng, (D, H), D, self.dtype),
-                "Wh": init_uniform(rng, (H, H), H, self.dtype),
-                "b": np.zeros(H, dtype=self.dtype),
-                "Wy": init_uniform(rng, (H, O), H, self.dtype),
-                "by": np.zeros(O, dtype=self.dtype),
-            }
-        )
+    @classmethod
+    def layer_shapes(cls, config: ModelConfig, input_size: int) -> dict[str, tuple[int, ...]]:
+        H = config.hidden_size
+        shapes = {"Wx": (input_size, H), "Wh": (H, H), "b": (H,)}
+        return shapes
 
-    def initial_state(self, batch: int) -> State:
-        return {"h": np.zeros((batch, self.config.hidden_size), dtype=self.dtype)}
+    def init_layer(
+        self, rng: np.random.Generator, input_size: int
+    ) -> tuple[dict[str, np.ndarray], dict[str, dict[str, GateSlice]]]:
+        D, H = input_size, self.config.hidden_size
+        arrays = {
+            "Wx": init_uniform(rng, (D, H), D, self.dtype),
+            "Wh": init_uniform(rng, (H, H), H, self.dtype),
+            "b": np.zeros(H, dtype=self.dtype),
+        }
+        return arrays, {}
 
-    def forward_core(self, inputs: np.ndarray, state: State, trace: Trace | None) -> CoreOutput:
+    def forward_layer(
+        self,
+        weights: Mapping[str, np.ndarray],
+        inputs: np.ndarray,
+        state: State,
+        trace: Trace | None,
+        names: LayerNames,
+    ) -> LayerOutput:
         steps, batch, width = inputs.shape
-        Wx, Wh, b = self.params["Wx"], self.params["Wh"], self.params["b"]
+        Wx, Wh, b = weights["Wx"], weights["Wh"], weights["b"]
         hidden_size = Wh.shape[0]
         # all input projections in one matmul (row picks for one-hot inputs); the loop only
         # does the recurrent part, into preallocated buffers
@@ -75,28 +96,23 @@ class RNN(RecurrentModel):
             np.tanh(preact[t], out=hs[t + 1])
         hidden = hs[1:]
         if trace is not None:
-            record_rnn_probes(trace, preact, hidden)
-        return CoreOutput(
-            features=hidden,
-            hidden=hidden,
-            final_state={"h": hs[-1].copy()},
-            cache={"hs": hs},
-        )
+            record_rnn_probes(trace, preact, hidden, names)
+        return LayerOutput(hidden=hidden, final_state={"h": hs[-1].copy()}, cache={"hs": hs})
 
-    def backward_core(
+    def backward_layer(
         self,
-        dfeatures: np.ndarray,
-        core: CoreOutput,
+        weights: Mapping[str, np.ndarray],
+        dhidden_in: np.ndarray,
+        output: LayerOutput,
         inputs: np.ndarray,
-        dfinal_state: State | None = None,
-        *,
-        need_inputs: bool = True,
-    ) -> tuple[dict[str, np.ndarray], np.ndarray | None, State, np.ndarray]:
-        """BPTT from ``dfeatures`` ``(T, B, H)``; ``dfinal_state`` optionally adds a gradient
+        dfinal_state: State | None,
+        need_inputs: bool,
+    ) -> LayerGradients:
+        """BPTT from ``dhidden_in`` ``(T, B, H)``; ``dfinal_state`` optionally adds a gradient
         arriving at the final ``h`` (from a later chunk of the same sequence)."""
         steps, batch, width = inputs.shape
-        Wx, Wh = self.params["Wx"], self.params["Wh"]
-        hs = core.cache["hs"]
+        Wx, Wh = weights["Wx"], weights["Wh"]
+        hs = output.cache["hs"]
         hidden = hs[1:]
         hidden_size = Wh.shape[0]
         dhidden = np.empty_like(hidden)
@@ -108,7 +124,7 @@ class RNN(RecurrentModel):
             dh_next += dfinal_state["h"]
         WhT = Wh.T  # a transposed view: BLAS reads it as is
         for t in range(steps - 1, -1, -1):
-            dh = np.add(dfeatures[t], dh_next, out=dhidden[t])
+            dh = np.add(dhidden_in[t], dh_next, out=dhidden[t])
             dpreact[t] *= dh
             np.matmul(dpreact[t], WhT, out=dh_next)
         # weight gradients in one matmul each, after the loop
