@@ -11,6 +11,8 @@ import pyqtgraph as pg
 from PyQt6.QtCore import QPointF, pyqtSignal
 from PyQt6.QtWidgets import QVBoxLayout, QWidget
 
+from rnnscope.app.panels.axes import ReadableLogAxis
+
 LOG_SCALE_PREFIXES = ("grad/",)  # positive series spanning decades: drawn on a log axis
 
 
@@ -35,7 +37,8 @@ class ScalarPanel(QWidget):
         self.curves: dict[str, pg.PlotDataItem] = {}
         first = None
         for name in series:
-            plot = self.view.addPlot(enableMenu=False)
+            # decades only on a log axis: pyqtgraph's minor-tick labels overprint in a small plot
+            plot = self.view.addPlot(enableMenu=False, axisItems={"left": ReadableLogAxis("left")})
             plot.setTitle(name, size="9pt")
             plot.setMenuEnabled(False)
             plot.hideButtons()
