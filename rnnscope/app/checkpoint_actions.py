@@ -297,7 +297,8 @@ def install_training_tools(
     """Add the training and gradient-check panels and the checkpoint actions to the main window.
 
     ``window`` is the app's ``MainWindow`` (or another ``QMainWindow`` that is a
-    :class:`~rnnscope.app.host.DockingHost`). Both panels are tabbed in the bottom dock area.
+    :class:`~rnnscope.app.host.DockingHost`). Both panels are tabs of the window's right column,
+    behind the output, so the heatmaps stay in view beside them.
     """
     if not isinstance(window, QMainWindow):
         raise TypeError("the training tools dock into a main window (a QMainWindow)")
@@ -310,8 +311,8 @@ def install_training_tools(
         window.add_panel("Training", training, area),
         window.add_panel("Gradient check", gradcheck, area),
     ]
-    window.tabifyDockWidget(docks[0], docks[1])
-    docks[0].raise_()
+    if not window.tabifiedDockWidgets(docks[0]):  # no output dock to tab them behind (yet)
+        window.tabifyDockWidget(docks[0], docks[1])
     checkpoints = CheckpointActions(
         window, training=training, settings=settings, dialogs=dialogs, menu=window.file_menu
     )

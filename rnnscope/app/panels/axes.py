@@ -35,7 +35,7 @@ def log_tick_positions(low: float, high: float, pixels: float) -> list[float]:
         for m in (1, 2, 5)
         if low <= math.log10(m) + e <= high
     ]
-    return positions[: room] if len(positions) > room else positions
+    return positions[:room] if len(positions) > room else positions
 
 
 def log_tick_label(position: float) -> str:

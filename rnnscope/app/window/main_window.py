@@ -15,11 +15,12 @@ from dataclasses import replace
 from typing import Any
 
 from PyQt6.QtCore import QSettings, QSize, Qt, pyqtSignal
-from PyQt6.QtGui import QCloseEvent
+from PyQt6.QtGui import QCloseEvent, QKeySequence
 from PyQt6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
 from rnnscope.app import resources
 from rnnscope.app.panels.lines import UnitPlot
+from rnnscope.app.panels.probe_browser import ProbeBrowser
 from rnnscope.app.panels.strip import PredictionStrip
 from rnnscope.app.session import (
     TEXT_TASKS,
@@ -33,7 +34,7 @@ from rnnscope.app.session import (
     trace_session,
     with_overrides,
 )
-from rnnscope.app.widgets import add_menu, status_bar
+from rnnscope.app.widgets import add_action, add_menu, status_bar
 from rnnscope.app.window.controls import ModelControls
 from rnnscope.app.window.docking import Panel, PanelDocks, layout_signature, panels_by_dock
 from rnnscope.app.window.exports import Exporter
@@ -41,6 +42,7 @@ from rnnscope.app.window.header import Header
 from rnnscope.app.window.help import HelpMenu
 from rnnscope.app.window.remembered import load_spec, save_spec
 from rnnscope.app.window.retracer import Retracer
+from rnnscope.app.window.screen import fit_to_screen
 from rnnscope.app.window.stepper import DEFAULT_SPEED, Stepper
 from rnnscope.engine.models.base import RecurrentModel
 from rnnscope.engine.tasks import Batch, Task
@@ -88,13 +90,15 @@ class MainWindow(QMainWindow):
         self.last_nonfinite: NonFinite | None = None
         self.message = ""
         self._falling_back = False
+        # asked before anything that throws away what cannot be rebuilt (trained weights)
+        self.discard_guards: list[Callable[[str], bool]] = []
         self.retracer = Retracer(self._traced, self._trace_failed, self)
         self._build_rooms()
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
         size = self.settings.value("window/size")
-        self.resize(size if size is not None else DEFAULT_SIZE)
+        fit_to_screen(self, size if isinstance(size, QSize) else DEFAULT_SIZE)
         if trace_now:
             # the first trace runs here, so the window opens with something on screen; a long
             # remembered sequence is traced on the worker instead, so the window still opens at once
@@ -106,10 +110,18 @@ class MainWindow(QMainWindow):
         self.file_menu = add_menu(self, "&File")
         self.exporter = Exporter(self, self.show_message)
         self.exporter.install(self.file_menu, self.export_view_png, self.export_trace_npz)
+        self.file_menu.addSeparator()
+        self.close_action = add_action(self, self.file_menu, "&Close window", QKeySequence.StandardKey.Close)
+        self.close_action.triggered.connect(self.close)
+        self.quit_action = add_action(self, self.file_menu, "&Quit", QKeySequence.StandardKey.Quit)
+        self.quit_action.triggered.connect(self.close)  # one window: closing it quits
         self.view_menu = add_menu(self, "&View")
+        self.reset_layout_action = add_action(self, self.view_menu, "&Reset layout")
+        self.reset_layout_action.triggered.connect(self.reset_layout)
+        self.view_menu.addSeparator()
         self.help = HelpMenu(self)  # the last menu
         self.controls = ModelControls(self.spec, self)
-        self.controls.retrace_requested.connect(self.retrace)
+        self.controls.retrace_requested.connect(self._retrace_asked)
         self.controls.numbers_edited.connect(self._retrace_if_changed)
         self.controls.text_file_picked.connect(self.use_text_file)
         self.addToolBar(self.controls)
@@ -117,6 +129,9 @@ class MainWindow(QMainWindow):
         speed = self.settings.value("ui/speed")
         self.stepper = Stepper(self, int(speed) if speed is not None else DEFAULT_SPEED)
         self.stepper.step_changed.connect(self._move_cursor)
+        self.stepper.addSeparator()
+        for widget in self.controls.sequence_widgets():
+            self.stepper.addWidget(widget)
         self.addToolBar(self.stepper)
         # the sequence strip is the central widget, as tall as its rows; every panel is a dock below it
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
@@ -134,10 +149,19 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/geometry", self.saveGeometry())
         # restoreGeometry clamps to the screen it finds; the size is kept on its own as well
         self.settings.setValue("window/size", self.size())
-        self.settings.setValue("window/state", self.saveState())
+        self.docks.save_layout()  # the dock layout of the shown model kind
         self.settings.sync()
 
+    def may_discard(self, what: str) -> bool:
+        """May the window ``what`` (``quit``, ``show another model``, ...)? Every guard in
+        :attr:`discard_guards` is asked (the unsaved-weights prompt: Save / Discard / Cancel)."""
+        return all(guard(what) for guard in self.discard_guards)
+
     def closeEvent(self, event: QCloseEvent | None) -> None:  # noqa: N802 - Qt override
+        if not self.may_discard("quit"):
+            if event is not None:
+                event.ignore()
+            return
         self.stepper.stop_playing()
         self.save_settings()
         self.wait_for_workers()
@@ -178,8 +202,17 @@ class MainWindow(QMainWindow):
         return self.docks.add_panel(title, widget, area)
 
     def restore_layout(self) -> None:
-        """Put every dock where the settings remember it (again, once late panels are docked)."""
+        """Put every dock where the settings remember it for the shown model kind (again, once late
+        panels are docked)."""
         self.docks.restore_layout()
+
+    def reset_layout(self) -> None:
+        """View > Reset layout: the shown model kind's designed layout and default panels."""
+        self.docks.reset_layout()
+
+    @property
+    def probe_browser(self) -> ProbeBrowser:
+        return self.docks.browser
 
     # ------------------------------------------------------------------ what is shown
     def current_model(self) -> RecurrentModel | None:
@@ -239,7 +272,14 @@ class MainWindow(QMainWindow):
 
     def _retrace_if_changed(self) -> None:
         if self.controls.numbers_differ(self.spec):
+            self._retrace_asked()
+
+    def _retrace_asked(self) -> None:
+        """A pick in the controls: a new model, unless that would throw away what the user keeps."""
+        if self.may_discard("show another model"):
             self.retrace()
+        else:
+            self.controls.show_spec(self.spec)  # the pick is undone: the shown model stays
 
     def _trace(self, job: Callable[[], Session], background: bool) -> None:
         if background:
@@ -312,7 +352,7 @@ class MainWindow(QMainWindow):
         if in_place:
             self.docks.show_values(session.trace)
             return
-        self.docks.show_groups(panels_by_dock(session))
+        self.docks.show_groups(panels_by_dock(session), session.trace.model_kind or "")
         self.exporter.list_panels([(panel.title, panel) for panel in self.panels])
 
     def _go_to(self, trace: Trace, step: int) -> None:
