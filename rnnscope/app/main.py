@@ -49,19 +49,35 @@ def build_window(
 
     ``settings`` (a ``QSettings``) defaults to the user's; tests pass a temporary file. A
     checkpoint on the command line opens as File > Open checkpoint does, traced before the
-    window shows.
+    window shows. With no checkpoint and no model option (a plain ``rnnscope``) the shipped
+    trained character LSTM opens (File > Open example has the others); the remembered
+    model only when the examples are not installed.
     """
     from rnnscope.app.checkpoint_actions import CheckpointActions, install_training_tools
+    from rnnscope.app.examples import DEFAULT_EXAMPLE, example_path
+    from rnnscope.app.session import SessionSpec
     from rnnscope.app.window import MainWindow
 
-    window = MainWindow(settings=settings, overrides=spec_overrides(args))
+    overrides = spec_overrides(args)
+    example = None if (args.checkpoint or overrides) else example_path(DEFAULT_EXAMPLE)
+    if example is not None:
+        overrides = vars(SessionSpec())  # the example's first view, not what the last session picked
+    opening = bool(args.checkpoint) or example is not None
+    window = MainWindow(settings=settings, overrides=overrides, trace_now=not opening)
     if training_tools:
-        checkpoints = install_training_tools(window, settings=settings).checkpoints
-        window.restore_layout()  # the training docks were not there when the window first restored it
+        tools = install_training_tools(window, settings=settings)
+        window.discard_guards.append(tools.unsaved.confirm)
+        checkpoints = tools.checkpoints
     else:
         checkpoints = CheckpointActions(window, settings=settings, menu=window.file_menu)
+    opened = True
     if args.checkpoint:
-        checkpoints.open_path(args.checkpoint, background=False)
+        opened = checkpoints.open_path(args.checkpoint, background=False)
+    elif example is not None:
+        opened = checkpoints.open_example(DEFAULT_EXAMPLE, background=False)
+    if not opened or window.session is None:
+        window.retrace(background=False)  # a bad file is a message; the window still shows a model
+    window.restore_layout()  # the training docks were not there when the window first restored it
     return window
 
 
@@ -69,12 +85,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from PyQt6.QtWidgets import QApplication
 
-    from rnnscope.app.application import configure_app
+    from rnnscope.app.application import close_on_interrupt, configure_app
 
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     configure_app(app)
     window = build_window(args)
+    close_on_interrupt(app, window)
     window.show()
     return app.exec()
 

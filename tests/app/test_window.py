@@ -459,7 +459,7 @@ def test_file_menu_exports_through_the_save_dialog(make_window, tmp_path, monkey
     answers = iter([str(tmp_path / "view.png"), str(tmp_path / "trace.npz"), str(tmp_path / "one.png")])
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, **kwargs: (next(answers), ""))
     actions = {a.text(): a for a in window.file_menu.actions()}
-    actions["Export view as PNG…"].trigger()
+    actions["Export view (PNG, SVG)…"].trigger()
     actions["Export trace as .npz…"].trigger()
     panel = heatmaps(window)[2]
     next(a for a in window.exporter.panel_menu.actions() if a.text() == panel.title).trigger()

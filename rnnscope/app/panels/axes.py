@@ -1,4 +1,4 @@
-"""Axes that stay readable when a plot is small: a log axis with a few labelled ticks.
+"""Axes that stay readable when a plot is small: a few labelled ticks, linear or log.
 
 pyqtgraph labels every minor tick of a log axis (2, 3, ... 9 x 10^k), which in a plot a
 hundred pixels high prints a dozen labels over each other. :class:`ReadableLogAxis`
@@ -38,20 +38,30 @@ def log_tick_positions(low: float, high: float, pixels: float) -> list[float]:
     return positions[:room] if len(positions) > room else positions
 
 
+def thin_levels(levels: list[tuple[float, list[float]]], pixels: float) -> list[tuple[float, list[float]]]:
+    """pyqtgraph's linear tick levels, major ones only, every k-th so that they fit ``pixels``."""
+    if not levels:
+        return levels
+    spacing, values = levels[0]
+    room = max(2, int(pixels // PIXELS_PER_LABEL))
+    stride = math.ceil(len(values) / room) if values else 1
+    return [(spacing * stride, list(values)[::stride])]
+
+
 def log_tick_label(position: float) -> str:
     """``10**position`` in a short form: ``0.01``, ``20``, ``1e-06``."""
     return f"{10.0**position:.3g}"
 
 
 class ReadableLogAxis(pg.AxisItem):  # type: ignore[misc]  # pyqtgraph ships no type hints
-    """An axis whose log mode labels a few ticks (see :func:`log_tick_positions`); linear as usual."""
+    """An axis labelling as many ticks as its length has room for: decades in log mode (see
+    :func:`log_tick_positions`), pyqtgraph's major ticks thinned in linear mode (:func:`thin_levels`)."""
 
     def tickValues(  # noqa: N802 - pyqtgraph's API
         self, min_value: float, max_value: float, size: float
     ) -> list[tuple[float, list[float]]]:
         if not self.logMode:
-            values: list[tuple[float, list[float]]] = super().tickValues(min_value, max_value, size)
-            return values
+            return thin_levels(super().tickValues(min_value, max_value, size), size)
         low, high = min(min_value, max_value), max(min_value, max_value)
         return [(1.0, log_tick_positions(low, high, size))]
 

@@ -101,6 +101,7 @@ class ImagePanel(QWidget):
     ) -> None:
         super().__init__(parent)
         self.title = title
+        self.setObjectName(title)
         self.probe_name = probe_name or title
         self.head: int | None = None  # which head of a (T, B, head, x) probe this panel shows
         self.kind = kind
@@ -123,7 +124,7 @@ class ImagePanel(QWidget):
         layout.addWidget(self.view)
         self.view.scene().sigMouseMoved.connect(self._on_move)
         self.view.scene().sigMouseClicked.connect(self._on_click)
-        self.setMinimumSize(220, 140)
+        self.setMinimumSize(180, 130)
 
     def _show(self, image: np.ndarray, reference: np.ndarray) -> None:
         cmap, levels = colour_map_and_levels(self.kind, reference)

@@ -28,6 +28,7 @@ class ScalarPanel(QWidget):
     def __init__(self, series: dict[str, np.ndarray], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.title = "curves"
+        self.setObjectName(self.title)
         self.probe_name = None
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground("w")
@@ -60,7 +61,7 @@ class ScalarPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
         self.step = 0
-        self.setMinimumSize(220, 110 * max(1, len(series)))
+        self.setMinimumSize(220, 90 * max(1, len(series)))
 
     def set_series(self, series: dict[str, np.ndarray]) -> None:
         """New ``(T,)`` values for the same names (other weights on the same sequence): the curves and

@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from PyQt6.QtCore import QSettings, QSize, Qt, pyqtSignal
-from PyQt6.QtGui import QCloseEvent, QKeySequence
+from PyQt6.QtGui import QCloseEvent, QKeySequence, QShowEvent
 from PyQt6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
 from rnnscope.app import resources
@@ -42,14 +42,15 @@ from rnnscope.app.window.header import Header
 from rnnscope.app.window.help import HelpMenu
 from rnnscope.app.window.remembered import load_spec, save_spec
 from rnnscope.app.window.retracer import Retracer
-from rnnscope.app.window.screen import fit_to_screen
+from rnnscope.app.window.screen import fit_to_screen, placement_problems
 from rnnscope.app.window.stepper import DEFAULT_SPEED, Stepper
 from rnnscope.engine.models.base import RecurrentModel
 from rnnscope.engine.tasks import Batch, Task
 from rnnscope.engine.trace import NonFinite, Trace
 
 FIRST_TRACE_IN_BACKGROUND = 1_000_000  # steps x hidden units above which even the first trace is threaded
-DEFAULT_SIZE = QSize(1280, 860)
+DEFAULT_SIZE = QSize(1600, 1000)  # fitted to the screen's available area
+MIN_PANEL_ON_SCREEN = QSize(170, 120)  # a shown heatmap smaller than this is not readable
 TRACING = "tracing…"
 
 
@@ -90,6 +91,7 @@ class MainWindow(QMainWindow):
         self.last_nonfinite: NonFinite | None = None
         self.message = ""
         self._falling_back = False
+        self._fitted = False
         # asked before anything that throws away what cannot be rebuilt (trained weights)
         self.discard_guards: list[Callable[[str], bool]] = []
         self.retracer = Retracer(self._traced, self._trace_failed, self)
@@ -109,7 +111,7 @@ class MainWindow(QMainWindow):
     def _build_rooms(self) -> None:
         self.file_menu = add_menu(self, "&File")
         self.exporter = Exporter(self, self.show_message)
-        self.exporter.install(self.file_menu, self.export_view_png, self.export_trace_npz)
+        self.exporter.install(self.file_menu, self, self.export_trace_npz)
         self.file_menu.addSeparator()
         self.close_action = add_action(self, self.file_menu, "&Close window", QKeySequence.StandardKey.Close)
         self.close_action.triggered.connect(self.close)
@@ -153,15 +155,18 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def may_discard(self, what: str) -> bool:
-        """May the window ``what`` (``quit``, ``show another model``, ...)? Every guard in
-        :attr:`discard_guards` is asked (the unsaved-weights prompt: Save / Discard / Cancel)."""
+        """May the window ``what`` (``show another model``)? Every guard in :attr:`discard_guards`
+        is asked (the unsaved-weights prompt: Save / Discard / Cancel). A close is guarded by the
+        prompt's own event filter (:mod:`rnnscope.app.unsaved_weights`)."""
         return all(guard(what) for guard in self.discard_guards)
 
+    def showEvent(self, event: QShowEvent | None) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if not self._fitted:  # the frame's size is known once shown: fit the frame, not only the inside
+            self._fitted = True
+            fit_to_screen(self, self.size())
+
     def closeEvent(self, event: QCloseEvent | None) -> None:  # noqa: N802 - Qt override
-        if not self.may_discard("quit"):
-            if event is not None:
-                event.ignore()
-            return
         self.stepper.stop_playing()
         self.save_settings()
         self.wait_for_workers()
@@ -399,15 +404,46 @@ class MainWindow(QMainWindow):
             self.strip.set_step(step)
         self.step_changed.emit(step)
 
+    # ------------------------------------------------------------------ on the screen
+    def key_controls(self) -> dict[str, QWidget]:
+        """What a user needs at start, by name: the model bar's pickers, the sequence field, the step
+        bar, the strip and the status bar."""
+        controls = self.controls
+        found: dict[str, QWidget] = {
+            "model": controls.model_box,
+            "hidden": controls.hidden_box,
+            "seed": controls.seed_box,
+            "task": controls.task_box,
+            "length": controls.length_box,
+            "text file": controls.file_button,
+            "sequence field": controls.text_edit,
+            "trace button": controls.trace_button,
+            "step box": self.stepper.step_box,
+            "slider": self.stepper.slider,
+            "speed": self.stepper.speed_box,
+            "status bar": status_bar(self),
+        }
+        found.update({f"{name} button": button for name, button in self.stepper.buttons.items()})
+        if self.strip is not None:
+            found["strip"] = self.strip
+        return found
+
+    def placement_problems(self, min_panel: QSize = MIN_PANEL_ON_SCREEN) -> list[str]:
+        """What is off the screen, hidden or too small to read (:func:`.screen.placement_problems`)."""
+        return placement_problems(self, self.key_controls(), list(self.panels), min_panel)
+
     # ------------------------------------------------------------------ export
-    def export_widget_png(self, widget: QWidget, path: str) -> str | None:
-        """``widget`` as drawn, to a PNG (``.png`` added if missing), written atomically.
+    def export_widget_png(self, widget: QWidget, path: str, scale: float = 1.0) -> str | None:
+        """``widget`` rendered at ``scale`` x its size, to a PNG (``.png`` added if missing), written
+        atomically. Returns the path written, or None after a message (the app keeps running)."""
+        return self.exporter.widget_png(widget, path, scale)
 
-        Returns the path written, or None after a message (the app keeps running)."""
-        return self.exporter.widget_png(widget, path)
+    def export_widget_svg(self, widget: QWidget, path: str) -> str | None:
+        """``widget`` as SVG (``.svg`` added if missing); the path written, or None after a message."""
+        return self.exporter.widget_svg(widget, path)
 
-    def export_view_png(self, path: str) -> str | None:
-        return self.exporter.widget_png(self, path)
+    def export_view_png(self, path: str, scale: float = 1.0) -> str | None:
+        return self.exporter.widget_png(self, path, scale)
 
     def export_trace_npz(self, path: str) -> str | None:
         """Every probe keyed by its name, plus its metadata (``np.load(path)`` reads the arrays, no pickles;

@@ -1,10 +1,11 @@
-"""The window on the screen it opens on: never larger than the screen's available area."""
+"""The window on the screen it opens on: never larger than the screen's available area, and a check
+that everything a user needs lies on that screen (:func:`placement_problems`)."""
 
 from __future__ import annotations
 
 from PyQt6.QtCore import QRect, QSize
 from PyQt6.QtGui import QGuiApplication
-from PyQt6.QtWidgets import QWidget
+from PyQt6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
 
 def available_area(widget: QWidget) -> QRect | None:
@@ -34,3 +35,51 @@ def fit_to_screen(window: QWidget, size: QSize) -> None:
     x = min(max(frame.x(), area.left()), area.right() + 1 - frame.width())
     y = min(max(frame.y(), area.top()), area.bottom() + 1 - frame.height())
     window.move(max(x, area.left()), max(y, area.top()))
+
+
+def _global_rect(widget: QWidget) -> QRect:
+    return QRect(widget.mapToGlobal(widget.rect().topLeft()), widget.size())
+
+
+def placement_problems(
+    window: QMainWindow, controls: dict[str, QWidget], panels: list[QWidget], min_panel: QSize
+) -> list[str]:
+    """What a user of ``window`` could not see or reach on its screen, one line each (none: all well).
+
+    The window inside the screen's available area; every key control (``controls``, by name)
+    shown (not hidden behind a toolbar's » button), inside the screen and not zero-sized;
+    every dock left open either shown inside the screen or a tab of a dock that is; every
+    shown panel (``panels`` whose dock is in front) at least ``min_panel`` in size.
+    """
+    area = available_area(window)
+    if area is None:
+        return ["no screen"]
+    problems = []
+    if not area.contains(window.frameGeometry()):
+        problems.append(f"window {window.frameGeometry()} is not inside the screen's {area}")
+    for name, widget in controls.items():
+        rect = _global_rect(widget)
+        if not widget.isVisible() or rect.isEmpty() or not area.contains(rect):
+            problems.append(f"control {name} is not on screen ({rect}, visible {widget.isVisible()})")
+    problems += _dock_problems(window, area)
+    for panel in panels:
+        if panel.isVisible() and not panel.visibleRegion().isEmpty():
+            if panel.width() < min_panel.width() or panel.height() < min_panel.height():
+                problems.append(f"panel {panel.objectName() or panel.windowTitle()} is only {panel.size()}")
+    return problems
+
+
+def _dock_problems(window: QMainWindow, area: QRect) -> list[str]:
+    """Open docks neither shown inside ``area`` nor a tab of one that is."""
+    problems = []
+    for dock in window.findChildren(QDockWidget):
+        toggle = dock.toggleViewAction()
+        if toggle is not None and not toggle.isChecked():  # closed by the user (or nothing to show)
+            continue
+        if dock.isVisible() and not dock.visibleRegion().isEmpty():  # a tab behind another has none
+            rect = _global_rect(dock)
+            if rect.width() < 2 or rect.height() < 2 or not area.contains(rect):
+                problems.append(f"dock {dock.windowTitle()!r} is not on screen ({rect})")
+        elif not any(not other.visibleRegion().isEmpty() for other in window.tabifiedDockWidgets(dock)):
+            problems.append(f"dock {dock.windowTitle()!r} is open but neither shown nor a tab")
+    return problems
