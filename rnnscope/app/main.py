@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rnnscope.engine.models.base import MODEL_KINDS
@@ -12,6 +13,7 @@ from rnnscope.engine.tasks import TASK_NAMES
 if TYPE_CHECKING:  # Qt is imported once the arguments are parsed: ``--help`` needs no display
     from PyQt6.QtCore import QSettings
 
+    from rnnscope.app.checkpoint_actions import CheckpointActions, TrainingTools
     from rnnscope.app.window import MainWindow
 
 # command-line options that set a field of the window's SessionSpec (option dest -> field)
@@ -42,9 +44,25 @@ def spec_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return {key: value for key, value in given.items() if value is not None}
 
 
+@dataclass
+class OpenedWindow:
+    """What :func:`open_window` made: the window, its checkpoint actions and training tools (if any)."""
+
+    window: MainWindow
+    checkpoints: CheckpointActions
+    tools: TrainingTools | None
+
+
 def build_window(
     args: argparse.Namespace, settings: QSettings | None = None, training_tools: bool = True
 ) -> MainWindow:
+    """The main window for parsed ``args`` (see :func:`open_window`)."""
+    return open_window(args, settings, training_tools).window
+
+
+def open_window(
+    args: argparse.Namespace, settings: QSettings | None = None, training_tools: bool = True
+) -> OpenedWindow:
     """The main window for parsed ``args``, with the training tools docked (``training_tools``).
 
     ``settings`` (a ``QSettings``) defaults to the user's; tests pass a temporary file. A
@@ -64,6 +82,7 @@ def build_window(
         overrides = vars(SessionSpec())  # the example's first view, not what the last session picked
     opening = bool(args.checkpoint) or example is not None
     window = MainWindow(settings=settings, overrides=overrides, trace_now=not opening)
+    tools = None
     if training_tools:
         tools = install_training_tools(window, settings=settings)
         window.discard_guards.append(tools.unsaved.confirm)
@@ -78,7 +97,7 @@ def build_window(
     if not opened or window.session is None:
         window.retrace(background=False)  # a bad file is a message; the window still shows a model
     window.restore_layout()  # the training docks were not there when the window first restored it
-    return window
+    return OpenedWindow(window, checkpoints, tools)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,21 +9,22 @@ from PyQt6.QtGui import QResizeEvent
 from PyQt6.QtWidgets import QGridLayout, QWidget
 
 MIN_PANEL_HEIGHT = 150  # a heatmap shorter than this has no room for its axes; the dock scrolls instead
+MIN_PANEL_WIDTH = 180  # nor one narrower than this (the panels' own minimum width)
 ASPECT = 1.6  # width / height at which a units x time heatmap reads best
 
 
 def best_columns(count: int, width: int, height: int, min_height: int = MIN_PANEL_HEIGHT) -> int:
     """Columns for ``count`` panels in ``width`` x ``height`` pixels: the choice giving each panel the
     largest readable size (its height, or its width / ``ASPECT`` when that is smaller); a choice
-    whose rows would be lower than ``min_height`` (the grid would scroll) only when every choice
-    does. Fewer columns win ties."""
+    whose rows would be lower than ``min_height`` or columns narrower than ``MIN_PANEL_WIDTH`` (the
+    grid would scroll) only when every choice does. Fewer columns win ties."""
     if count <= 1 or width <= 0:
         return 1
     best, best_score = 1, -1.0
     for columns in range(1, count + 1):
         rows = math.ceil(count / columns)
         cell_height = height / rows
-        fits = cell_height >= min_height
+        fits = cell_height >= min_height and width / columns >= MIN_PANEL_WIDTH
         score = min(width / columns / ASPECT, max(cell_height, min_height)) + (1e6 if fits else 0.0)
         if score > best_score + 1e-9:
             best, best_score = columns, score

@@ -98,10 +98,9 @@ def arrange(window: QMainWindow, plan: DockPlan) -> None:
     every = left + [dock for docks in columns for dock in docks]
     if not every:
         return
-    for dock in every:
+    for dock in every:  # out of any tab group or split, and floating ones docked again
         window.removeDockWidget(dock)
-    window.addDockWidget(area, every[0])
-    for dock in every:
+        window.addDockWidget(area, dock)
         dock.setFloating(False)
         dock.show()
     anchor = left[0] if left else columns[0][0]

@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from PyQt6.QtCore import QSettings, QSize, Qt, pyqtSignal
-from PyQt6.QtGui import QCloseEvent, QKeySequence, QShowEvent
+from PyQt6.QtGui import QCloseEvent, QShowEvent
 from PyQt6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
 from rnnscope.app import resources
@@ -113,9 +113,9 @@ class MainWindow(QMainWindow):
         self.exporter = Exporter(self, self.show_message)
         self.exporter.install(self.file_menu, self, self.export_trace_npz)
         self.file_menu.addSeparator()
-        self.close_action = add_action(self, self.file_menu, "&Close window", QKeySequence.StandardKey.Close)
+        self.close_action = add_action(self, self.file_menu, "&Close window", "Ctrl+W")
         self.close_action.triggered.connect(self.close)
-        self.quit_action = add_action(self, self.file_menu, "&Quit", QKeySequence.StandardKey.Quit)
+        self.quit_action = add_action(self, self.file_menu, "&Quit", "Ctrl+Q")
         self.quit_action.triggered.connect(self.close)  # one window: closing it quits
         self.view_menu = add_menu(self, "&View")
         self.reset_layout_action = add_action(self, self.view_menu, "&Reset layout")
