@@ -172,7 +172,8 @@ def test_reset_and_another_model_ask_first(app_window, qtbot, retrace):
         "reset training",
         "show another model",
         "open another model",
-    ] * 1 + ["show another model"]
+        "show another model",
+    ]
 
 
 def test_nothing_trained_nothing_asked(app_window, retrace):

@@ -243,14 +243,14 @@ def test_panel_exports_at_two_and_three_times_and_as_svg(make_window, tmp_path, 
 
     window = make_window()
     panel = next(p for p in window.panels if isinstance(p, HeatmapPanel) and shown(window, p.title))
-    one = QImage(window.export_widget_png(panel, str(tmp_path / "one")))
-    two = QImage(window.export_widget_png(panel, str(tmp_path / "two.png"), scale=2))
+    one = QImage(window.exporter.widget_png(panel, str(tmp_path / "one")))
+    two = QImage(window.exporter.widget_png(panel, str(tmp_path / "two.png"), scale=2))
     assert (
         (two.width(), two.height())
         == (2 * one.width(), 2 * one.height())
         == (2 * panel.width(), 2 * panel.height())
     )
-    svg = window.export_widget_svg(panel, str(tmp_path / "panel"))
+    svg = window.exporter.widget_svg(panel, str(tmp_path / "panel"))
     assert svg == str(tmp_path / "panel.svg")
     renderer = QSvgRenderer(svg)
     assert renderer.isValid() and renderer.viewBox().size() == panel.size()
@@ -270,5 +270,23 @@ def test_a_panel_hidden_by_the_browser_still_exports(make_window, tmp_path):
     window = make_window()
     hidden = window.panel("lstm/input_preact")
     assert not shown(window, "lstm/input_preact")
-    image = QImage(window.export_widget_png(hidden, str(tmp_path / "hidden.png"), scale=2))
+    image = QImage(window.exporter.widget_png(hidden, str(tmp_path / "hidden.png"), scale=2))
     assert image.width() >= 1000 and image.height() >= 600
+
+
+def test_hidden_panels_are_made_when_shown_and_catch_up_with_the_cursor(make_window):
+    window = make_window(model="dnc", task="copy")
+    made = {p.title for p in window.docks.panels}
+    assert "dnc/usage" in made and "dnc/retention" not in made  # only what is shown is made
+    window.set_step(5)
+    window.probe_browser.set_shown("dnc/retention", True)
+    window.probe_browser.flush()
+    panel = window.docks.panel("dnc/retention")
+    assert shown(window, "dnc/retention") and panel.step == 5 and panel.cursor_line.value() == 5.5
+    window.probe_browser.set_shown("dnc/retention", False)
+    window.probe_browser.flush()
+    window.set_step(7)  # a hidden panel costs nothing per step ...
+    assert panel.step == 5
+    window.probe_browser.set_shown("dnc/retention", True)
+    window.probe_browser.flush()
+    assert panel.step == 7  # ... and is right again once shown

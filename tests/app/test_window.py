@@ -103,7 +103,7 @@ def test_buttons_and_keys_move_the_shared_cursor(make_window, qtbot):
     qtbot.waitUntil(window.isActiveWindow, timeout=10_000)
     qtbot.keyClick(window, Qt.Key.Key_Right)
     qtbot.keyClick(window, Qt.Key.Key_Right)
-    assert window.step == 2 and all(p.step == 2 for p in window.panels)
+    assert window.step == 2 and all(p.step == 2 for p in window.panels if p.isVisible())  # hidden: when shown
     qtbot.keyClick(window, Qt.Key.Key_Left)
     assert window.step == 1 and panel.cursor_line.value() == 1.5
     qtbot.keyClick(window, Qt.Key.Key_End)
@@ -316,7 +316,7 @@ def test_nan_appearing_later_is_jumped_to(make_window):
 def test_png_and_npz_exports_load(make_window, tmp_path):
     window = make_window()
     window.export_view_png(str(tmp_path / "view.png"))
-    window.export_widget_png(heatmaps(window)[0], str(tmp_path / "panel.png"))
+    window.exporter.widget_png(heatmaps(window)[0], str(tmp_path / "panel.png"))
     window.export_trace_npz(str(tmp_path / "trace.npz"))
     assert image_is_not_blank(tmp_path / "view.png")
     assert image_is_not_blank(tmp_path / "panel.png")
@@ -645,7 +645,7 @@ def test_other_weights_update_the_panels_in_place(make_window, retrace, kind):
     assert window.current_model() is model and not window.panels_rebuilt
     assert window.panels == panels and all(a is b for a, b in zip(window.panels, panels, strict=True))
     assert window.group_docks == docks and window.strip is strip
-    assert window.step == 4 and all(p.step == 4 for p in window.panels)
+    assert window.step == 4 and all(p.step == 4 for p in window.panels if p.isVisible())
     trace = window.session.trace
     for panel in window.panels:
         if isinstance(panel, HeatmapPanel):

@@ -10,6 +10,8 @@ the units x time image.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -71,8 +73,14 @@ class ColourBar(pg.GraphicsLayout):  # type: ignore[misc]  # pyqtgraph ships no 
 
 
 def _free_label_width(label: pg.LabelItem) -> None:
-    """Like ``LabelItem.updateMin``, but with no minimum width: a long text is cut, not the plot."""
+    """Like ``LabelItem.updateMin``, but with no minimum width: a long text is cut, not the plot.
+
+    A new text of the same height (a matrix's ``(step 12)``) leaves the layout alone: re-laying
+    out the plot on every step would cost more than drawing it."""
     height = label.itemRect().height()
+    hint = getattr(label, "_sizeHint", None)
+    if hint is not None and hint.get(Qt.SizeHint.MinimumSize) == (0, height):
+        return
     label.setMinimumWidth(0)
     label.setMinimumHeight(height)
     label._sizeHint = {
@@ -104,6 +112,7 @@ class ImagePanel(QWidget):
         self.setObjectName(title)
         self.probe_name = probe_name or title
         self.head: int | None = None  # which head of a (T, B, head, x) probe this panel shows
+        self.step = 0  # the shared cursor, as this panel last showed it
         self.kind = kind
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground("w")
@@ -318,7 +327,17 @@ class MatrixPanel(ImagePanel):
         return self.values[:, row, col]
 
 
-def panels_for_probe(probe: Probe, axis_names: dict[str, tuple[str, ...]] | None = None) -> list[ImagePanel]:
+@dataclass(frozen=True)
+class PanelSpec:
+    """One panel a probe calls for, before it is made: its title and how to make it from the probe
+    (made only when shown: most of a DNC's fifty possible panels never are)."""
+
+    title: str
+    probe_name: str
+    make: Callable[[Probe], ImagePanel]
+
+
+def panel_specs(probe: Probe, axis_names: dict[str, tuple[str, ...]] | None = None) -> list[PanelSpec]:
     """Every image panel the probe's metadata calls for (none for scalars, indices and data probes).
 
     ``(T, B, units)``: one units x time heatmap; ``(T, B, head, x)``: one heatmap
@@ -326,34 +345,51 @@ def panels_for_probe(probe: Probe, axis_names: dict[str, tuple[str, ...]] | None
     ``axis_names`` names the entries of an axis by its name (e.g. the task's output
     names for ``"output"``) where the probe's own ``tick_labels`` do not.
     """
-    data = probe.row(0)
-    if probe.kind in (ProbeKind.SCALAR, ProbeKind.INDEX) or probe.group == "data" or data.ndim < 2:
+    shape = probe.data.shape[2:]
+    if probe.kind in (ProbeKind.SCALAR, ProbeKind.INDEX) or probe.group == "data" or not shape:
         return []
     axes = tuple(probe.axes)
     labels = dict(probe.tick_labels)
     for i, axis in enumerate(axes):
         names = (axis_names or {}).get(axis)
-        if i not in labels and names and len(names) == data.shape[1 + i]:
+        if i not in labels and names and len(names) == shape[i]:
             labels[i] = tuple(names)
-    if data.ndim == 2:
+    name = probe.name
+    if len(shape) == 1:
         axis = axes[0] if axes else "unit"
-        return [HeatmapPanel(probe.name, data, probe.kind, axis, labels.get(0), probe.name)]
-    if data.ndim == 3 and axes[:1] == ("head",):
-        axis = axes[1] if len(axes) > 1 else "slot"
-        names = labels.get(1)
-        panels: list[ImagePanel] = []
-        for h in range(data.shape[1]):
-            panel = HeatmapPanel(f"{probe.name} [head {h}]", data[:, h], probe.kind, axis, names, probe.name)
-            panel.head = h
-            panels.append(panel)
-        return panels
-    if data.ndim == 3:
-        axes2 = axes if len(axes) == 2 else ("row", "column")
-        matrix = MatrixPanel(probe.name, data, probe.kind, axes2, probe.name)
-        matrix.name_rows(labels.get(0))
-        matrix.name_columns(labels.get(1))
-        return [matrix]
+        return [
+            PanelSpec(name, name, lambda p: HeatmapPanel(name, p.row(0), p.kind, axis, labels.get(0), name))
+        ]
+    if len(shape) == 2 and axes[:1] == ("head",):
+        return [_head_spec(name, h, axes, labels.get(1)) for h in range(shape[0])]
+    if len(shape) == 2:
+        return [PanelSpec(name, name, lambda p: _matrix(p, axes, labels))]
     return []
+
+
+def _head_spec(name: str, head: int, axes: tuple[str, ...], names: tuple[str, ...] | None) -> PanelSpec:
+    title = f"{name} [head {head}]"
+    axis = axes[1] if len(axes) > 1 else "slot"
+
+    def make(probe: Probe) -> ImagePanel:
+        panel = HeatmapPanel(title, probe.row(0)[:, head], probe.kind, axis, names, name)
+        panel.head = head
+        return panel
+
+    return PanelSpec(title, name, make)
+
+
+def _matrix(probe: Probe, axes: tuple[str, ...], labels: dict[int, tuple[str, ...]]) -> ImagePanel:
+    axes2 = (axes[0], axes[1]) if len(axes) == 2 else ("row", "column")
+    matrix = MatrixPanel(probe.name, probe.row(0), probe.kind, axes2, probe.name)
+    matrix.name_rows(labels.get(0))
+    matrix.name_columns(labels.get(1))
+    return matrix
+
+
+def panels_for_probe(probe: Probe, axis_names: dict[str, tuple[str, ...]] | None = None) -> list[ImagePanel]:
+    """Every image panel of :func:`panel_specs`, made now."""
+    return [spec.make(probe) for spec in panel_specs(probe, axis_names)]
 
 
 def panel_values(panel: ImagePanel, probe: Probe) -> np.ndarray:

@@ -75,6 +75,8 @@ class PredictionStrip(QWidget):
         width = probs.shape[1] if probs is not None else 0
         self.symbols = symbols or [str(i) for i in range(width)]
         self.cell = float(self._widest_label() + CELL_PADDING)
+        self._predictions: dict[int, list[str]] = {}  # step -> prediction lines, made once per data
+        self._shown: dict[str, str] = {}  # text -> what fits a column (itself, all but never elided)
         self._fit_context()
         self.set_step(min(self.step, max(len(inputs) - 1, 0)))
 
@@ -127,6 +129,20 @@ class PredictionStrip(QWidget):
             found = [" ".join(f"{v:+.2f}" for v in row[:2])]
         return (found + lines)[: self.k]
 
+    def _prediction(self, step: int) -> list[str]:
+        lines = self._predictions.get(step)
+        if lines is None:
+            lines = self._predictions[step] = self.prediction(step)
+        return lines
+
+    def _fitting(self, text: str) -> str:
+        """``text``, elided if wider than a column (columns fit every label the data can have)."""
+        shown = self._shown.get(text)
+        if shown is None:
+            elide = Qt.TextElideMode.ElideRight
+            shown = self._shown[text] = self.metrics.elidedText(text, elide, int(self.cell) - 2)
+        return shown
+
     def set_step(self, step: int) -> None:
         self.step = step
         # the cursor in the middle, except near either end, where the columns stay filled
@@ -135,7 +151,7 @@ class PredictionStrip(QWidget):
         lo = min(max(0, step - self.context), max(0, count - shown))
         hi = min(count, lo + shown)
         self.columns = list(range(lo, hi))
-        predictions = [self.prediction(t) for t in self.columns]
+        predictions = [self._prediction(t) for t in self.columns]
         names = ("top 1", "top 2", "top 3") if self.loss == "softmax_ce" else ("predict", "", "")
         self.rows = [
             ("step", [str(t) for t in self.columns]),
@@ -153,7 +169,6 @@ class PredictionStrip(QWidget):
     def paintEvent(self, event: QPaintEvent | None) -> None:  # noqa: N802 - Qt override
         painter = QPainter(self)
         cell = self.cell
-        elide = Qt.TextElideMode.ElideRight
         if self.step in self.columns:
             x = NAME_WIDTH + self.columns.index(self.step) * cell
             painter.fillRect(QRectF(x, 0, cell, self.height()), CURRENT)
@@ -164,7 +179,7 @@ class PredictionStrip(QWidget):
             painter.drawText(QRectF(2, y, NAME_WIDTH - 4, self.line), Qt.AlignmentFlag.AlignLeft, name)
             painter.setPen(QColor("#000000"))
             for c, text in enumerate(cells):
-                shown = self.metrics.elidedText(text, elide, int(cell) - 2)
+                shown = self._fitting(text)
                 painter.drawText(QRectF(NAME_WIDTH + c * cell, y, cell, self.line), centre, shown)
         painter.end()
 

@@ -11,12 +11,13 @@ remembered on its own.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 import numpy as np
 from PyQt6.QtCore import QByteArray, QObject, QSettings, Qt, pyqtSignal
 from PyQt6.QtWidgets import QDockWidget, QMainWindow, QMenu, QScrollArea, QWidget
 
-from rnnscope.app.panels.heatmap import ImagePanel, panel_values, panels_for_probe
+from rnnscope.app.panels.heatmap import ImagePanel, PanelSpec, panel_specs, panel_values
 from rnnscope.app.panels.lines import ScalarPanel, UnitPlot
 from rnnscope.app.panels.probe_browser import BrowserEntry, ProbeBrowser, head_branch
 from rnnscope.app.session import Session
@@ -78,21 +79,35 @@ def curves(trace: Trace) -> dict[str, np.ndarray]:
     return {p.name: p.row(0) for p in sorted(trace, key=panel_order) if _drawn(p) and p.data.ndim == 2}
 
 
-def panels_by_dock(session: Session) -> dict[str, list[Panel]]:
-    """New panels for every probe of ``session.trace``, by the dock they go to (``"curves"``: one
-    panel of every one-value-per-step probe)."""
+@dataclass
+class Slot:
+    """A panel's place in a dock: its title, what it shows (``spec``; None: the curves) and the panel
+    once made (a panel nobody has shown is never made)."""
+
+    title: str
+    spec: PanelSpec | None
+    panel: Panel | None = None
+
+    @property
+    def probe_name(self) -> str | None:
+        return self.spec.probe_name if self.spec is not None else None
+
+
+def panels_by_dock(session: Session) -> dict[str, list[Slot]]:
+    """A slot for every panel the probes of ``session.trace`` call for, by the dock they go to
+    (``"curves"``: one panel of every one-value-per-step probe)."""
     trace = session.trace
     axis_names = {"output": tuple(session.task.output_names), "input": tuple(session.task.input_names)}
     # a group with many probes (the DNC's) is split into docks by what its panels show
     sizes = Counter(p.group for p in trace if _drawn(p) and p.data.ndim > 2)
-    groups: dict[str, list[Panel]] = {}
+    groups: dict[str, list[Slot]] = {}
     for probe in sorted(trace, key=panel_order):
-        panels = panels_for_probe(probe, axis_names) if _drawn(probe) and probe.data.ndim > 2 else []
-        if panels:
-            groups.setdefault(dock_key(probe, sizes[probe.group] > SPLIT_ABOVE), []).extend(panels)
-    series = curves(trace)
-    if series:
-        groups.setdefault("curves", []).append(ScalarPanel(series))
+        specs = panel_specs(probe, axis_names) if _drawn(probe) and probe.data.ndim > 2 else []
+        if specs:
+            slots = [Slot(spec.title, spec) for spec in specs]
+            groups.setdefault(dock_key(probe, sizes[probe.group] > SPLIT_ABOVE), []).extend(slots)
+    if curves(trace):
+        groups.setdefault("curves", []).append(Slot("curves", None))
     return groups
 
 
@@ -120,8 +135,8 @@ class PanelDocks(QObject):
         self.settings = settings
         self.group_docks: dict[str, QDockWidget] = {}
         self.grids: dict[str, FlowGrid] = {}
-        self.groups: dict[str, list[Panel]] = {}
-        self.panels: list[Panel] = []
+        self.groups: dict[str, list[Slot]] = {}
+        self.trace: Trace | None = None  # what unmade panels are made from
         self.hidden: set[str] = set()  # titles of the panels not shown
         self.model_kind = ""
         self.key: str | None = None  # the layout shown now (layouts.layout_key)
@@ -190,7 +205,7 @@ class PanelDocks(QObject):
         self._refill_all()
 
     def _default_hidden(self) -> set[str]:
-        return {p.title for p in self.panels if hidden_by_default(p.probe_name, self.model_kind)}
+        return {s.title for s in self.slots() if hidden_by_default(s.probe_name, self.model_kind)}
 
     def _remembered_hidden(self) -> set[str]:
         value = self.settings.value(f"layout/{self.key}/hidden")
@@ -213,20 +228,17 @@ class PanelDocks(QObject):
         self._hide_empty_docks()
 
     # ------------------------------------------------------------------ panels
-    def show_groups(self, groups: dict[str, list[Panel]], model_kind: str = "") -> None:
-        """Replace every panel by ``groups`` (dock name -> panels); docks of names that stay are
-        reused, the others removed; the layout is ``model_kind``'s (remembered, or designed)."""
+    def show_groups(self, groups: dict[str, list[Slot]], trace: Trace, model_kind: str = "") -> None:
+        """Replace every panel by those of ``groups`` (dock name -> slots) for ``trace``; docks of
+        names that stay are reused, the others removed; the layout is ``model_kind``'s (remembered,
+        or designed). Only the panels shown are made now."""
         self.save_layout()  # the layout being left, under its own kind
         for panel in self.panels:
             panel.deleteLater()
         self.groups = groups
-        self.panels = [panel for panels in groups.values() for panel in panels]
+        self.trace = trace
         self.model_kind = model_kind
-        self.key = layout_key(model_kind, len(self.panels))
-        for panel in self.panels:
-            panel.hovered.connect(self.hovered)
-            if isinstance(panel, ImagePanel):
-                panel.unit_clicked.connect(self.show_unit)
+        self.key = layout_key(model_kind, len(self.slots()))
         self._drop_docks_except(set(groups))
         for name in groups:
             grid = self.grids[name] = FlowGrid(min_height=0 if name == "curves" else 150)
@@ -235,27 +247,58 @@ class PanelDocks(QObject):
                 continue
             dock = self.dock(name, scrolling(grid), BOTTOM)
             dock.setObjectName(f"group:{name}")
+            dock.visibilityChanged.connect(lambda shown, n=name: self._catch_up(n) if shown else None)
             self.group_docks[name] = dock
         self.hidden = self._remembered_hidden()
         self._refill_all()
         self.arrange()
         self.restore_layout()
 
+    # ------------------------------------------------------------------ made when needed
+    def slots(self) -> list[Slot]:
+        """Every panel's slot, dock by dock."""
+        return [slot for slots in self.groups.values() for slot in slots]
+
+    @property
+    def panels(self) -> list[Panel]:
+        """The panels made so far (every shown one; hidden ones once they were needed)."""
+        return [slot.panel for slot in self.slots() if slot.panel is not None]
+
+    def every_panel(self) -> list[Panel]:
+        """Every panel, each made now if it was not yet."""
+        return [self._made(slot) for slot in self.slots()]
+
+    def _made(self, slot: Slot) -> Panel:
+        if slot.panel is None:
+            if self.trace is None:
+                raise RuntimeError("no trace to make panels from")
+            if slot.spec is None:
+                slot.panel = ScalarPanel(curves(self.trace))
+            else:
+                slot.panel = slot.spec.make(self.trace[slot.spec.probe_name])
+            slot.panel.hovered.connect(self.hovered)
+            if isinstance(slot.panel, ImagePanel):
+                slot.panel.unit_clicked.connect(self.show_unit)
+            slot.panel.set_step(self.step)
+        return slot.panel
+
     def set_shown(self, changes: dict[str, bool]) -> None:
         """Show (True) or hide (False) the panels titled in ``changes``; their docks re-flow."""
         touched = set()
         for title, shown in changes.items():
             (self.hidden.discard if shown else self.hidden.add)(title)
-            touched |= {name for name, panels in self.groups.items() if any(p.title == title for p in panels)}
+            touched |= {name for name, slots in self.groups.items() if any(s.title == title for s in slots)}
         for name in touched:
             self._refill(name)
         self._hide_empty_docks(show=touched)
 
     def _shows_any(self, name: str) -> bool:
-        return any(p.title not in self.hidden for p in self.groups.get(name, []))
+        return any(s.title not in self.hidden for s in self.groups.get(name, []))
 
     def _refill(self, name: str) -> None:
-        self.grids[name].set_panels([p for p in self.groups[name] if p.title not in self.hidden])
+        shown = [self._made(s) for s in self.groups[name] if s.title not in self.hidden]
+        self.grids[name].set_panels(shown)
+        self._catch_up(name)
 
     def _refill_all(self) -> None:
         for name in self.groups:
@@ -281,7 +324,8 @@ class PanelDocks(QObject):
 
     def show_values(self, trace: Trace) -> None:
         """The numbers of ``trace`` in the same panels (its probes have the names, shapes and kinds
-        the panels were built for)."""
+        the panels were built for); panels not made yet will be made from it."""
+        self.trace = trace
         series = curves(trace)
         for panel in self.panels:
             if isinstance(panel, ScalarPanel):
@@ -290,11 +334,20 @@ class PanelDocks(QObject):
                 panel.set_values(panel_values(panel, trace[panel.probe_name]))
 
     def set_step(self, step: int) -> None:
-        """Every panel and the unit plot at ``step``."""
+        """Every panel in view and the unit plot at ``step``; the others when they come into view
+        (a hidden dock or panel costs nothing per step: with the DNC that is most of them)."""
         self.step = step
-        for panel in self.panels:
-            panel.set_step(step)
+        for slot in self.slots():
+            if slot.panel is not None and slot.panel.isVisible():
+                slot.panel.set_step(step)
         self.unit_plot.set_step(step)
+
+    def _catch_up(self, name: str) -> None:
+        """The panels of dock ``name``, come into view, at the shared cursor."""
+        for slot in self.groups.get(name, []):
+            panel = slot.panel
+            if panel is not None and panel.isVisible() and panel.step != self.step:
+                panel.set_step(self.step)
 
     def show_unit(self, title: str, row: int, col: int) -> None:
         """The unit of the cell ``(row, col)`` of panel ``title`` over time, its dock in front."""
@@ -328,31 +381,32 @@ class PanelDocks(QObject):
         self.unit_plot.clear_unit(self.steps)
 
     def panel(self, title: str) -> Panel:
-        """The panel titled ``title`` (a probe name, ``name [head h]``, or ``curves``)."""
-        for panel in self.panels:
-            if panel.title == title:
-                return panel
+        """The panel titled ``title`` (a probe name, ``name [head h]``, or ``curves``), made if needed."""
+        for slot in self.slots():
+            if slot.title == title:
+                return self._made(slot)
         raise KeyError(f"no panel {title!r}")
 
     def reveal(self, probe_name: str) -> None:
         """Show the panel(s) of ``probe_name``, bring their dock to the front and frame them in red."""
-        titles = [p.title for p in self.panels if isinstance(p, ImagePanel) and p.probe_name == probe_name]
+        titles = [slot.title for slot in self.slots() if slot.probe_name == probe_name]
         if any(title in self.hidden for title in titles):
             self.set_shown(dict.fromkeys(titles, True))
             self.browser.set_entries(self._entries())
-        for panel in self.panels:
-            if isinstance(panel, ImagePanel) and panel.probe_name == probe_name:
+        for title in titles:
+            panel = self.panel(title)
+            if isinstance(panel, ImagePanel):
                 panel.mark_problem()
-                for dock in self.group_docks.values():
-                    scroll = dock.widget()
-                    if isinstance(scroll, QScrollArea) and scroll.isAncestorOf(panel):
-                        dock.show()
-                        dock.raise_()
-                        scroll.ensureWidgetVisible(panel)
+            for dock in self.group_docks.values():
+                scroll = dock.widget()
+                if isinstance(scroll, QScrollArea) and scroll.isAncestorOf(panel):
+                    dock.show()
+                    dock.raise_()
+                    scroll.ensureWidgetVisible(panel)
 
     def _entries(self) -> list[BrowserEntry]:
         return [
-            BrowserEntry(browser_part(name), head_branch(p.title), p.title, p.title not in self.hidden)
-            for name, panels in self.groups.items()
-            for p in panels
+            BrowserEntry(browser_part(name), head_branch(s.title), s.title, s.title not in self.hidden)
+            for name, slots in self.groups.items()
+            for s in slots
         ]

@@ -99,12 +99,13 @@ class Exporter:
         menu.addAction("Export trace as .npz…", lambda: self.ask(NPZ_FILTER, trace))
         menu.addMenu(self.panel_menu)
 
-    def list_panels(self, panels: Sequence[tuple[str, QWidget]]) -> None:
-        """One *Export panel* entry per ``(title, panel)``."""
+    def list_panels(self, panels: Sequence[tuple[str, Callable[[], QWidget]]]) -> None:
+        """One *Export panel* entry per ``(title, panel getter)`` (a panel not shown is made when
+        exported)."""
         self.panel_menu.clear()
         for title, panel in panels:
-            # triggered(checked) fills the first argument: the panel is bound after it
-            self.panel_menu.addAction(title, lambda _checked=False, p=panel: self.ask_image(p))
+            # triggered(checked) fills the first argument: the getter is bound after it
+            self.panel_menu.addAction(title, lambda _checked=False, get=panel: self.ask_image(get()))
 
     def ask(self, file_filter: str, save: Callable[[str], object]) -> None:
         """A save dialog; ``save(path)`` if a path was given."""

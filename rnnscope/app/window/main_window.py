@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from PyQt6.QtCore import QSettings, QSize, Qt, pyqtSignal
@@ -42,7 +43,7 @@ from rnnscope.app.window.header import Header
 from rnnscope.app.window.help import HelpMenu
 from rnnscope.app.window.remembered import load_spec, save_spec
 from rnnscope.app.window.retracer import Retracer
-from rnnscope.app.window.screen import fit_to_screen, placement_problems
+from rnnscope.app.window.screen import fit_to_screen, key_controls, placement_problems
 from rnnscope.app.window.stepper import DEFAULT_SPEED, Stepper
 from rnnscope.engine.models.base import RecurrentModel
 from rnnscope.engine.tasks import Batch, Task
@@ -113,13 +114,11 @@ class MainWindow(QMainWindow):
         self.exporter = Exporter(self, self.show_message)
         self.exporter.install(self.file_menu, self, self.export_trace_npz)
         self.file_menu.addSeparator()
-        self.close_action = add_action(self, self.file_menu, "&Close window", "Ctrl+W")
-        self.close_action.triggered.connect(self.close)
-        self.quit_action = add_action(self, self.file_menu, "&Quit", "Ctrl+Q")
-        self.quit_action.triggered.connect(self.close)  # one window: closing it quits
+        # one window: closing it quits
+        self.close_action = add_action(self, self.file_menu, "&Close window", "Ctrl+W", self.close)
+        self.quit_action = add_action(self, self.file_menu, "&Quit", "Ctrl+Q", self.close)
         self.view_menu = add_menu(self, "&View")
-        self.reset_layout_action = add_action(self, self.view_menu, "&Reset layout")
-        self.reset_layout_action.triggered.connect(self.reset_layout)
+        self.reset_layout_action = add_action(self, self.view_menu, "&Reset layout", None, self.reset_layout)
         self.view_menu.addSeparator()
         self.help = HelpMenu(self)  # the last menu
         self.controls = ModelControls(self.spec, self)
@@ -179,8 +178,9 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ docks
     @property
     def panels(self) -> list[Panel]:
-        """Every probe panel, dock by dock."""
-        return self.docks.panels
+        """Every probe panel, dock by dock (asking makes the ones not shown yet: the window itself
+        only makes what is shown)."""
+        return self.docks.every_panel()
 
     @property
     def group_docks(self) -> dict[str, QDockWidget]:
@@ -332,7 +332,7 @@ class MainWindow(QMainWindow):
         if not same_sequence:
             self.stepper.stop_playing()
         signature = layout_signature(session)
-        in_place = bool(self.panels) and self.strip is not None and signature == self._signature
+        in_place = bool(self.docks.groups) and self.strip is not None and signature == self._signature
         self._signature = signature
         self.session = session
         self.stepper.reset(session.trace.steps)
@@ -357,8 +357,10 @@ class MainWindow(QMainWindow):
         if in_place:
             self.docks.show_values(session.trace)
             return
-        self.docks.show_groups(panels_by_dock(session), session.trace.model_kind or "")
-        self.exporter.list_panels([(panel.title, panel) for panel in self.panels])
+        self.docks.show_groups(panels_by_dock(session), session.trace, session.trace.model_kind or "")
+        self.exporter.list_panels(
+            [(slot.title, partial(self.docks.panel, slot.title)) for slot in self.docks.slots()]
+        )
 
     def _go_to(self, trace: Trace, step: int) -> None:
         """``step``, unless ``trace`` holds NaN / Inf: then where it first appeared, with a message."""
@@ -405,44 +407,17 @@ class MainWindow(QMainWindow):
         self.step_changed.emit(step)
 
     # ------------------------------------------------------------------ on the screen
-    def key_controls(self) -> dict[str, QWidget]:
-        """What a user needs at start, by name: the model bar's pickers, the sequence field, the step
-        bar, the strip and the status bar."""
-        controls = self.controls
-        found: dict[str, QWidget] = {
-            "model": controls.model_box,
-            "hidden": controls.hidden_box,
-            "seed": controls.seed_box,
-            "task": controls.task_box,
-            "length": controls.length_box,
-            "text file": controls.file_button,
-            "sequence field": controls.text_edit,
-            "trace button": controls.trace_button,
-            "step box": self.stepper.step_box,
-            "slider": self.stepper.slider,
-            "speed": self.stepper.speed_box,
-            "status bar": status_bar(self),
-        }
-        found.update({f"{name} button": button for name, button in self.stepper.buttons.items()})
-        if self.strip is not None:
-            found["strip"] = self.strip
-        return found
-
     def placement_problems(self, min_panel: QSize = MIN_PANEL_ON_SCREEN) -> list[str]:
         """What is off the screen, hidden or too small to read (:func:`.screen.placement_problems`)."""
-        return placement_problems(self, self.key_controls(), list(self.panels), min_panel)
+        return placement_problems(
+            self, key_controls(self.controls, self.stepper, self.strip), self.docks.panels, min_panel
+        )
 
     # ------------------------------------------------------------------ export
-    def export_widget_png(self, widget: QWidget, path: str, scale: float = 1.0) -> str | None:
-        """``widget`` rendered at ``scale`` x its size, to a PNG (``.png`` added if missing), written
-        atomically. Returns the path written, or None after a message (the app keeps running)."""
-        return self.exporter.widget_png(widget, path, scale)
-
-    def export_widget_svg(self, widget: QWidget, path: str) -> str | None:
-        """``widget`` as SVG (``.svg`` added if missing); the path written, or None after a message."""
-        return self.exporter.widget_svg(widget, path)
-
     def export_view_png(self, path: str, scale: float = 1.0) -> str | None:
+        """The window rendered at ``scale`` x its size, to a PNG (``.png`` added if missing), written
+        atomically; the path written, or None after a message. One panel: ``exporter.widget_png``,
+        SVG: ``exporter.widget_svg``."""
         return self.exporter.widget_png(self, path, scale)
 
     def export_trace_npz(self, path: str) -> str | None:

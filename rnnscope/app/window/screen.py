@@ -3,9 +3,15 @@ that everything a user needs lies on that screen (:func:`placement_problems`).""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PyQt6.QtCore import QRect, QSize
 from PyQt6.QtGui import QGuiApplication
 from PyQt6.QtWidgets import QDockWidget, QMainWindow, QWidget
+
+from rnnscope.app.widgets import status_bar
+from rnnscope.app.window.controls import ModelControls
+from rnnscope.app.window.stepper import Stepper
 
 
 def available_area(widget: QWidget) -> QRect | None:
@@ -37,12 +43,37 @@ def fit_to_screen(window: QWidget, size: QSize) -> None:
     window.move(max(x, area.left()), max(y, area.top()))
 
 
+def key_controls(controls: ModelControls, stepper: Stepper, strip: QWidget | None) -> dict[str, QWidget]:
+    """What a user needs at start, by name: the model bar's pickers, the sequence field, the step
+    bar and the strip (and the status bar of the window they are in)."""
+    found: dict[str, QWidget] = {
+        "model": controls.model_box,
+        "hidden": controls.hidden_box,
+        "seed": controls.seed_box,
+        "task": controls.task_box,
+        "length": controls.length_box,
+        "text file": controls.file_button,
+        "sequence field": controls.text_edit,
+        "trace button": controls.trace_button,
+        "step box": stepper.step_box,
+        "slider": stepper.slider,
+        "speed": stepper.speed_box,
+    }
+    found.update({f"{name} button": button for name, button in stepper.buttons.items()})
+    window = controls.window()
+    if isinstance(window, QMainWindow):
+        found["status bar"] = status_bar(window)
+    if strip is not None:
+        found["strip"] = strip
+    return found
+
+
 def _global_rect(widget: QWidget) -> QRect:
     return QRect(widget.mapToGlobal(widget.rect().topLeft()), widget.size())
 
 
 def placement_problems(
-    window: QMainWindow, controls: dict[str, QWidget], panels: list[QWidget], min_panel: QSize
+    window: QMainWindow, controls: dict[str, QWidget], panels: Sequence[QWidget], min_panel: QSize
 ) -> list[str]:
     """What a user of ``window`` could not see or reach on its screen, one line each (none: all well).
 
