@@ -1,114 +1,28 @@
 """The window's docks: the trace's panels grouped by probe group, shown or hidden, arranged, remembered.
 
-Which panels a trace gets and which dock each goes to are decided from the probes'
-metadata alone (kind, axes, group), so a new probe finds its panel and its dock with no
-new view code. Which panels are shown at first and where the docks go is each model
-kind's designed layout (:mod:`.layouts`); the probe browser shows and hides panels, and a
-dock re-flows the panels it shows (:class:`~.flow_grid.FlowGrid`). Each kind's layout is
-remembered on its own.
+Which panels a trace gets and which dock each goes to is :mod:`.slots`' part. Which
+panels are shown at first and where the docks go is each model kind's designed layout
+(:mod:`.layouts`); the probe browser shows and hides panels, and a dock re-flows the
+panels it shows (:class:`~.flow_grid.FlowGrid`). Each kind's layout is remembered on its
+own.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass
-
-import numpy as np
 from PyQt6.QtCore import QByteArray, QObject, QSettings, Qt, pyqtSignal
 from PyQt6.QtWidgets import QDockWidget, QMainWindow, QMenu, QScrollArea, QWidget
 
-from rnnscope.app.panels.heatmap import ImagePanel, PanelSpec, panel_specs, panel_values
+from rnnscope.app.panels.heatmap import ImagePanel, panel_values
 from rnnscope.app.panels.lines import ScalarPanel, UnitPlot
 from rnnscope.app.panels.probe_browser import BrowserEntry, ProbeBrowser, head_branch
-from rnnscope.app.session import Session
 from rnnscope.app.widgets import scrolling
 from rnnscope.app.window.flow_grid import FlowGrid
 from rnnscope.app.window.layouts import DockPlan, arrange, browser_part, hidden_by_default, layout_key
-from rnnscope.engine.trace import Probe, ProbeKind, Trace
+from rnnscope.app.window.slots import Panel, Slot, curves
+from rnnscope.engine.trace import Trace
 
 RIGHT_GROUPS = ("output", "curves")  # docks of the right column; model groups go on the left
-SPLIT_ABOVE = 12  # a group with more probes is split into docks by axes (matrices, per head, ...)
 BOTTOM = Qt.DockWidgetArea.BottomDockWidgetArea
-
-Panel = ImagePanel | ScalarPanel
-
-
-def panel_order(probe: Probe) -> int:
-    """Within a dock: 0..1 quantities (gates, weightings) first, then states, pre-activations last."""
-    if probe.kind.bounded:
-        return 0
-    return 2 if "preact" in probe.name else 1
-
-
-def dock_key(probe: Probe, split: bool) -> str:
-    """The dock a probe's panels go to: its group, and for a group of many probes (``split``,
-    the DNC's) also what the panel shows.
-
-    Decided from the metadata alone (axes), so a new probe finds its dock with no new code.
-    """
-    axes = tuple(probe.axes)
-    if not split or not axes:
-        return probe.group
-    if axes[0] == "head":
-        return f"{probe.group} · per head"
-    if len(axes) == 2:
-        return f"{probe.group} · matrices"  # one matrix per step
-    if axes == ("slot",):
-        return f"{probe.group} · slots"
-    return f"{probe.group} · vectors"
-
-
-def layout_signature(session: Session) -> tuple[object, ...]:
-    """What the panels and docks are built from: probe names, shapes, kinds, axes, groups and names
-    of entries, the task's axis names and the loss. Equal signatures: same panels, other numbers."""
-    task = session.task
-    probes = tuple(
-        (p.name, p.data.shape, p.kind, tuple(p.axes), p.group, repr(sorted(dict(p.tick_labels).items())))
-        for p in session.trace
-    )
-    return probes, (tuple(task.output_names), tuple(task.input_names)), session.model.config.loss
-
-
-def _drawn(probe: Probe) -> bool:
-    """Probes with a panel of their own; inputs and targets are in the sequence strip."""
-    return probe.group != "data" and probe.kind != ProbeKind.INDEX
-
-
-def curves(trace: Trace) -> dict[str, np.ndarray]:
-    """``{name: (T,)}`` of every one-value-per-step probe, in panel order: the curves."""
-    return {p.name: p.row(0) for p in sorted(trace, key=panel_order) if _drawn(p) and p.data.ndim == 2}
-
-
-@dataclass
-class Slot:
-    """A panel's place in a dock: its title, what it shows (``spec``; None: the curves) and the panel
-    once made (a panel nobody has shown is never made)."""
-
-    title: str
-    spec: PanelSpec | None
-    panel: Panel | None = None
-
-    @property
-    def probe_name(self) -> str | None:
-        return self.spec.probe_name if self.spec is not None else None
-
-
-def panels_by_dock(session: Session) -> dict[str, list[Slot]]:
-    """A slot for every panel the probes of ``session.trace`` call for, by the dock they go to
-    (``"curves"``: one panel of every one-value-per-step probe)."""
-    trace = session.trace
-    axis_names = {"output": tuple(session.task.output_names), "input": tuple(session.task.input_names)}
-    # a group with many probes (the DNC's) is split into docks by what its panels show
-    sizes = Counter(p.group for p in trace if _drawn(p) and p.data.ndim > 2)
-    groups: dict[str, list[Slot]] = {}
-    for probe in sorted(trace, key=panel_order):
-        specs = panel_specs(probe, axis_names) if _drawn(probe) and probe.data.ndim > 2 else []
-        if specs:
-            slots = [Slot(spec.title, spec) for spec in specs]
-            groups.setdefault(dock_key(probe, sizes[probe.group] > SPLIT_ABOVE), []).extend(slots)
-    if curves(trace):
-        groups.setdefault("curves", []).append(Slot("curves", None))
-    return groups
 
 
 def _on_right(name: str) -> bool:
@@ -243,7 +157,10 @@ class PanelDocks(QObject):
         for name in groups:
             grid = self.grids[name] = FlowGrid(min_height=0 if name == "curves" else 150)
             if name in self.group_docks:
+                previous = self.group_docks[name].widget()
                 self.group_docks[name].setWidget(scrolling(grid))
+                if previous is not None:  # a dock does not delete the widget it held
+                    previous.deleteLater()
                 continue
             dock = self.dock(name, scrolling(grid), BOTTOM)
             dock.setObjectName(f"group:{name}")

@@ -30,20 +30,19 @@ from rnnscope.app.session import (
     build_session,
     first_nonfinite_forward,
     same_batch,
-    sequence_for,
+    session_of_model,
     spec_for_model,
-    trace_session,
     with_overrides,
 )
-from rnnscope.app.widgets import add_action, add_menu, status_bar
+from rnnscope.app.widgets import status_bar
 from rnnscope.app.window.controls import ModelControls
-from rnnscope.app.window.docking import Panel, PanelDocks, layout_signature, panels_by_dock
-from rnnscope.app.window.exports import Exporter
+from rnnscope.app.window.docking import PanelDocks
 from rnnscope.app.window.header import Header
-from rnnscope.app.window.help import HelpMenu
+from rnnscope.app.window.menus import build_menus
 from rnnscope.app.window.remembered import load_spec, save_spec
 from rnnscope.app.window.retracer import Retracer
 from rnnscope.app.window.screen import fit_to_screen, key_controls, placement_problems
+from rnnscope.app.window.slots import Panel, layout_signature, panels_by_dock
 from rnnscope.app.window.stepper import DEFAULT_SPEED, Stepper
 from rnnscope.engine.models.base import RecurrentModel
 from rnnscope.engine.tasks import Batch, Task
@@ -110,17 +109,14 @@ class MainWindow(QMainWindow):
         self.restore_layout()
 
     def _build_rooms(self) -> None:
-        self.file_menu = add_menu(self, "&File")
-        self.exporter = Exporter(self, self.show_message)
-        self.exporter.install(self.file_menu, self, self.export_trace_npz)
-        self.file_menu.addSeparator()
-        # one window: closing it quits
-        self.close_action = add_action(self, self.file_menu, "&Close window", "Ctrl+W", self.close)
-        self.quit_action = add_action(self, self.file_menu, "&Quit", "Ctrl+Q", self.close)
-        self.view_menu = add_menu(self, "&View")
-        self.reset_layout_action = add_action(self, self.view_menu, "&Reset layout", None, self.reset_layout)
-        self.view_menu.addSeparator()
-        self.help = HelpMenu(self)  # the last menu
+        menus = build_menus(self, self.show_message, self.export_trace_npz, self.reset_layout)
+        self.file_menu, self.view_menu, self.exporter, self.help = (
+            menus.file,
+            menus.view,
+            menus.exporter,
+            menus.help,
+        )
+        self.close_action, self.quit_action, self.reset_layout_action = menus.close, menus.quit, menus.reset
         self.controls = ModelControls(self.spec, self)
         self.controls.retrace_requested.connect(self._retrace_asked)
         self.controls.numbers_edited.connect(self._retrace_if_changed)
@@ -257,17 +253,7 @@ class MainWindow(QMainWindow):
             task, batch = self.current_task(), self.current_batch()
         else:
             spec = spec_for_model(self.spec, model.config, task)
-        shown_task = task
-
-        def job() -> Session:
-            if shown_task is None:
-                raise ValueError("there is no task to show the model on yet")
-            sequence = batch if batch is not None else sequence_for(spec, shown_task)
-            session = trace_session(model, shown_task, sequence)
-            session.spec = spec
-            return session
-
-        self._trace(job, background)
+        self._trace(partial(session_of_model, model, task, batch, spec), background)
 
     def use_text_file(self, path: str | None, background: bool = True) -> None:
         """Trace a sample of the UTF-8 file ``path`` (chars task); ``None`` goes back to the corpus."""
