@@ -69,10 +69,18 @@ def test_the_placement_check_reports_what_is_off_screen_or_hidden(make_window):
     assert not any(p.startswith(("window ", "control model ", "dock ")) for p in before), before
     assert any(p.startswith("control sequence field") for p in before)
     window.controls.model_box.hide()
+    from PyQt6.QtWidgets import QTabBar
+
+    ghost = QTabBar(window)  # what Qt leaves behind when docks are re-grouped: a bar of no group
+    ghost.addTab("output")
+    ghost.addTab("Training")
+    ghost.setGeometry(200, 300, 200, 26)
+    ghost.show()
     window.move(400, 300)  # half off the screen
     problems = window.placement_problems()
     assert any(p.startswith("window ") for p in problems)
     assert any(p.startswith("control model ") for p in problems)
+    assert any(p.startswith("tab bar ") for p in problems)
 
 
 def test_the_first_window_is_fitted_to_the_screen(settings, qtbot):

@@ -9,7 +9,7 @@ own.
 
 from __future__ import annotations
 
-from PyQt6.QtCore import QByteArray, QObject, QSettings, Qt, pyqtSignal
+from PyQt6.QtCore import QByteArray, QObject, QSettings, Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QDockWidget, QMainWindow, QMenu, QScrollArea, QWidget
 
 from rnnscope.app.panels.heatmap import ImagePanel, panel_values
@@ -17,7 +17,14 @@ from rnnscope.app.panels.lines import ScalarPanel, UnitPlot
 from rnnscope.app.panels.probe_browser import BrowserEntry, ProbeBrowser, head_branch
 from rnnscope.app.widgets import scrolling
 from rnnscope.app.window.flow_grid import FlowGrid
-from rnnscope.app.window.layouts import DockPlan, arrange, browser_part, hidden_by_default, layout_key
+from rnnscope.app.window.layouts import (
+    DockPlan,
+    arrange,
+    browser_part,
+    hidden_by_default,
+    hide_stale_tab_bars,
+    layout_key,
+)
 from rnnscope.app.window.slots import Panel, Slot, curves
 from rnnscope.engine.trace import Trace
 
@@ -83,6 +90,7 @@ class PanelDocks(QObject):
         if output is not None and self._saved_state() is None:  # a remembered layout, restored after, wins
             self.window.tabifyDockWidget(output, dock)
             output.raise_()
+            self._tidy_tab_bars()
         return dock
 
     # ------------------------------------------------------------------ layouts per model kind
@@ -104,6 +112,7 @@ class PanelDocks(QObject):
         if state is not None:
             self.window.restoreState(state)
             self._hide_empty_docks()
+            self._tidy_tab_bars()
 
     def reset_layout(self) -> None:
         """View > Reset layout: forget this kind's layout; the designed one, default panels shown."""
@@ -140,6 +149,13 @@ class PanelDocks(QObject):
         bottom = [d for d in [right.get("curves"), self.unit_dock, self.browser_dock] if d is not None]
         arrange(self.window, DockPlan(model, top, bottom))
         self._hide_empty_docks()
+        self._tidy_tab_bars()
+
+    def _tidy_tab_bars(self) -> None:
+        """Hide the tab bars Qt leaves behind when docks are re-grouped, now and once the layout has
+        been applied (in the event loop)."""
+        hide_stale_tab_bars(self.window)
+        QTimer.singleShot(0, lambda: hide_stale_tab_bars(self.window))
 
     # ------------------------------------------------------------------ panels
     def show_groups(self, groups: dict[str, list[Slot]], trace: Trace, model_kind: str = "") -> None:

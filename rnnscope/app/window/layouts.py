@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatch
 
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QDockWidget, QMainWindow
+from PyQt6.QtWidgets import QDockWidget, QMainWindow, QTabBar
 
 HIDDEN_PATTERNS = ("*_preact", "output/logits", "lstm/tanh_cell", "lstm/candidate", "gru/reset_hidden")
 DNC_SHOWN = (
@@ -136,3 +136,34 @@ def _grid(window: QMainWindow, left: Sequence[QDockWidget]) -> None:
             window.tabifyDockWidget(left[3], dock)
         if len(left) >= 4:
             left[3].raise_()
+
+
+def stale_tab_bars(window: QMainWindow) -> list[QTabBar]:
+    """Tab bars of ``window`` shown but belonging to no tab group of now.
+
+    Qt (6.11) leaves the tab bar of a group visible when its docks are re-grouped (removed,
+    re-added and tabbed anew, as :func:`arrange` and ``restoreState`` do): it stays where the
+    group was, drawn over whatever dock is there now. A bar is in use when its tabs are
+    exactly the titles of one group of tabbed docks.
+    """
+    docks = {dock.windowTitle(): dock for dock in window.findChildren(QDockWidget)}
+    stale = []
+    for bar in window.findChildren(QTabBar):
+        if bar.parent() is not window or bar.isHidden() or not window.rect().intersects(bar.geometry()):
+            continue  # (Qt parks the bars it keeps for later outside the window)
+        titles = [bar.tabText(i) for i in range(bar.count())]
+        first = docks.get(titles[0]) if titles else None
+        group = (
+            {first.windowTitle(), *(d.windowTitle() for d in window.tabifiedDockWidgets(first))}
+            if first
+            else set()
+        )
+        if len(titles) < 2 or set(titles) != group or len(titles) != len(group):
+            stale.append(bar)
+    return stale
+
+
+def hide_stale_tab_bars(window: QMainWindow) -> None:
+    """Hide what :func:`stale_tab_bars` finds (Qt shows a bar again when it reuses it)."""
+    for bar in stale_tab_bars(window):
+        bar.hide()

@@ -11,6 +11,7 @@ from PyQt6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
 from rnnscope.app.widgets import status_bar
 from rnnscope.app.window.controls import ModelControls
+from rnnscope.app.window.layouts import stale_tab_bars
 from rnnscope.app.window.stepper import Stepper
 
 
@@ -79,8 +80,9 @@ def placement_problems(
 
     The window inside the screen's available area; every key control (``controls``, by name)
     shown (not hidden behind a toolbar's » button), inside the screen and not zero-sized;
-    every dock left open either shown inside the screen or a tab of a dock that is; every
-    shown panel (``panels`` whose dock is in front) at least ``min_panel`` in size.
+    every dock left open either shown inside the screen or a tab of a dock that is; no tab bar
+    left over from an earlier grouping drawn over the docks; every shown panel (``panels``
+    whose dock is in front) at least ``min_panel`` in size.
     """
     area = available_area(window)
     if area is None:
@@ -93,6 +95,7 @@ def placement_problems(
         if not widget.isVisible() or rect.isEmpty() or not area.contains(rect):
             problems.append(f"control {name} is not on screen ({rect}, visible {widget.isVisible()})")
     problems += _dock_problems(window, area)
+    problems += [f"tab bar {bar.geometry()} belongs to no dock group" for bar in stale_tab_bars(window)]
     for panel in panels:
         if panel.isVisible() and not panel.visibleRegion().isEmpty():
             if panel.width() < min_panel.width() or panel.height() < min_panel.height():
