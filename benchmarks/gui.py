@@ -11,7 +11,7 @@ layout, on an offscreen screen of ``--size`` (the window fitted to it):
   child process that is given the parent's start time;
 * ``step_redraw_median_ms`` / ``step_redraw_p95_ms``: one step (``set_step``) plus the
   repaint of every visible panel it causes, over 200 steps (``--quick``: 60);
-  ``step_cpu_...`` and ``first_paint_cpu_s``: the CPU time the GUI thread (the process) used
+  ``step_cpu_...`` and ``first_paint_cpu_s``: the CPU time the process used
   for the same, which other jobs on a shared machine do not inflate;
 * ``shown_panels`` / ``made_panels`` / ``panels``: panels in view / made / possible (a panel
   is made when first shown; the probe browser shows the rest);
@@ -161,14 +161,14 @@ def step_redraws(
         positions = rng.integers(0, total, size=steps) if scrub else np.arange(1, steps + 1) % total
         times, cpu = [], []
         for position in positions:
-            begin, begin_cpu = time.perf_counter(), time.thread_time()
+            begin, begin_cpu = time.perf_counter(), time.process_time()
             if scrub:
                 window.stepper.slider.setValue(int(position))
             else:
                 window.set_step(int(position))
             app.processEvents()  # the repaint of every panel that changed
             times.append((time.perf_counter() - begin) * 1000)
-            cpu.append((time.thread_time() - begin_cpu) * 1000)
+            cpu.append((time.process_time() - begin_cpu) * 1000)
         shown = sum(1 for p in window.docks.panels if p.isVisible())
         record = {
             "window": f"{window.width()}x{window.height()}",
