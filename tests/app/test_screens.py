@@ -298,3 +298,14 @@ def test_hidden_panels_are_made_when_shown_and_catch_up_with_the_cursor(make_win
     window.probe_browser.set_shown("dnc/retention", True)
     window.probe_browser.flush()
     assert panel.step == 7  # ... and is right again once shown
+
+
+def test_named_rows_are_thinned_to_the_room_the_axis_has():
+    from rnnscope.app.panels.heatmap import name_ticks
+
+    names = tuple(f"entry {i}" for i in range(16))
+    assert [label for _, label in name_ticks(names, 600, "left")[0]] == list(names)
+    few = name_ticks(names, 60, "left")[0]  # 60 pixels: a name every fourth row
+    assert [label for _, label in few] == ["entry 0", "entry 4", "entry 8", "entry 12"]
+    assert [position for position, _ in few] == [0.5, 4.5, 8.5, 12.5]  # at their rows' centres
+    assert len(name_ticks(names, 200, "bottom")[0]) == 4  # names across need more room each

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QPointF, Qt, pyqtSignal
+from PyQt6.QtGui import QResizeEvent
 from PyQt6.QtWidgets import QVBoxLayout, QWidget
 
 from rnnscope.app.panels.colour_bar import ColourBar
@@ -38,9 +39,14 @@ def colour_map_and_levels(kind: ProbeKind, data: np.ndarray) -> tuple[pg.ColorMa
     return pg.colormap.get("CET-D1"), (-bound, bound)
 
 
-def _name_ticks(names: tuple[str, ...]) -> list[list[tuple[float, str]]]:
-    """pyqtgraph ticks naming rows ``0..len(names)-1`` at their centres."""
-    return [[(i + 0.5, str(name)) for i, name in enumerate(names)]]
+NAME_PIXELS = {"left": 14, "bottom": 40}  # room one entry's name needs along a vertical / horizontal axis
+
+
+def name_ticks(names: tuple[str, ...], pixels: float, side: str) -> list[list[tuple[float, str]]]:
+    """pyqtgraph ticks naming rows ``0..len(names)-1`` at their centres: every k-th name so that
+    they fit ``pixels`` along the axis (never printed over each other; hover gives every name)."""
+    stride = max(1, int(np.ceil(len(names) * NAME_PIXELS[side] / max(pixels, 1.0))))
+    return [[(i + 0.5, str(name)) for i, name in enumerate(names) if i % stride == 0]]
 
 
 def _free_label_width(label: pg.LabelItem) -> None:
@@ -84,6 +90,7 @@ class ImagePanel(QWidget):
         self.probe_name = probe_name or title
         self.head: int | None = None  # which head of a (T, B, head, x) probe this panel shows
         self.step = 0  # the shared cursor, as this panel last showed it
+        self._names: dict[str, tuple[str, ...]] = {}  # axis side -> the names of its entries
         self.kind = kind
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground("w")
@@ -133,11 +140,27 @@ class ImagePanel(QWidget):
 
     def name_rows(self, names: tuple[str, ...] | None) -> None:
         if names and len(names) <= MAX_TICK_LABELS:
-            self.plot.getAxis("left").setTicks(_name_ticks(names))
+            self._names["left"] = names
+            self._fit_names()
 
     def name_columns(self, names: tuple[str, ...] | None) -> None:
         if names and len(names) <= MAX_TICK_LABELS:
-            self.plot.getAxis("bottom").setTicks(_name_ticks(names))
+            self._names["bottom"] = names
+            self._fit_names()
+
+    def _fit_names(self) -> None:
+        """Name ticks thinned to the panel's size now (again on every resize)."""
+        room = {
+            "left": self.plot.vb.height() or self.height() * 0.6,
+            "bottom": self.plot.vb.width() or self.width() * 0.6,
+        }
+        for side, names in self._names.items():
+            self.plot.getAxis(side).setTicks(name_ticks(names, room[side], side))
+
+    def resizeEvent(self, event: QResizeEvent | None) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        if self._names:
+            self._fit_names()
 
     def mark_problem(self) -> None:
         """Title in red: the first non-finite value of the trace is in this panel."""
