@@ -18,7 +18,9 @@ from rnnscope.app.window.stepper import STEP_KEYS
 HELP_KEY = "F1"
 MOUSE_HELP = (
     "<p>Mouse: hover a heatmap cell for its probe, step, unit and value; click it to plot "
-    "that unit over time. Docks can be dragged, tabbed and floated (View menu to show them).</p>"
+    "that unit over time. Docks can be dragged, tabbed and floated (View menu to show them; "
+    "View &gt; Reset layout puts the model's own layout back). The <i>probes</i> dock shows and "
+    "hides panels.</p>"
 )
 
 
