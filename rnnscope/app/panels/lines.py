@@ -117,7 +117,7 @@ class UnitPlot(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot)
-        self.setMinimumSize(220, 120)
+        self.setMinimumSize(160, 90)
 
     def show_unit(self, title: str, values: np.ndarray) -> None:
         """``values`` ``(T,)``: one unit of one probe."""

@@ -75,7 +75,7 @@ class ProbeBrowser(QWidget):
         layout.addWidget(self.tree)
         self._pending: dict[str, bool] = {}
         self._filling = False
-        self.setMinimumSize(180, 160)
+        self.setMinimumSize(160, 100)
 
     def set_entries(self, entries: Sequence[BrowserEntry]) -> None:
         """List ``entries`` (a new trace's panels), keeping the search text."""

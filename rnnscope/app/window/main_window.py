@@ -15,8 +15,8 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
-from PyQt6.QtCore import QSettings, QSize, Qt, pyqtSignal
-from PyQt6.QtGui import QCloseEvent, QShowEvent
+from PyQt6.QtCore import QSettings, QSize, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QCloseEvent, QResizeEvent, QShowEvent
 from PyQt6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
 from rnnscope.app import resources
@@ -41,7 +41,7 @@ from rnnscope.app.window.header import Header
 from rnnscope.app.window.menus import build_menus
 from rnnscope.app.window.remembered import load_spec, save_spec
 from rnnscope.app.window.retracer import Retracer
-from rnnscope.app.window.screen import fit_to_screen, key_controls, placement_problems
+from rnnscope.app.window.screen import fit_to_screen, key_controls, placement_problems, shrink_to_screen
 from rnnscope.app.window.slots import Panel, layout_signature, panels_by_dock
 from rnnscope.app.window.stepper import DEFAULT_SPEED, Stepper
 from rnnscope.engine.models.base import RecurrentModel
@@ -160,6 +160,11 @@ class MainWindow(QMainWindow):
         if not self._fitted:  # the frame's size is known once shown: fit the frame, not only the inside
             self._fitted = True
             fit_to_screen(self, self.size())
+
+    def resizeEvent(self, event: QResizeEvent | None) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        if self._fitted:  # a new layout's panels asked for a few more pixels than the screen has
+            QTimer.singleShot(0, lambda: shrink_to_screen(self))
 
     def closeEvent(self, event: QCloseEvent | None) -> None:  # noqa: N802 - Qt override
         self.stepper.stop_playing()

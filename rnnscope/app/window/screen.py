@@ -44,6 +44,18 @@ def fit_to_screen(window: QWidget, size: QSize) -> None:
     window.move(max(x, area.left()), max(y, area.top()))
 
 
+def shrink_to_screen(window: QWidget) -> None:
+    """A window grown taller or wider than its screen (a new layout's panels asked for a few more
+    pixels) is made to fit again; one that fits is left as the user has it."""
+    area = available_area(window)
+    if area is None or area.isEmpty():
+        return
+    frame = window.frameGeometry()
+    extra_w, extra_h = frame.width() - area.width(), frame.height() - area.height()
+    if extra_w > 0 or extra_h > 0:
+        window.resize(window.width() - max(extra_w, 0), window.height() - max(extra_h, 0))
+
+
 def key_controls(controls: ModelControls, stepper: Stepper, strip: QWidget | None) -> dict[str, QWidget]:
     """What a user needs at start, by name: the model bar's pickers, the sequence field, the step
     bar and the strip (and the status bar of the window they are in)."""
