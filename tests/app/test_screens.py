@@ -60,6 +60,57 @@ def test_every_kind_fits_the_screen_with_docks_and_controls_on_it(tmp_path, size
     assert run.returncode == 0
 
 
+SWITCHING = r"""
+import json, sys
+from PyQt6.QtCore import QSettings
+from PyQt6.QtWidgets import QApplication
+app = QApplication([])
+from rnnscope.app.main import build_parser, open_window
+settings = QSettings(sys.argv[1], QSettings.Format.IniFormat)
+window = open_window(build_parser().parse_args([]), settings).window
+window.show()
+steps = [("dnc", "copy", 4), ("lstm", "chars", 2), ("gru", "sentiment", 2), ("dnc", "copy", 4)]
+for model, task, heads in steps + [("rnn", "sine", 2), ("lstm", "chars", 2)]:
+    for box, value in ((window.controls.model_box, model), (window.controls.task_box, task)):
+        box.blockSignals(True)
+        box.setCurrentText(value)
+        box.blockSignals(False)
+    window.controls.heads_box.setValue(heads)
+    window.retrace(background=False)
+    for _ in range(5):
+        app.processEvents()
+    shown = [p.title for p in window.docks.panels if p.isVisible()]
+    print(json.dumps({"kind": window.session.trace.model_kind, "problems": window.placement_problems(),
+                      "shown": shown}), flush=True)
+"""
+
+
+def test_switching_kinds_in_the_app_keeps_each_layout_on_a_1280x720_screen(tmp_path):
+    """LSTM -> DNC -> LSTM -> GRU -> DNC -> RNN -> LSTM in one window: each kind's layout (its own
+    remembered one the second time) lies on the screen, the LSTM's five heatmaps each time."""
+    config = tmp_path / "screen.json"
+    screen = {"name": "test", "x": 0, "y": 0, "width": 1280, "height": 720, "logicalDpi": 96, "dpr": 1}
+    config.write_text(json.dumps({"screens": [screen]}))
+    env = dict(os.environ, QT_QPA_PLATFORM=f"offscreen:configfile={config}", XDG_CONFIG_HOME=str(tmp_path))
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    run = subprocess.run(
+        [sys.executable, "-c", SWITCHING, str(tmp_path / "s.ini")],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    reports = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
+    assert [r["kind"] for r in reports] == ["dnc", "lstm", "gru", "dnc", "rnn", "lstm"], run.stderr
+    for report in reports:
+        assert report["problems"] == [], report
+    lstm = ["lstm/input_gate", "lstm/forget_gate", "lstm/output_gate", "lstm/cell", "lstm/hidden"]
+    for report in (reports[1], reports[5]):
+        assert [t for t in report["shown"] if t.startswith("lstm/")] == lstm
+    assert reports[0]["shown"] == reports[3]["shown"]  # the DNC's own layout came back
+
+
 def test_the_placement_check_reports_what_is_off_screen_or_hidden(make_window):
     """The check above can fail: a window larger than the (800 x 800 offscreen) screen, a control
     squeezed out of sight, a closed-off dock."""
