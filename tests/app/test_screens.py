@@ -280,8 +280,10 @@ def test_log_axes_label_a_few_decades_and_the_check_can_fail():
     ticks = log_tick_positions(-12.0, 2.0, 100)  # fourteen decades in 100 pixels
     assert 2 <= len(ticks) <= 3 and all(t == int(t) for t in ticks)
     assert log_tick_positions(-6.0, -1.0, 400) == [-6.0, -5.0, -4.0, -3.0, -2.0, -1.0]
-    inside = log_tick_positions(np.log10(0.3), np.log10(0.9), 100)  # less than a decade: 1-2-5 steps
-    assert [log_tick_label(t) for t in inside] == ["0.5"]
+    inside = log_tick_positions(np.log10(0.3), np.log10(0.9), 100)  # less than a decade: round steps
+    assert [log_tick_label(t) for t in inside] == ["0.4", "0.6", "0.8"]
+    narrow = log_tick_positions(np.log10(0.36), np.log10(0.48), 60)  # no 1, 2 or 5 inside at all
+    assert [log_tick_label(t) for t in narrow] == ["0.4", "0.45"]
     assert log_tick_positions(1.0, 1.0, 100) == []
     levels = [(0.1, [0.1 * i for i in range(11)]), (0.05, [0.05 * i for i in range(21)])]
     (spacing, values), *rest = thin_levels(levels, 60)  # room for two labels: major ticks only

@@ -35,7 +35,22 @@ def log_tick_positions(low: float, high: float, pixels: float) -> list[float]:
         for m in (1, 2, 5)
         if low <= math.log10(m) + e <= high
     ]
-    return positions[:room] if len(positions) > room else positions
+    if len(positions) >= 2:
+        return positions[:: math.ceil(len(positions) / room)]
+    return _linear_inside(10.0**low, 10.0**high, room) or positions
+
+
+def _linear_inside(low: float, high: float, room: int) -> list[float]:
+    """log10 of evenly spaced round values (1, 2 or 5 times a power of ten apart) inside
+    ``low..high``, at most ``room`` of them: a log axis spanning much less than a decade still
+    gets labels."""
+    top = math.floor(math.log10(high - low))
+    for power in range(top, top - 4, -1):
+        for step in (5.0 * 10.0**power, 2.0 * 10.0**power, 10.0**power):
+            values = [k * step for k in range(math.ceil(low / step), math.floor(high / step) + 1)]
+            if len(values) >= 2:
+                return [math.log10(v) for v in values[:: math.ceil(len(values) / room)] if v > 0]
+    return []
 
 
 def thin_levels(levels: list[tuple[float, list[float]]], pixels: float) -> list[tuple[float, list[float]]]:
