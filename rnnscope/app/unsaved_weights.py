@@ -63,6 +63,7 @@ class UnsavedWeightsGuard(QObject):
         self.save_to = save_to
         self.ask: Callable[[str], str] = (lambda what: ask_with_dialog(window, what)) if dialogs else _discard
         self.asked: list[str] = []  # what the user was asked about, in order
+        self._asking = False
         # installed last, this filter sees a close before the panels' shutdown filter and the window
         window.installEventFilter(self)
 
@@ -84,8 +85,14 @@ class UnsavedWeightsGuard(QObject):
         """Go on with ``what``? True at once when nothing would be lost."""
         if not self.would_lose(what):
             return True
+        if self._asking:  # a second close (Ctrl-C again) while the question is open: it answers
+            return False
         self.asked.append(what)
-        answer = self.ask(what)
+        self._asking = True
+        try:
+            answer = self.ask(what)
+        finally:
+            self._asking = False
         if answer == DISCARD:
             return True
         if answer == SAVE:

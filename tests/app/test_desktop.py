@@ -125,6 +125,21 @@ def test_closing_with_unsaved_weights_asks_and_cancel_keeps_everything(app_windo
     assert not window.isVisible()
 
 
+def test_a_second_close_while_the_question_is_open_is_not_asked_again(app_window, qtbot):
+    window = app_window()
+    train_a_little(window, qtbot)
+    nested = []
+
+    def answer(what):
+        window.close()  # Ctrl-C in the terminal again, while the dialog is open
+        nested.append(window.isVisible())
+        return CANCEL
+
+    window.unsaved_guard.ask = answer
+    window.close()
+    assert window.unsaved_guard.asked == ["quit"] and nested == [True] and window.isVisible()
+
+
 def test_save_from_the_prompt_writes_the_trained_weights_then_quits(app_window, qtbot, tmp_path, monkeypatch):
     window = app_window()
     training = train_a_little(window, qtbot, stop=False)  # paused: the trainer holds the weights
