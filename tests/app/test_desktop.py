@@ -153,6 +153,25 @@ def test_save_from_the_prompt_writes_the_trained_weights_then_quits(app_window, 
     assert saved.iteration == iteration and saved.optimizer_state  # the run can resume from it
 
 
+def test_save_from_the_prompt_pauses_a_running_training_first(app_window, qtbot, tmp_path, monkeypatch):
+    window = app_window()
+    training = window.training_panel
+    training.sample_every.setValue(0)
+    training.start()
+    qtbot.waitUntil(lambda: training.trainer is not None and training.has_unsaved_weights(), timeout=10_000)
+    assert training.state == "running"
+    start = training.trainer.iteration
+    target = tmp_path / "running.npz"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, **kwargs: (str(target), ""))
+    window.answers.append(SAVE)
+    window.close()
+    assert not window.isVisible()
+    saved = load_checkpoint(target)
+    # the paused trainer's state (iteration, optimiser), not the shown model's weights alone
+    assert saved.iteration >= start > 1500 and saved.optimizer_state
+    assert window.unsaved_guard.asked == ["quit"]
+
+
 def test_saved_weights_are_not_asked_about_and_a_cancelled_save_cancels(
     app_window, qtbot, tmp_path, monkeypatch
 ):
