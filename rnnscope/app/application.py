@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+from types import FrameType
 
-from PyQt6.QtWidgets import QApplication
+from PyQt6.QtCore import QTimer
+from PyQt6.QtWidgets import QApplication, QWidget
 
 from rnnscope.app import resources
 from rnnscope.app.gui_gc import collect_on_gui_thread
@@ -19,3 +22,24 @@ def configure_app(app: QApplication) -> None:
     if resources.resources_dir() is None:  # the app runs without them, but say why it looks plain
         print(f"warning: {resources.missing_message()}", file=sys.stderr)
     app.setWindowIcon(resources.app_icon())
+
+
+INTERRUPT_POLL_MS = 200  # how soon Ctrl-C in the terminal is noticed
+
+
+def close_on_interrupt(app: QApplication, window: QWidget) -> QTimer:
+    """Ctrl-C (SIGINT) in the launching terminal closes ``window`` as File > Quit does: settings
+    saved, workers stopped, unsaved trained weights asked about.
+
+    Python runs signal handlers only between bytecodes, and Qt's event loop is C++: a timer
+    wakes the interpreter now and then so the handler gets its turn. Returns that timer.
+    """
+
+    def interrupted(_number: int, _frame: FrameType | None) -> None:
+        QTimer.singleShot(0, window.close)  # from the event loop, not from inside the handler
+
+    signal.signal(signal.SIGINT, interrupted)
+    timer = QTimer(app)
+    timer.timeout.connect(lambda: None)
+    timer.start(INTERRUPT_POLL_MS)
+    return timer

@@ -17,15 +17,18 @@ and renames it), so a failed save never destroys an earlier checkpoint.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PyQt6.QtCore import QEvent, QObject, QSettings, Qt, pyqtSignal
 from PyQt6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PyQt6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMenu, QMessageBox, QWidget
 
+from rnnscope.app.examples import EXAMPLES, example_path
 from rnnscope.app.host import DockingHost, ModelHost
 from rnnscope.app.panels.gradcheck import GradcheckPanel
 from rnnscope.app.panels.training import TrainingPanel
+from rnnscope.app.unsaved_weights import UnsavedWeightsGuard
 from rnnscope.app.widgets import status_bar
 from rnnscope.engine.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 
@@ -70,6 +73,8 @@ class CheckpointActions(QObject):
         self.dialogs = dialogs
         self.last_error: str | None = None
         self._error_box: QMessageBox | None = None
+        # asked before a checkpoint replaces the model (the unsaved-weights prompt, when installed)
+        self.confirm_discard: Callable[[str], bool] = lambda _what: True
 
         self.open_action = QAction("&Open checkpoint...", self)
         self.open_action.setShortcut(QKeySequence.StandardKey.Open)
@@ -84,6 +89,12 @@ class CheckpointActions(QObject):
         self.recent_menu = QMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self._fill_recent_menu()
+        self.example_menu = QMenu("Open &example")
+        for item in EXAMPLES:
+            action = self.example_menu.addAction(item.title)
+            if action is not None:
+                action.setEnabled(example_path(item.key) is not None)
+                action.triggered.connect(lambda _checked=False, key=item.key: self.open_example(key))
 
         if menu is not None:
             self.install(menu)
@@ -95,6 +106,7 @@ class CheckpointActions(QObject):
         first = menu.actions()[0] if menu.actions() else None
         menu.insertAction(first, self.open_action)
         menu.insertMenu(first, self.recent_menu)
+        menu.insertMenu(first, self.example_menu)
         menu.insertAction(first, self.save_action)
         if first is not None:
             menu.insertSeparator(first)
@@ -145,10 +157,13 @@ class CheckpointActions(QObject):
         if path:
             self.open_path(path)
 
-    def open_path(self, path: str | os.PathLike[str], background: bool = True) -> bool:
+    def open_path(self, path: str | os.PathLike[str], background: bool = True, remember: bool = True) -> bool:
         """Load the checkpoint at ``path`` and show its model (traced on a worker thread, or now:
-        ``background=False``). False (with a message) on a bad file."""
+        ``background=False``). False (with a message) on a bad file, or when the user chose to keep
+        unsaved trained weights (:attr:`confirm_discard`)."""
         path = os.fspath(path)
+        if not self.confirm_discard("open another model"):
+            return False
         try:
             checkpoint = load_checkpoint(path)
         except (CheckpointError, OSError, ValueError, KeyError) as error:
@@ -166,20 +181,34 @@ class CheckpointActions(QObject):
             return False
         if self.training is not None:
             self.training.adopt_checkpoint(checkpoint, task)
-        self._remember(path)
+        if remember:
+            self._remember(path)
         kind, iteration = checkpoint.config.kind, checkpoint.iteration
         self._say(f"Opened {os.path.basename(path)} ({kind}, iteration {iteration})")
         self.loaded.emit(path, checkpoint)
         return True
 
+    def open_example(self, key: str, background: bool = True) -> bool:
+        """Open the shipped trained model ``key`` (``lstm``, ``dnc``, ``gru``; File > Open example)."""
+        path = example_path(key)
+        if path is None:
+            self._error(f"The example {key!r} is not installed (data/models: run scripts/train_shipped.py)")
+            return False
+        return self.open_path(path, background=background, remember=False)  # not a user's file
+
     # ------------------------------------------------------------------ save
     def save_dialog(self) -> None:
+        path = self.ask_save_path()
+        if path:
+            self.save_to(path)
+
+    def ask_save_path(self) -> str | None:
+        """A path from the save dialog (``.npz`` added when it has no extension), or None."""
         start = self.recent_files()[0] if self.recent_files() else "checkpoint.npz"
         path, _ = QFileDialog.getSaveFileName(self.window, "Save checkpoint", start, CHECKPOINT_FILTER)
-        if path:
-            if not os.path.splitext(path)[1]:
-                path += ".npz"
-            self.save_to(path)
+        if not path:
+            return None
+        return path if os.path.splitext(path)[1] else path + ".npz"
 
     def save_to(self, path: str | os.PathLike[str]) -> bool:
         """Save a checkpoint to ``path`` (atomically). False (with a message) on failure."""
@@ -200,6 +229,7 @@ class CheckpointActions(QObject):
                     iteration=iteration,
                 )
                 note = f" with its training state at iteration {iteration}"
+                training.mark_saved()
             else:
                 model = self.host.current_model()
                 if model is None:
@@ -274,6 +304,7 @@ class TrainingTools:
     gradcheck: GradcheckPanel
     checkpoints: CheckpointActions
     docks: list[QDockWidget]
+    unsaved: UnsavedWeightsGuard
 
 
 class _ShutdownOnClose(QObject):
@@ -297,7 +328,8 @@ def install_training_tools(
     """Add the training and gradient-check panels and the checkpoint actions to the main window.
 
     ``window`` is the app's ``MainWindow`` (or another ``QMainWindow`` that is a
-    :class:`~rnnscope.app.host.DockingHost`). Both panels are tabbed in the bottom dock area.
+    :class:`~rnnscope.app.host.DockingHost`). Both panels are tabs of the window's right column,
+    behind the output, so the heatmaps stay in view beside them.
     """
     if not isinstance(window, QMainWindow):
         raise TypeError("the training tools dock into a main window (a QMainWindow)")
@@ -310,10 +342,15 @@ def install_training_tools(
         window.add_panel("Training", training, area),
         window.add_panel("Gradient check", gradcheck, area),
     ]
-    window.tabifyDockWidget(docks[0], docks[1])
-    docks[0].raise_()
+    if not window.tabifiedDockWidgets(docks[0]):  # no output dock to tab them behind (yet)
+        window.tabifyDockWidget(docks[0], docks[1])
     checkpoints = CheckpointActions(
         window, training=training, settings=settings, dialogs=dialogs, menu=window.file_menu
     )
     _ShutdownOnClose(window, [training, gradcheck])
-    return TrainingTools(training=training, gradcheck=gradcheck, checkpoints=checkpoints, docks=docks)
+    # after the shutdown filter: a close the user cancels at the prompt never reaches it
+    guard = UnsavedWeightsGuard(window, training, checkpoints.ask_save_path, checkpoints.save_to, dialogs)
+    training.confirm_discard = checkpoints.confirm_discard = guard.confirm
+    return TrainingTools(
+        training=training, gradcheck=gradcheck, checkpoints=checkpoints, docks=docks, unsaved=guard
+    )

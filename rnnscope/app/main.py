@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rnnscope.engine.tasks import TASK_NAMES
@@ -12,6 +13,7 @@ from rnnscope.options import add_model_arguments
 if TYPE_CHECKING:  # Qt is imported once the arguments are parsed: ``--help`` needs no display
     from PyQt6.QtCore import QSettings
 
+    from rnnscope.app.checkpoint_actions import CheckpointActions, TrainingTools
     from rnnscope.app.window import MainWindow
 
 # the shared model options the window's SessionSpec has a field for (option dest -> field)
@@ -50,39 +52,73 @@ def spec_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return {key: value for key, value in given.items() if value is not None}
 
 
+@dataclass
+class OpenedWindow:
+    """What :func:`open_window` made: the window, its checkpoint actions and training tools (if any)."""
+
+    window: MainWindow
+    checkpoints: CheckpointActions
+    tools: TrainingTools | None
+
+
 def build_window(
     args: argparse.Namespace, settings: QSettings | None = None, training_tools: bool = True
 ) -> MainWindow:
+    """The main window for parsed ``args`` (see :func:`open_window`)."""
+    return open_window(args, settings, training_tools).window
+
+
+def open_window(
+    args: argparse.Namespace, settings: QSettings | None = None, training_tools: bool = True
+) -> OpenedWindow:
     """The main window for parsed ``args``, with the training tools docked (``training_tools``).
 
     ``settings`` (a ``QSettings``) defaults to the user's; tests pass a temporary file. A
     checkpoint on the command line opens as File > Open checkpoint does, traced before the
-    window shows.
+    window shows. With no checkpoint and no model option (a plain ``rnnscope``) the shipped
+    trained character LSTM opens (File > Open example has the others); the remembered
+    model only when the examples are not installed.
     """
     from rnnscope.app.checkpoint_actions import CheckpointActions, install_training_tools
+    from rnnscope.app.examples import DEFAULT_EXAMPLE, example_path
+    from rnnscope.app.session import SessionSpec
     from rnnscope.app.window import MainWindow
 
-    window = MainWindow(settings=settings, overrides=spec_overrides(args))
+    overrides = spec_overrides(args)
+    example = None if (args.checkpoint or overrides) else example_path(DEFAULT_EXAMPLE)
+    if example is not None:
+        overrides = vars(SessionSpec())  # the example's first view, not what the last session picked
+    opening = bool(args.checkpoint) or example is not None
+    window = MainWindow(settings=settings, overrides=overrides, trace_now=not opening)
+    tools = None
     if training_tools:
-        checkpoints = install_training_tools(window, settings=settings).checkpoints
-        window.restore_layout()  # the training docks were not there when the window first restored it
+        tools = install_training_tools(window, settings=settings)
+        window.discard_guards.append(tools.unsaved.confirm)
+        checkpoints = tools.checkpoints
     else:
         checkpoints = CheckpointActions(window, settings=settings, menu=window.file_menu)
+    opened = True
     if args.checkpoint:
-        checkpoints.open_path(args.checkpoint, background=False)
-    return window
+        opened = checkpoints.open_path(args.checkpoint, background=False)
+    elif example is not None:
+        opened = checkpoints.open_example(DEFAULT_EXAMPLE, background=False)
+    if not opened or window.session is None:
+        window.retrace(background=False)  # a bad file is a message; the window still shows a model
+    window.restore_layout()  # the training docks were not there when the window first restored it
+    return OpenedWindow(window, checkpoints, tools)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from PyQt6.QtWidgets import QApplication
 
-    from rnnscope.app.application import configure_app
+    from rnnscope.app.application import close_on_interrupt, configure_app
 
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     configure_app(app)
     window = build_window(args)
+    close_on_interrupt(app, window)
     window.show()
     return app.exec()
 

@@ -131,6 +131,18 @@ def trace_session(model: RecurrentModel, task: Task, batch: Batch, notes: list[s
     return Session(model, task, batch, trace, list(inputs), list(targets), list(notes or []))
 
 
+def session_of_model(
+    model: RecurrentModel, task: Task | None, batch: Batch | None, spec: SessionSpec
+) -> Session:
+    """``model`` traced on ``batch`` of ``task`` (a fresh sequence of ``spec`` when ``batch`` is None):
+    a model shown from elsewhere (training weights, a checkpoint)."""
+    if task is None:
+        raise ValueError("there is no task to show the model on yet")
+    session = trace_session(model, task, batch if batch is not None else sequence_for(spec, task))
+    session.spec = spec
+    return session
+
+
 def build_session(spec: SessionSpec) -> Session:
     """Task, model and sequence of ``spec``, traced (plain NumPy: safe on a worker thread)."""
     task = build_task_for(spec)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import QMainWindow, QMenu, QMenuBar, QScrollArea, QSpinBox, QStatusBar, QWidget
 
 
@@ -40,3 +44,23 @@ def status_bar(window: QMainWindow) -> QStatusBar:
         bar = QStatusBar(window)
         window.setStatusBar(bar)
     return bar
+
+
+def add_action(
+    window: QWidget,
+    menu: QMenu,
+    text: str,
+    keys: QKeySequence.StandardKey | str | None = None,
+    triggered: Callable[[], object] | None = None,
+) -> QAction:
+    """A new action ``text`` at the end of ``menu`` calling ``triggered``, with the shortcut ``keys``
+    working anywhere in ``window`` (the action belongs to it: the Help list finds it there)."""
+    action = QAction(text, window)
+    if triggered is not None:
+        action.triggered.connect(lambda _checked=False: triggered())
+    if keys is not None:
+        action.setShortcut(QKeySequence(keys))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+    menu.addAction(action)
+    window.addAction(action)
+    return action

@@ -60,7 +60,7 @@ def actions(window, settings):
 
 def test_the_file_menu_gets_open_recent_and_save(actions, window):
     texts = [action.text() for action in window.file_menu.actions()]
-    assert texts[:3] == ["&Open checkpoint...", "Open &Recent", "&Save checkpoint..."]
+    assert texts[:4] == ["&Open checkpoint...", "Open &Recent", "Open &example", "&Save checkpoint..."]
     assert texts[-1] == "&Quit"
     assert window.acceptDrops()
 

@@ -114,10 +114,12 @@ def test_a_wheel_ships_every_resource_where_the_lookup_finds_it():
 
 
 def test_a_wheel_ships_every_corpus_and_task_file():
-    """The files directly in ``data/`` (corpora, the sentiment set, its README) land in
-    ``<prefix>/share/rnnscope/data``; the generator scripts beneath stay in the source tree."""
+    """The files directly in ``data/`` (corpora, the sentiment set, its README) and the shipped
+    trained models (``data/models``) land in ``<prefix>/share/rnnscope/data``; the generator
+    scripts beneath stay in the source tree."""
     shipped = _shipped_from("data")
     on_disk = {p.relative_to(REPO / "data") for p in (REPO / "data").iterdir() if p.is_file()}
+    on_disk |= {p.relative_to(REPO / "data") for p in (REPO / "data" / "models").iterdir() if p.is_file()}
     assert set(shipped) == on_disk, "every file in data/ is listed in pyproject's data-files"
     assert all(target == Path("share/rnnscope/data") / source for source, target in shipped.items())
 

@@ -10,13 +10,17 @@ the units x time image.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QPointF, Qt, pyqtSignal
+from PyQt6.QtGui import QResizeEvent
 from PyQt6.QtWidgets import QVBoxLayout, QWidget
 
+from rnnscope.app.panels.colour_bar import ColourBar
 from rnnscope.engine.trace import Probe, ProbeKind
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
@@ -35,44 +39,25 @@ def colour_map_and_levels(kind: ProbeKind, data: np.ndarray) -> tuple[pg.ColorMa
     return pg.colormap.get("CET-D1"), (-bound, bound)
 
 
-def _name_ticks(names: tuple[str, ...]) -> list[list[tuple[float, str]]]:
-    """pyqtgraph ticks naming rows ``0..len(names)-1`` at their centres."""
-    return [[(i + 0.5, str(name)) for i, name in enumerate(names)]]
+NAME_PIXELS = {"left": 14, "bottom": 40}  # room one entry's name needs along a vertical / horizontal axis
 
 
-class ColourBar(pg.GraphicsLayout):  # type: ignore[misc]  # pyqtgraph ships no type hints
-    """A vertical colour scale with a value axis: ``cmap`` from ``levels[0]`` (bottom) to ``levels[1]``.
-
-    Much cheaper to build than ``pg.ColorBarItem`` (which is a whole ``PlotItem``): a window
-    with fifty heatmaps builds fifty of these.
-    """
-
-    def __init__(self, cmap: pg.ColorMap, levels: tuple[float, float], width: int = 10) -> None:
-        super().__init__()
-        self.layout.setContentsMargins(0, 0, 0, 0)
-        self.layout.setHorizontalSpacing(0)
-        self.cmap = cmap
-        self.box = pg.ViewBox(enableMouse=False, enableMenu=False, defaultPadding=0)
-        self.box.setFixedWidth(width)
-        self.bar = pg.ImageItem(np.linspace(0.0, 1.0, 256)[:, None], levels=(0.0, 1.0))
-        self.bar.setLookupTable(cmap.getLookupTable(nPts=256))
-        self.box.addItem(self.bar)
-        self.axis = pg.AxisItem("right", linkView=self.box)
-        self.addItem(self.box, 0, 0)
-        self.addItem(self.axis, 0, 1)
-        self.levels = levels
-        self.setLevels(levels)
-
-    def setLevels(self, levels: tuple[float, float]) -> None:  # noqa: N802 - pyqtgraph's spelling
-        low, high = float(levels[0]), float(levels[1])
-        self.levels = (low, high)
-        self.bar.setRect(0.0, low, 1.0, high - low)
-        self.box.setRange(xRange=(0.0, 1.0), yRange=(low, high), padding=0)
+def name_ticks(names: tuple[str, ...], pixels: float, side: str) -> list[list[tuple[float, str]]]:
+    """pyqtgraph ticks naming rows ``0..len(names)-1`` at their centres: every k-th name so that
+    they fit ``pixels`` along the axis (never printed over each other; hover gives every name)."""
+    stride = max(1, int(np.ceil(len(names) * NAME_PIXELS[side] / max(pixels, 1.0))))
+    return [[(i + 0.5, str(name)) for i, name in enumerate(names) if i % stride == 0]]
 
 
 def _free_label_width(label: pg.LabelItem) -> None:
-    """Like ``LabelItem.updateMin``, but with no minimum width: a long text is cut, not the plot."""
+    """Like ``LabelItem.updateMin``, but with no minimum width: a long text is cut, not the plot.
+
+    A new text of the same height (a matrix's ``(step 12)``) leaves the layout alone: re-laying
+    out the plot on every step would cost more than drawing it."""
     height = label.itemRect().height()
+    hint = getattr(label, "_sizeHint", None)
+    if hint is not None and hint.get(Qt.SizeHint.MinimumSize) == (0, height):
+        return
     label.setMinimumWidth(0)
     label.setMinimumHeight(height)
     label._sizeHint = {
@@ -101,8 +86,11 @@ class ImagePanel(QWidget):
     ) -> None:
         super().__init__(parent)
         self.title = title
+        self.setObjectName(title)
         self.probe_name = probe_name or title
         self.head: int | None = None  # which head of a (T, B, head, x) probe this panel shows
+        self.step = 0  # the shared cursor, as this panel last showed it
+        self._names: dict[str, tuple[str, ...]] = {}  # axis side -> the names of its entries
         self.kind = kind
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground("w")
@@ -123,7 +111,7 @@ class ImagePanel(QWidget):
         layout.addWidget(self.view)
         self.view.scene().sigMouseMoved.connect(self._on_move)
         self.view.scene().sigMouseClicked.connect(self._on_click)
-        self.setMinimumSize(220, 140)
+        self.setMinimumSize(180, 130)
 
     def _show(self, image: np.ndarray, reference: np.ndarray) -> None:
         cmap, levels = colour_map_and_levels(self.kind, reference)
@@ -152,11 +140,27 @@ class ImagePanel(QWidget):
 
     def name_rows(self, names: tuple[str, ...] | None) -> None:
         if names and len(names) <= MAX_TICK_LABELS:
-            self.plot.getAxis("left").setTicks(_name_ticks(names))
+            self._names["left"] = names
+            self._fit_names()
 
     def name_columns(self, names: tuple[str, ...] | None) -> None:
         if names and len(names) <= MAX_TICK_LABELS:
-            self.plot.getAxis("bottom").setTicks(_name_ticks(names))
+            self._names["bottom"] = names
+            self._fit_names()
+
+    def _fit_names(self) -> None:
+        """Name ticks thinned to the panel's size now (again on every resize)."""
+        room = {
+            "left": self.plot.vb.height() or self.height() * 0.6,
+            "bottom": self.plot.vb.width() or self.width() * 0.6,
+        }
+        for side, names in self._names.items():
+            self.plot.getAxis(side).setTicks(name_ticks(names, room[side], side))
+
+    def resizeEvent(self, event: QResizeEvent | None) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        if self._names:
+            self._fit_names()
 
     def mark_problem(self) -> None:
         """Title in red: the first non-finite value of the trace is in this panel."""
@@ -317,7 +321,17 @@ class MatrixPanel(ImagePanel):
         return self.values[:, row, col]
 
 
-def panels_for_probe(probe: Probe, axis_names: dict[str, tuple[str, ...]] | None = None) -> list[ImagePanel]:
+@dataclass(frozen=True)
+class PanelSpec:
+    """One panel a probe calls for, before it is made: its title and how to make it from the probe
+    (made only when shown: most of a DNC's fifty possible panels never are)."""
+
+    title: str
+    probe_name: str
+    make: Callable[[Probe], ImagePanel]
+
+
+def panel_specs(probe: Probe, axis_names: dict[str, tuple[str, ...]] | None = None) -> list[PanelSpec]:
     """Every image panel the probe's metadata calls for (none for scalars, indices and data probes).
 
     ``(T, B, units)``: one units x time heatmap; ``(T, B, head, x)``: one heatmap
@@ -325,34 +339,51 @@ def panels_for_probe(probe: Probe, axis_names: dict[str, tuple[str, ...]] | None
     ``axis_names`` names the entries of an axis by its name (e.g. the task's output
     names for ``"output"``) where the probe's own ``tick_labels`` do not.
     """
-    data = probe.row(0)
-    if probe.kind in (ProbeKind.SCALAR, ProbeKind.INDEX) or probe.group == "data" or data.ndim < 2:
+    shape = probe.data.shape[2:]
+    if probe.kind in (ProbeKind.SCALAR, ProbeKind.INDEX) or probe.group == "data" or not shape:
         return []
     axes = tuple(probe.axes)
     labels = dict(probe.tick_labels)
     for i, axis in enumerate(axes):
         names = (axis_names or {}).get(axis)
-        if i not in labels and names and len(names) == data.shape[1 + i]:
+        if i not in labels and names and len(names) == shape[i]:
             labels[i] = tuple(names)
-    if data.ndim == 2:
+    name = probe.name
+    if len(shape) == 1:
         axis = axes[0] if axes else "unit"
-        return [HeatmapPanel(probe.name, data, probe.kind, axis, labels.get(0), probe.name)]
-    if data.ndim == 3 and axes[:1] == ("head",):
-        axis = axes[1] if len(axes) > 1 else "slot"
-        names = labels.get(1)
-        panels: list[ImagePanel] = []
-        for h in range(data.shape[1]):
-            panel = HeatmapPanel(f"{probe.name} [head {h}]", data[:, h], probe.kind, axis, names, probe.name)
-            panel.head = h
-            panels.append(panel)
-        return panels
-    if data.ndim == 3:
-        axes2 = axes if len(axes) == 2 else ("row", "column")
-        matrix = MatrixPanel(probe.name, data, probe.kind, axes2, probe.name)
-        matrix.name_rows(labels.get(0))
-        matrix.name_columns(labels.get(1))
-        return [matrix]
+        return [
+            PanelSpec(name, name, lambda p: HeatmapPanel(name, p.row(0), p.kind, axis, labels.get(0), name))
+        ]
+    if len(shape) == 2 and axes[:1] == ("head",):
+        return [_head_spec(name, h, axes, labels.get(1)) for h in range(shape[0])]
+    if len(shape) == 2:
+        return [PanelSpec(name, name, lambda p: _matrix(p, axes, labels))]
     return []
+
+
+def _head_spec(name: str, head: int, axes: tuple[str, ...], names: tuple[str, ...] | None) -> PanelSpec:
+    title = f"{name} [head {head}]"
+    axis = axes[1] if len(axes) > 1 else "slot"
+
+    def make(probe: Probe) -> ImagePanel:
+        panel = HeatmapPanel(title, probe.row(0)[:, head], probe.kind, axis, names, name)
+        panel.head = head
+        return panel
+
+    return PanelSpec(title, name, make)
+
+
+def _matrix(probe: Probe, axes: tuple[str, ...], labels: dict[int, tuple[str, ...]]) -> ImagePanel:
+    axes2 = (axes[0], axes[1]) if len(axes) == 2 else ("row", "column")
+    matrix = MatrixPanel(probe.name, probe.row(0), probe.kind, axes2, probe.name)
+    matrix.name_rows(labels.get(0))
+    matrix.name_columns(labels.get(1))
+    return matrix
+
+
+def panels_for_probe(probe: Probe, axis_names: dict[str, tuple[str, ...]] | None = None) -> list[ImagePanel]:
+    """Every image panel of :func:`panel_specs`, made now."""
+    return [spec.make(probe) for spec in panel_specs(probe, axis_names)]
 
 
 def panel_values(panel: ImagePanel, probe: Probe) -> np.ndarray:

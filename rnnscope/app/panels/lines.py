@@ -11,6 +11,8 @@ import pyqtgraph as pg
 from PyQt6.QtCore import QPointF, pyqtSignal
 from PyQt6.QtWidgets import QVBoxLayout, QWidget
 
+from rnnscope.app.panels.axes import ReadableLogAxis
+
 LOG_SCALE_PREFIXES = ("grad/",)  # positive series spanning decades: drawn on a log axis
 
 
@@ -26,6 +28,7 @@ class ScalarPanel(QWidget):
     def __init__(self, series: dict[str, np.ndarray], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.title = "curves"
+        self.setObjectName(self.title)
         self.probe_name = None
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground("w")
@@ -35,7 +38,8 @@ class ScalarPanel(QWidget):
         self.curves: dict[str, pg.PlotDataItem] = {}
         first = None
         for name in series:
-            plot = self.view.addPlot(enableMenu=False)
+            # decades only on a log axis: pyqtgraph's minor-tick labels overprint in a small plot
+            plot = self.view.addPlot(enableMenu=False, axisItems={"left": ReadableLogAxis("left")})
             plot.setTitle(name, size="9pt")
             plot.setMenuEnabled(False)
             plot.hideButtons()
@@ -57,7 +61,7 @@ class ScalarPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
         self.step = 0
-        self.setMinimumSize(220, 110 * max(1, len(series)))
+        self.setMinimumSize(220, 90 * max(1, len(series)))
 
     def set_series(self, series: dict[str, np.ndarray]) -> None:
         """New ``(T,)`` values for the same names (other weights on the same sequence): the curves and
@@ -113,7 +117,7 @@ class UnitPlot(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot)
-        self.setMinimumSize(220, 120)
+        self.setMinimumSize(160, 90)
 
     def show_unit(self, title: str, values: np.ndarray) -> None:
         """``values`` ``(T,)``: one unit of one probe."""

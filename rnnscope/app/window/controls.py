@@ -1,4 +1,9 @@
-"""The model bar: what to trace (model kind and sizes, seed, task, corpus, length, typed text)."""
+"""The model bar: what to trace (model kind and sizes, seed, task, corpus, length, typed text).
+
+The sequence field and its Trace button belong to these controls but sit in the step bar
+(:meth:`ModelControls.sequence_widgets`): on a 1280-pixel screen the model bar has no
+room left for them, and a toolbar hides what does not fit behind its » button.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from PyQt6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QToolBar,
     QWidget,
@@ -58,7 +64,8 @@ class ModelControls(QToolBar):
         self.file_button.setToolTip(spec.text_file or FILE_TIP)
         self.text_edit = QLineEdit(spec.text or "")
         self.text_edit.setPlaceholderText("type a sequence (chars, sentiment), Enter to trace")
-        self.text_edit.setMinimumWidth(220)
+        self.text_edit.setMinimumWidth(200)
+        self.text_edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.trace_button = QPushButton("Trace")
         self.trace_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self._lay_out()
@@ -83,8 +90,15 @@ class ModelControls(QToolBar):
             self.addWidget(caption)
             self.addWidget(widget)
         self.addWidget(self.file_button)
-        self.addWidget(self.text_edit)
-        self.addWidget(self.trace_button)
+        # numbers as wide as their largest useful value, not as 2**31: the bar fits 1280 pixels
+        for box, digits in ((self.seed_box, 6), (self.length_box, 6), (self.hidden_box, 4)):
+            box.setMaximumWidth(box.fontMetrics().horizontalAdvance("0" * digits) + 36)
+        for box in (self.slots_box, self.width_box, self.heads_box):
+            box.setMaximumWidth(box.fontMetrics().horizontalAdvance("0000") + 36)
+
+    def sequence_widgets(self) -> tuple[QLineEdit, QPushButton]:
+        """The typed-sequence field and the Trace button, for the window to place (the step bar)."""
+        return self.text_edit, self.trace_button
 
     def _connect(self) -> None:
         self.file_button.clicked.connect(self._pick_text_file)

@@ -1,105 +1,45 @@
-"""The window's docks: the trace's panels grouped by probe group, arranged, remembered.
+"""The window's docks: the trace's panels grouped by probe group, shown or hidden, arranged, remembered.
 
-Which panels a trace gets and which dock each goes to are decided from the probes'
-metadata alone (kind, axes, group), so a new probe finds its panel and its dock with no
-new view code. Model groups sit side by side on the left; ``output``, ``curves`` and the
-unit plot are stacked on the right; panels from elsewhere (training, gradient check)
-open as tabs behind the model's first dock.
+Which panels a trace gets and which dock each goes to is :mod:`.slots`' part. Which
+panels are shown at first and where the docks go is each model kind's designed layout
+(:mod:`.layouts`); the probe browser shows and hides panels, and a dock re-flows the
+panels it shows (:class:`~.flow_grid.FlowGrid`). Each kind's layout is remembered on its
+own.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from PyQt6.QtCore import QByteArray, QObject, QSettings, Qt, QTimer, pyqtSignal
+from PyQt6.QtWidgets import QDockWidget, QMainWindow, QMenu, QScrollArea, QWidget
 
-import numpy as np
-from PyQt6.QtCore import QObject, QSettings, Qt, QTimer, pyqtSignal
-from PyQt6.QtWidgets import QDockWidget, QGridLayout, QMainWindow, QMenu, QScrollArea, QWidget
-
-from rnnscope.app.panels.heatmap import ImagePanel, panel_values, panels_for_probe
+from rnnscope.app.panels.heatmap import ImagePanel, panel_values
 from rnnscope.app.panels.lines import ScalarPanel, UnitPlot
-from rnnscope.app.session import Session
+from rnnscope.app.panels.probe_browser import BrowserEntry, ProbeBrowser, head_branch
 from rnnscope.app.widgets import scrolling
-from rnnscope.engine.trace import Probe, ProbeKind, Trace
+from rnnscope.app.window.flow_grid import FlowGrid
+from rnnscope.app.window.layouts import (
+    DockPlan,
+    arrange,
+    browser_part,
+    hidden_by_default,
+    hide_stale_tab_bars,
+    layout_key,
+)
+from rnnscope.app.window.slots import Panel, Slot, curves
+from rnnscope.engine.trace import Trace
 
-PANEL_HEIGHT = 170  # minimum height of one heatmap row in a dock; docks scroll beyond
-MODEL_GROUPS_LAST = ("output", "curves")  # docks on the right; model groups go on the left
-SPLIT_ABOVE = 12  # a group with more probes is split into docks by axes (matrices, per head, ...)
+RIGHT_GROUPS = ("output", "curves")  # docks of the right column; model groups go on the left
 BOTTOM = Qt.DockWidgetArea.BottomDockWidgetArea
-
-Panel = ImagePanel | ScalarPanel
-
-
-def panel_order(probe: Probe) -> int:
-    """Within a dock: 0..1 quantities (gates, weightings) first, then states, pre-activations last."""
-    if probe.kind.bounded:
-        return 0
-    return 2 if "preact" in probe.name else 1
-
-
-def dock_key(probe: Probe, split: bool) -> str:
-    """The dock a probe's panels go to: its group, and for a group of many probes (``split``,
-    the DNC's) also what the panel shows.
-
-    Decided from the metadata alone (axes), so a new probe finds its dock with no new code.
-    """
-    axes = tuple(probe.axes)
-    if not split or not axes:
-        return probe.group
-    if axes[0] == "head":
-        return f"{probe.group} · per head"
-    if len(axes) == 2:
-        return f"{probe.group} · matrices"  # one matrix per step
-    if axes == ("slot",):
-        return f"{probe.group} · slots"
-    return f"{probe.group} · vectors"
-
-
-def layout_signature(session: Session) -> tuple[object, ...]:
-    """What the panels and docks are built from: probe names, shapes, kinds, axes, groups and names
-    of entries, the task's axis names and the loss. Equal signatures: same panels, other numbers."""
-    task = session.task
-    probes = tuple(
-        (p.name, p.data.shape, p.kind, tuple(p.axes), p.group, repr(sorted(dict(p.tick_labels).items())))
-        for p in session.trace
-    )
-    return probes, (tuple(task.output_names), tuple(task.input_names)), session.model.config.loss
-
-
-def _drawn(probe: Probe) -> bool:
-    """Probes with a panel of their own; inputs and targets are in the sequence strip."""
-    return probe.group != "data" and probe.kind != ProbeKind.INDEX
-
-
-def curves(trace: Trace) -> dict[str, np.ndarray]:
-    """``{name: (T,)}`` of every one-value-per-step probe, in panel order: the curves."""
-    return {p.name: p.row(0) for p in sorted(trace, key=panel_order) if _drawn(p) and p.data.ndim == 2}
-
-
-def panels_by_dock(session: Session) -> dict[str, list[Panel]]:
-    """New panels for every probe of ``session.trace``, by the dock they go to (``"curves"``: one
-    panel of every one-value-per-step probe)."""
-    trace = session.trace
-    axis_names = {"output": tuple(session.task.output_names), "input": tuple(session.task.input_names)}
-    # a group with many probes (the DNC's) is split into docks by what its panels show
-    sizes = Counter(p.group for p in trace if _drawn(p) and p.data.ndim > 2)
-    groups: dict[str, list[Panel]] = {}
-    for probe in sorted(trace, key=panel_order):
-        panels = panels_for_probe(probe, axis_names) if _drawn(probe) and probe.data.ndim > 2 else []
-        if panels:
-            groups.setdefault(dock_key(probe, sizes[probe.group] > SPLIT_ABOVE), []).extend(panels)
-    series = curves(trace)
-    if series:
-        groups.setdefault("curves", []).append(ScalarPanel(series))
-    return groups
 
 
 def _on_right(name: str) -> bool:
-    return name.split(" ")[0] in MODEL_GROUPS_LAST
+    return name.split(" ")[0] in RIGHT_GROUPS
 
 
 class PanelDocks(QObject):
-    """Every dock of ``window``: one per panel group, the unit plot's, and panels added from
-    elsewhere; each is listed in ``view_menu`` and its place remembered in ``settings``.
+    """Every dock of ``window``: one per panel group, the unit plot's, the probe browser's and
+    panels added from elsewhere; each is listed in ``view_menu``, and the layout of each model
+    kind is remembered in ``settings`` (:mod:`.layouts`).
 
     Passes on what the panels report: ``hovered(text)``; a clicked cell's unit (or matrix
     entry) goes to ``unit_plot``, and stays there for other weights on the same sequence.
@@ -115,9 +55,19 @@ class PanelDocks(QObject):
         self.view_menu = view_menu
         self.settings = settings
         self.group_docks: dict[str, QDockWidget] = {}
-        self.panels: list[Panel] = []
+        self.grids: dict[str, FlowGrid] = {}
+        self.groups: dict[str, list[Slot]] = {}
+        self.trace: Trace | None = None  # what unmade panels are made from
+        self.hidden: set[str] = set()  # titles of the panels not shown
+        self.model_kind = ""
+        self.key: str | None = None  # the layout shown now (layouts.layout_key)
+        self.extra_docks: list[QDockWidget] = []  # from add_panel: training, gradient check
         self.unit_plot = unit_plot
         self.unit_dock = self.dock("unit over time", unit_plot, BOTTOM)
+        self.browser = ProbeBrowser()
+        self.browser.visibility_changed.connect(self.set_shown)
+        self.browser.defaults_requested.connect(self.show_defaults)
+        self.browser_dock = self.dock("probes", self.browser, BOTTOM)
         self.shown_unit: tuple[str, int, int] | None = None  # (panel title, row, column) in the unit plot
         self.step = 0  # the shared cursor, as last set
         self.steps = 0  # of the trace the panels show
@@ -132,94 +82,183 @@ class PanelDocks(QObject):
         return dock
 
     def add_panel(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-        """``widget`` (in a scroll area) docked under ``title``, as a tab behind the model's first
-        dock, which stays in front: beside it, it would squeeze every heatmap."""
+        """``widget`` (in a scroll area) docked under ``title``: a tab of the right column's upper
+        group, behind the output, so curves and heatmaps stay in view together."""
         dock = self.dock(title, scrolling(widget), area)
-        model_docks = [d for name, d in self.group_docks.items() if not _on_right(name)]
-        if model_docks:  # a remembered layout, restored after, still wins
-            front = model_docks[0]
-            self.window.tabifyDockWidget(front, dock)
-            QTimer.singleShot(0, front.raise_)
+        self.extra_docks.append(dock)
+        output = self.group_docks.get("output")
+        if output is not None and self._saved_state() is None:  # a remembered layout, restored after, wins
+            self.window.tabifyDockWidget(output, dock)
+            output.raise_()
+            self._tidy_tab_bars()
         return dock
 
+    # ------------------------------------------------------------------ layouts per model kind
+    def _saved_state(self) -> QByteArray | None:
+        state = self.settings.value(f"layout/{self.key}/state") if self.key else None
+        return state if isinstance(state, QByteArray) else None
+
+    def save_layout(self) -> None:
+        """Remember the dock places and hidden panels of the layout shown now (its kind's)."""
+        if self.key is None:
+            return
+        self.settings.setValue(f"layout/{self.key}/state", self.window.saveState())
+        self.settings.setValue(f"layout/{self.key}/hidden", sorted(self.hidden) or "")
+
     def restore_layout(self) -> None:
-        """Put every dock where the settings remember it (again, once late panels are docked)."""
-        state = self.settings.value("window/state")
+        """Put every dock where this model kind's layout remembers it (again, once late panels are
+        docked); nothing remembered: the designed layout stays."""
+        state = self._saved_state()
         if state is not None:
             self.window.restoreState(state)
+            self._hide_empty_docks()
+            self._tidy_tab_bars()
 
-    def show_groups(self, groups: dict[str, list[Panel]]) -> None:
-        """Replace every panel by ``groups`` (dock name -> panels); docks of names that stay are
-        reused, the others removed, and the whole arranged."""
-        first = not self.group_docks
+    def reset_layout(self) -> None:
+        """View > Reset layout: forget this kind's layout; the designed one, default panels shown."""
+        if self.key is not None:
+            self.settings.remove(f"layout/{self.key}")
+        self.hidden = self._default_hidden()
+        self._refill_all()
+        self.arrange()
+
+    def show_defaults(self) -> None:
+        """The panels this model kind shows at first (the docks stay where they are)."""
+        self.hidden = self._default_hidden()
+        self._refill_all()
+
+    def _default_hidden(self) -> set[str]:
+        return {s.title for s in self.slots() if hidden_by_default(s.probe_name, self.model_kind)}
+
+    def _remembered_hidden(self) -> set[str]:
+        value = self.settings.value(f"layout/{self.key}/hidden")
+        if value is None:
+            return self._default_hidden()
+        titles = [value] if isinstance(value, str) else list(value)
+        return {str(t) for t in titles if t}
+
+    def arrange(self) -> None:
+        """Every dock where this kind's designed layout puts it (:func:`.layouts.arrange`)."""
+        model = [
+            (name, dock, self._shows_any(name))
+            for name, dock in self.group_docks.items()
+            if not _on_right(name)
+        ]
+        right = {name: dock for name, dock in self.group_docks.items() if _on_right(name)}
+        top = [d for d in [right.get("output"), *self.extra_docks] if d is not None]
+        bottom = [d for d in [right.get("curves"), self.unit_dock, self.browser_dock] if d is not None]
+        arrange(self.window, DockPlan(model, top, bottom))
+        self._hide_empty_docks()
+        self._tidy_tab_bars()
+
+    def _tidy_tab_bars(self) -> None:
+        """Hide the tab bars Qt leaves behind when docks are re-grouped, now and once the layout has
+        been applied (in the event loop)."""
+        hide_stale_tab_bars(self.window)
+        QTimer.singleShot(0, lambda: hide_stale_tab_bars(self.window))
+
+    # ------------------------------------------------------------------ panels
+    def show_groups(self, groups: dict[str, list[Slot]], trace: Trace, model_kind: str = "") -> None:
+        """Replace every panel by those of ``groups`` (dock name -> slots) for ``trace``; docks of
+        names that stay are reused, the others removed; the layout is ``model_kind``'s (remembered,
+        or designed). Only the panels shown are made now."""
+        self.save_layout()  # the layout being left, under its own kind
         for panel in self.panels:
             panel.deleteLater()
-        self.panels = [panel for panels in groups.values() for panel in panels]
-        for panel in self.panels:
-            panel.hovered.connect(self.hovered)
-            if isinstance(panel, ImagePanel):
-                panel.unit_clicked.connect(self.show_unit)
+        self.groups = groups
+        self.trace = trace
+        self.model_kind = model_kind
+        self.key = layout_key(model_kind, len(self.slots()))
         self._drop_docks_except(set(groups))
-        left: list[QDockWidget] = []
-        right: list[QDockWidget] = []
-        narrow = sum(not _on_right(name) for name in groups) > 2
-        for name, panels in groups.items():
-            scroll = scrolling(self._grid(name, panels, narrow or _on_right(name)))
+        for name in groups:
+            grid = self.grids[name] = FlowGrid(min_height=0 if name == "curves" else 150)
             if name in self.group_docks:
-                self.group_docks[name].setWidget(scroll)
+                previous = self.group_docks[name].widget()
+                self.group_docks[name].setWidget(scrolling(grid))
+                if previous is not None:  # a dock does not delete the widget it held
+                    previous.deleteLater()
                 continue
-            dock = self.dock(name, scroll, BOTTOM)
+            dock = self.dock(name, scrolling(grid), BOTTOM)
             dock.setObjectName(f"group:{name}")
+            dock.visibilityChanged.connect(lambda shown, n=name: self._catch_up(n) if shown else None)
             self.group_docks[name] = dock
-            (right if _on_right(name) else left).append(dock)
-        self._arrange(left, right)
-        if first:
-            self.restore_layout()  # the remembered layout names these docks; they exist only now
+        self.hidden = self._remembered_hidden()
+        self._refill_all()
+        self.arrange()
+        self.restore_layout()
+
+    # ------------------------------------------------------------------ made when needed
+    def slots(self) -> list[Slot]:
+        """Every panel's slot, dock by dock."""
+        return [slot for slots in self.groups.values() for slot in slots]
+
+    @property
+    def panels(self) -> list[Panel]:
+        """The panels made so far (every shown one; hidden ones once they were needed)."""
+        return [slot.panel for slot in self.slots() if slot.panel is not None]
+
+    def every_panel(self) -> list[Panel]:
+        """Every panel, each made now if it was not yet."""
+        return [self._made(slot) for slot in self.slots()]
+
+    def _made(self, slot: Slot) -> Panel:
+        if slot.panel is None:
+            if self.trace is None:
+                raise RuntimeError("no trace to make panels from")
+            if slot.spec is None:
+                slot.panel = ScalarPanel(curves(self.trace))
+            else:
+                slot.panel = slot.spec.make(self.trace[slot.spec.probe_name])
+            slot.panel.hovered.connect(self.hovered)
+            if isinstance(slot.panel, ImagePanel):
+                slot.panel.unit_clicked.connect(self.show_unit)
+            slot.panel.set_step(self.step)
+        return slot.panel
+
+    def set_shown(self, changes: dict[str, bool]) -> None:
+        """Show (True) or hide (False) the panels titled in ``changes``; their docks re-flow."""
+        touched = set()
+        for title, shown in changes.items():
+            (self.hidden.discard if shown else self.hidden.add)(title)
+            touched |= {name for name, slots in self.groups.items() if any(s.title == title for s in slots)}
+        for name in touched:
+            self._refill(name)
+        self._hide_empty_docks(show=touched)
+
+    def _shows_any(self, name: str) -> bool:
+        return any(s.title not in self.hidden for s in self.groups.get(name, []))
+
+    def _refill(self, name: str) -> None:
+        shown = [self._made(s) for s in self.groups[name] if s.title not in self.hidden]
+        self.grids[name].set_panels(shown)
+        self._catch_up(name)
+
+    def _refill_all(self) -> None:
+        for name in self.groups:
+            self._refill(name)
+        self._hide_empty_docks(show=set(self.groups))
+        self.browser.set_entries(self._entries())
+
+    def _hide_empty_docks(self, show: set[str] | None = None) -> None:
+        """A dock with no panel shown is hidden; one in ``show`` that has some comes back."""
+        for name, dock in self.group_docks.items():
+            if not self._shows_any(name):
+                dock.hide()
+            elif show is not None and name in show and dock.isHidden():
+                dock.show()
 
     def _drop_docks_except(self, names: set[str]) -> None:
         for name in [n for n in self.group_docks if n not in names]:
             dock = self.group_docks.pop(name)
+            self.grids.pop(name, None)
             self.view_menu.removeAction(dock.toggleViewAction())
             self.window.removeDockWidget(dock)
             dock.deleteLater()
 
-    @staticmethod
-    def _grid(name: str, panels: list[Panel], narrow: bool) -> QWidget:
-        """``panels`` in a grid: two columns of three or more panels, unless the dock is narrow."""
-        host = QWidget()
-        grid = QGridLayout(host)
-        grid.setContentsMargins(0, 0, 0, 0)
-        grid.setSpacing(2)
-        columns = 1 if len(panels) < 3 or narrow else 2
-        for i, panel in enumerate(panels):
-            grid.addWidget(panel, i // columns, i % columns)
-        rows = (len(panels) + columns - 1) // columns
-        host.setMinimumHeight(PANEL_HEIGHT * rows if name != "curves" else 0)
-        return host
-
-    def _arrange(self, left: list[QDockWidget], right: list[QDockWidget]) -> None:
-        """Model docks side by side on the left (more than three, the DNC's: two rows, so each keeps
-        room for its colour bars); output, curves and the unit plot stacked on the right."""
-        horizontal, vertical = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
-        top_row = left[: (len(left) + 1) // 2] if len(left) > 3 else left
-        row = top_row + right[:1]
-        for before, after in zip(row, row[1:], strict=False):
-            self.window.splitDockWidget(before, after, horizontal)
-        for above, below in zip(top_row, left[len(top_row) :], strict=False):
-            self.window.splitDockWidget(above, below, vertical)
-        column = right + [self.unit_dock]
-        for before, after in zip(column, column[1:], strict=False):
-            self.window.splitDockWidget(before, after, vertical)
-        if left and right and self.settings.value("window/state") is None:
-            # a first layout: the model's panels get most of the width
-            width = max(self.window.width(), 800)
-            share = [int(0.62 * width / len(top_row))] * len(top_row) + [int(0.38 * width)]
-            self.window.resizeDocks(top_row + [right[0]], share, horizontal)
-            self.window.resizeDocks(column, [300] * len(right) + [200], vertical)
-
     def show_values(self, trace: Trace) -> None:
         """The numbers of ``trace`` in the same panels (its probes have the names, shapes and kinds
-        the panels were built for)."""
+        the panels were built for); panels not made yet will be made from it."""
+        self.trace = trace
         series = curves(trace)
         for panel in self.panels:
             if isinstance(panel, ScalarPanel):
@@ -228,11 +267,20 @@ class PanelDocks(QObject):
                 panel.set_values(panel_values(panel, trace[panel.probe_name]))
 
     def set_step(self, step: int) -> None:
-        """Every panel and the unit plot at ``step``."""
+        """Every panel in view and the unit plot at ``step``; the others when they come into view
+        (a hidden dock or panel costs nothing per step: with the DNC that is most of them)."""
         self.step = step
-        for panel in self.panels:
-            panel.set_step(step)
+        for slot in self.slots():
+            if slot.panel is not None and slot.panel.isVisible():
+                slot.panel.set_step(step)
         self.unit_plot.set_step(step)
+
+    def _catch_up(self, name: str) -> None:
+        """The panels of dock ``name``, come into view, at the shared cursor."""
+        for slot in self.groups.get(name, []):
+            panel = slot.panel
+            if panel is not None and panel.isVisible() and panel.step != self.step:
+                panel.set_step(self.step)
 
     def show_unit(self, title: str, row: int, col: int) -> None:
         """The unit of the cell ``(row, col)`` of panel ``title`` over time, its dock in front."""
@@ -266,20 +314,32 @@ class PanelDocks(QObject):
         self.unit_plot.clear_unit(self.steps)
 
     def panel(self, title: str) -> Panel:
-        """The panel titled ``title`` (a probe name, ``name [head h]``, or ``curves``)."""
-        for panel in self.panels:
-            if panel.title == title:
-                return panel
+        """The panel titled ``title`` (a probe name, ``name [head h]``, or ``curves``), made if needed."""
+        for slot in self.slots():
+            if slot.title == title:
+                return self._made(slot)
         raise KeyError(f"no panel {title!r}")
 
     def reveal(self, probe_name: str) -> None:
-        """Bring the dock holding ``probe_name`` to the front and frame its panel(s) in red."""
-        for panel in self.panels:
-            if isinstance(panel, ImagePanel) and panel.probe_name == probe_name:
+        """Show the panel(s) of ``probe_name``, bring their dock to the front and frame them in red."""
+        titles = [slot.title for slot in self.slots() if slot.probe_name == probe_name]
+        if any(title in self.hidden for title in titles):
+            self.set_shown(dict.fromkeys(titles, True))
+            self.browser.set_entries(self._entries())
+        for title in titles:
+            panel = self.panel(title)
+            if isinstance(panel, ImagePanel):
                 panel.mark_problem()
-                for dock in self.group_docks.values():
-                    scroll = dock.widget()
-                    if isinstance(scroll, QScrollArea) and scroll.isAncestorOf(panel):
-                        dock.show()
-                        dock.raise_()
-                        scroll.ensureWidgetVisible(panel)
+            for dock in self.group_docks.values():
+                scroll = dock.widget()
+                if isinstance(scroll, QScrollArea) and scroll.isAncestorOf(panel):
+                    dock.show()
+                    dock.raise_()
+                    scroll.ensureWidgetVisible(panel)
+
+    def _entries(self) -> list[BrowserEntry]:
+        return [
+            BrowserEntry(browser_part(name), head_branch(s.title), s.title, s.title not in self.hidden)
+            for name, slots in self.groups.items()
+            for s in slots
+        ]

@@ -1,13 +1,19 @@
-"""File > Export: the view or one panel as PNG, the trace as ``.npz``; every file written atomically.
+"""File > Export: the view or one panel as PNG (at 1x, 2x or 3x) or SVG, the trace as ``.npz``.
 
-A failed export is a message (the window keeps running); a missing extension is added.
+Every file is written atomically; a failed export is a message (the window keeps
+running); a missing extension is added. Images are rendered, not grabbed: a 2x PNG
+draws text, lines and axes at twice the resolution (not an enlarged screenshot), a
+panel hidden by the probe browser still exports, and SVG keeps text and lines as
+vectors (heatmap cells are embedded images, as pyqtgraph draws them).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from PyQt6.QtCore import QBuffer, QIODevice
+from PyQt6.QtCore import QBuffer, QByteArray, QIODevice, QRect, QSize, Qt
+from PyQt6.QtGui import QImage, QPainter
+from PyQt6.QtSvg import QSvgGenerator
 from PyQt6.QtWidgets import QFileDialog, QMainWindow, QMenu, QWidget
 
 from rnnscope.app.widgets import status_bar
@@ -15,8 +21,16 @@ from rnnscope.engine.atomic import write_atomically
 from rnnscope.engine.trace import Trace
 from rnnscope.report.trace_export import write_trace_npz
 
-PNG_FILTER = "PNG (*.png)"
+# the save dialog's choices: filter text -> PNG scale (None: SVG)
+IMAGE_FILTERS: dict[str, float | None] = {
+    "PNG, screen size (*.png)": 1.0,
+    "PNG, 2x (*.png)": 2.0,
+    "PNG, 3x (*.png)": 3.0,
+    "SVG (*.svg)": None,
+}
+PNG_FILTER = next(iter(IMAGE_FILTERS))
 NPZ_FILTER = "NumPy (*.npz)"
+HIDDEN_PANEL_SIZE = QSize(800, 500)  # a panel the probe browser hides has no size of its own
 
 
 def with_suffix(path: str, suffix: str) -> str:
@@ -24,13 +38,49 @@ def with_suffix(path: str, suffix: str) -> str:
     return path if path.lower().endswith(suffix) else path + suffix
 
 
-def png_bytes(widget: QWidget) -> bytes:
-    """``widget`` as drawn now, encoded as PNG."""
+def _render_size(widget: QWidget) -> QSize:
+    size = widget.size()
+    if not widget.isVisible() or size.width() < 2 or size.height() < 2:
+        widget.resize(HIDDEN_PANEL_SIZE)
+        size = HIDDEN_PANEL_SIZE
+    return size
+
+
+def png_bytes(widget: QWidget, scale: float = 1.0) -> bytes:
+    """``widget`` rendered at ``scale`` times its size (text and lines drawn at that resolution),
+    encoded as PNG."""
+    size = _render_size(widget)
+    image = QImage(
+        max(1, round(size.width() * scale)), max(1, round(size.height() * scale)), QImage.Format.Format_ARGB32
+    )
+    image.setDevicePixelRatio(scale)
+    image.fill(Qt.GlobalColor.white)
+    painter = QPainter(image)
+    widget.render(painter)
+    painter.end()
     buffer = QBuffer()
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    if not widget.grab().save(buffer, "PNG"):
+    if not image.save(buffer, "PNG"):
         raise OSError("the image could not be encoded")
     return bytes(buffer.data().data())
+
+
+def svg_bytes(widget: QWidget, title: str = "rnnscope") -> bytes:
+    """``widget`` drawn as SVG (text and lines as vectors)."""
+    size = _render_size(widget)
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    generator = QSvgGenerator()
+    generator.setOutputDevice(buffer)
+    generator.setSize(size)
+    generator.setViewBox(QRect(0, 0, size.width(), size.height()))
+    generator.setTitle(title)
+    painter = QPainter(generator)
+    widget.render(painter)
+    painter.end()
+    buffer.close()
+    return bytes(data.data())
 
 
 class Exporter:
@@ -40,24 +90,22 @@ class Exporter:
     def __init__(self, window: QMainWindow, report: Callable[[str], None]) -> None:
         self.window = window
         self.report = report
-        self.panel_menu = QMenu("Export panel as PNG", window)
+        self.panel_menu = QMenu("Export panel (PNG, SVG)", window)
 
-    def install(self, menu: QMenu, view: Callable[[str], object], trace: Callable[[str], object]) -> None:
-        """*Export view as PNG…*, *Export trace as .npz…* (saving through ``view`` / ``trace``) and
-        the *Export panel as PNG* submenu, in ``menu``."""
-        menu.addAction("Export view as PNG…", lambda: self.ask(PNG_FILTER, view))
+    def install(self, menu: QMenu, view: QWidget, trace: Callable[[str], object]) -> None:
+        """*Export view…* (of ``view``), *Export trace as .npz…* (saving through ``trace``) and the
+        *Export panel* submenu, in ``menu``."""
+        menu.addAction("Export view (PNG, SVG)…", lambda: self.ask_image(view))
         menu.addAction("Export trace as .npz…", lambda: self.ask(NPZ_FILTER, trace))
         menu.addMenu(self.panel_menu)
 
-    def list_panels(self, panels: Sequence[tuple[str, QWidget]]) -> None:
-        """One *Export panel as PNG* entry per ``(title, panel)``."""
+    def list_panels(self, panels: Sequence[tuple[str, Callable[[], QWidget]]]) -> None:
+        """One *Export panel* entry per ``(title, panel getter)`` (a panel not shown is made when
+        exported)."""
         self.panel_menu.clear()
         for title, panel in panels:
-            # triggered(checked) fills the first argument: the panel is bound after it
-            self.panel_menu.addAction(
-                title,
-                lambda _checked=False, p=panel: self.ask(PNG_FILTER, lambda path: self.widget_png(p, path)),
-            )
+            # triggered(checked) fills the first argument: the getter is bound after it
+            self.panel_menu.addAction(title, lambda _checked=False, get=panel: self.ask_image(get()))
 
     def ask(self, file_filter: str, save: Callable[[str], object]) -> None:
         """A save dialog; ``save(path)`` if a path was given."""
@@ -65,11 +113,28 @@ class Exporter:
         if path:
             save(path)
 
-    def widget_png(self, widget: QWidget, path: str) -> str | None:
-        """``widget`` as drawn, to a PNG; the path written, or None after a message."""
-        path = with_suffix(path, ".png")
+    def ask_image(self, widget: QWidget) -> None:
+        """A save dialog offering PNG at 1x / 2x / 3x and SVG; the chosen one is written."""
+        path, chosen = QFileDialog.getSaveFileName(self.window, "Export", "", ";;".join(IMAGE_FILTERS))
+        if not path:
+            return
+        scale = IMAGE_FILTERS.get(chosen, 1.0)
+        if scale is None or path.lower().endswith(".svg"):
+            self.widget_svg(widget, path)
+        else:
+            self.widget_png(widget, path, scale)
+
+    def widget_png(self, widget: QWidget, path: str, scale: float = 1.0) -> str | None:
+        """``widget`` rendered at ``scale`` to a PNG; the path written, or None after a message."""
+        return self._write(with_suffix(path, ".png"), lambda: png_bytes(widget, scale))
+
+    def widget_svg(self, widget: QWidget, path: str) -> str | None:
+        """``widget`` as SVG; the path written, or None after a message."""
+        return self._write(with_suffix(path, ".svg"), lambda: svg_bytes(widget))
+
+    def _write(self, path: str, encode: Callable[[], bytes]) -> str | None:
         try:
-            write_atomically(path, png_bytes(widget))
+            write_atomically(path, encode())
         except OSError as error:
             self._failed(path, error)
             return None

@@ -37,6 +37,13 @@ class Header(QWidget):
         """``text`` over the panels; an empty text hides the line."""
         self.message_label.setText(text)
         self.message_label.setVisible(bool(text))
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """As tall as the strip, plus room for a message while one is shown: the docks get the rest."""
+        if self.strip is not None:
+            room = MESSAGE_ROOM if self.message_label.text() else 0
+            self.setMaximumHeight(self.strip.maximumHeight() + room + 6)
 
     def show_sequence(self, session: Session, in_place: bool) -> None:
         """Inputs, targets and predictions of ``session``: in the same strip (``in_place``, other
@@ -55,4 +62,4 @@ class Header(QWidget):
         self.strip = PredictionStrip(*labels, probs, symbols, loss=loss)
         self.strip_host.addWidget(self.strip)
         # the strip takes the height of its rows, the heatmaps all the rest
-        self.setMaximumHeight(self.strip.maximumHeight() + MESSAGE_ROOM)
+        self._fit_height()

@@ -1,4 +1,4 @@
-"""The Help menu: the keyboard shortcuts (from the step bar's own key table) and About."""
+"""The Help menu: the keyboard shortcuts (every action of the window that has one) and About."""
 
 from __future__ import annotations
 
@@ -18,23 +18,41 @@ from rnnscope.app.window.stepper import STEP_KEYS
 HELP_KEY = "F1"
 MOUSE_HELP = (
     "<p>Mouse: hover a heatmap cell for its probe, step, unit and value; click it to plot "
-    "that unit over time. Docks can be dragged, tabbed and floated (View menu to show them).</p>"
+    "that unit over time. Docks can be dragged, tabbed and floated (View menu to show them; "
+    "View &gt; Reset layout puts the model's own layout back). The <i>probes</i> dock shows and "
+    "hides panels.</p>"
 )
 
 
-def shortcuts() -> list[tuple[str, str]]:
-    """``(keys, what they do)`` for every shortcut of the window, as the Help dialog lists them."""
+def _what(action: QAction) -> str:
+    """What an action does, from its text without the ``&`` mnemonics and the ``…``."""
+    return action.text().replace("&", "").rstrip(".…").strip() or action.toolTip()
+
+
+def shortcuts(window: QWidget | None = None) -> list[tuple[str, str]]:
+    """``(keys, what they do)`` for every shortcut of ``window`` (each of its actions and their
+    children's that has one: step keys, File and View menus, checkpoints, Help), as the Help dialog
+    lists them; without a window, the step keys and Help's own."""
     rows = [(keys, what) for keys, what, _ in STEP_KEYS]
+    if window is not None:
+        listed = {keys for keys, _ in rows}
+        for action in window.findChildren(QAction):
+            for sequence in action.shortcuts():
+                keys = sequence.toString()
+                if keys and keys not in listed:
+                    listed.add(keys)
+                    rows.append((keys, _what(action)))
+    else:
+        rows.append((HELP_KEY, "this list"))
     rows.append(("Enter", "in the text field: trace the typed sequence"))
-    rows.append((HELP_KEY, "this list"))
     return rows
 
 
-def shortcuts_html() -> str:
+def shortcuts_html(window: QWidget | None = None) -> str:
     rows = "".join(
         f"<tr><td><b>{QKeySequence(keys).toString(QKeySequence.SequenceFormat.NativeText) or keys}</b>"
         f"&nbsp;&nbsp;</td><td>{what}</td></tr>"
-        for keys, what in shortcuts()
+        for keys, what in shortcuts(window)
     )
     return f"<table>{rows}</table>{MOUSE_HELP}"
 
@@ -80,6 +98,7 @@ class HelpMenu:
         self.window = window
         self.menu = add_menu(window, "&Help")
         self.shortcuts_action = QAction("Keyboard shortcuts", window)
+        self.shortcuts_action.setToolTip("this list")
         self.shortcuts_action.setShortcut(QKeySequence(HELP_KEY))
         self.shortcuts_action.triggered.connect(self.show_shortcuts)
         self.about_action = QAction("About rnnscope", window)
@@ -89,7 +108,7 @@ class HelpMenu:
         self.dialogs: dict[str, HelpDialog] = {}
 
     def show_shortcuts(self) -> HelpDialog:
-        return self._show("shortcuts", "Keyboard shortcuts", shortcuts_html())
+        return self._show("shortcuts", "Keyboard shortcuts", shortcuts_html(self.window))
 
     def show_about(self) -> HelpDialog:
         return self._show("about", "About rnnscope", about_html())

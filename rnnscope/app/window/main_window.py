@@ -12,14 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
-from PyQt6.QtCore import QSettings, QSize, Qt, pyqtSignal
-from PyQt6.QtGui import QCloseEvent
+from PyQt6.QtCore import QSettings, QSize, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QCloseEvent, QResizeEvent, QShowEvent
 from PyQt6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
 from rnnscope.app import resources
 from rnnscope.app.panels.lines import UnitPlot
+from rnnscope.app.panels.probe_browser import ProbeBrowser
 from rnnscope.app.panels.strip import PredictionStrip
 from rnnscope.app.session import (
     TEXT_TASKS,
@@ -28,26 +30,27 @@ from rnnscope.app.session import (
     build_session,
     first_nonfinite_forward,
     same_batch,
-    sequence_for,
+    session_of_model,
     spec_for_model,
-    trace_session,
     with_overrides,
 )
-from rnnscope.app.widgets import add_menu, status_bar
+from rnnscope.app.widgets import status_bar
 from rnnscope.app.window.controls import ModelControls
-from rnnscope.app.window.docking import Panel, PanelDocks, layout_signature, panels_by_dock
-from rnnscope.app.window.exports import Exporter
+from rnnscope.app.window.docking import PanelDocks
 from rnnscope.app.window.header import Header
-from rnnscope.app.window.help import HelpMenu
+from rnnscope.app.window.menus import build_menus
 from rnnscope.app.window.remembered import load_spec, save_spec
 from rnnscope.app.window.retracer import Retracer
+from rnnscope.app.window.screen import fit_to_screen, key_controls, placement_problems, shrink_to_screen
+from rnnscope.app.window.slots import Panel, layout_signature, panels_by_dock
 from rnnscope.app.window.stepper import DEFAULT_SPEED, Stepper
 from rnnscope.engine.models.base import RecurrentModel
 from rnnscope.engine.tasks import Batch, Task
 from rnnscope.engine.trace import NonFinite, Trace
 
 FIRST_TRACE_IN_BACKGROUND = 1_000_000  # steps x hidden units above which even the first trace is threaded
-DEFAULT_SIZE = QSize(1280, 860)
+DEFAULT_SIZE = QSize(1600, 1000)  # fitted to the screen's available area
+MIN_PANEL_ON_SCREEN = QSize(170, 120)  # a shown heatmap smaller than this is not readable
 TRACING = "tracing…"
 
 
@@ -88,13 +91,16 @@ class MainWindow(QMainWindow):
         self.last_nonfinite: NonFinite | None = None
         self.message = ""
         self._falling_back = False
+        self._fitted = False
+        # asked before anything that throws away what cannot be rebuilt (trained weights)
+        self.discard_guards: list[Callable[[str], bool]] = []
         self.retracer = Retracer(self._traced, self._trace_failed, self)
         self._build_rooms()
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
         size = self.settings.value("window/size")
-        self.resize(size if size is not None else DEFAULT_SIZE)
+        fit_to_screen(self, size if isinstance(size, QSize) else DEFAULT_SIZE)
         if trace_now:
             # the first trace runs here, so the window opens with something on screen; a long
             # remembered sequence is traced on the worker instead, so the window still opens at once
@@ -103,13 +109,16 @@ class MainWindow(QMainWindow):
         self.restore_layout()
 
     def _build_rooms(self) -> None:
-        self.file_menu = add_menu(self, "&File")
-        self.exporter = Exporter(self, self.show_message)
-        self.exporter.install(self.file_menu, self.export_view_png, self.export_trace_npz)
-        self.view_menu = add_menu(self, "&View")
-        self.help = HelpMenu(self)  # the last menu
+        menus = build_menus(self, self.show_message, self.export_trace_npz, self.reset_layout)
+        self.file_menu, self.view_menu, self.exporter, self.help = (
+            menus.file,
+            menus.view,
+            menus.exporter,
+            menus.help,
+        )
+        self.close_action, self.quit_action, self.reset_layout_action = menus.close, menus.quit, menus.reset
         self.controls = ModelControls(self.spec, self)
-        self.controls.retrace_requested.connect(self.retrace)
+        self.controls.retrace_requested.connect(self._retrace_asked)
         self.controls.numbers_edited.connect(self._retrace_if_changed)
         self.controls.text_file_picked.connect(self.use_text_file)
         self.addToolBar(self.controls)
@@ -117,6 +126,9 @@ class MainWindow(QMainWindow):
         speed = self.settings.value("ui/speed")
         self.stepper = Stepper(self, int(speed) if speed is not None else DEFAULT_SPEED)
         self.stepper.step_changed.connect(self._move_cursor)
+        self.stepper.addSeparator()
+        for widget in self.controls.sequence_widgets():
+            self.stepper.addWidget(widget)
         self.addToolBar(self.stepper)
         # the sequence strip is the central widget, as tall as its rows; every panel is a dock below it
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
@@ -134,8 +146,25 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/geometry", self.saveGeometry())
         # restoreGeometry clamps to the screen it finds; the size is kept on its own as well
         self.settings.setValue("window/size", self.size())
-        self.settings.setValue("window/state", self.saveState())
+        self.docks.save_layout()  # the dock layout of the shown model kind
         self.settings.sync()
+
+    def may_discard(self, what: str) -> bool:
+        """May the window ``what`` (``show another model``)? Every guard in :attr:`discard_guards`
+        is asked (the unsaved-weights prompt: Save / Discard / Cancel). A close is guarded by the
+        prompt's own event filter (:mod:`rnnscope.app.unsaved_weights`)."""
+        return all(guard(what) for guard in self.discard_guards)
+
+    def showEvent(self, event: QShowEvent | None) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if not self._fitted:  # the frame's size is known once shown: fit the frame, not only the inside
+            self._fitted = True
+            fit_to_screen(self, self.size())
+
+    def resizeEvent(self, event: QResizeEvent | None) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        if self._fitted:  # a new layout's panels asked for a few more pixels than the screen has
+            QTimer.singleShot(0, lambda: shrink_to_screen(self))
 
     def closeEvent(self, event: QCloseEvent | None) -> None:  # noqa: N802 - Qt override
         self.stepper.stop_playing()
@@ -150,8 +179,9 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ docks
     @property
     def panels(self) -> list[Panel]:
-        """Every probe panel, dock by dock."""
-        return self.docks.panels
+        """Every probe panel, dock by dock (asking makes the ones not shown yet: the window itself
+        only makes what is shown)."""
+        return self.docks.every_panel()
 
     @property
     def group_docks(self) -> dict[str, QDockWidget]:
@@ -178,8 +208,17 @@ class MainWindow(QMainWindow):
         return self.docks.add_panel(title, widget, area)
 
     def restore_layout(self) -> None:
-        """Put every dock where the settings remember it (again, once late panels are docked)."""
+        """Put every dock where the settings remember it for the shown model kind (again, once late
+        panels are docked)."""
         self.docks.restore_layout()
+
+    def reset_layout(self) -> None:
+        """View > Reset layout: the shown model kind's designed layout and default panels."""
+        self.docks.reset_layout()
+
+    @property
+    def probe_browser(self) -> ProbeBrowser:
+        return self.docks.browser
 
     # ------------------------------------------------------------------ what is shown
     def current_model(self) -> RecurrentModel | None:
@@ -219,17 +258,7 @@ class MainWindow(QMainWindow):
             task, batch = self.current_task(), self.current_batch()
         else:
             spec = spec_for_model(self.spec, model.config, task)
-        shown_task = task
-
-        def job() -> Session:
-            if shown_task is None:
-                raise ValueError("there is no task to show the model on yet")
-            sequence = batch if batch is not None else sequence_for(spec, shown_task)
-            session = trace_session(model, shown_task, sequence)
-            session.spec = spec
-            return session
-
-        self._trace(job, background)
+        self._trace(partial(session_of_model, model, task, batch, spec), background)
 
     def use_text_file(self, path: str | None, background: bool = True) -> None:
         """Trace a sample of the UTF-8 file ``path`` (chars task); ``None`` goes back to the corpus."""
@@ -239,7 +268,14 @@ class MainWindow(QMainWindow):
 
     def _retrace_if_changed(self) -> None:
         if self.controls.numbers_differ(self.spec):
+            self._retrace_asked()
+
+    def _retrace_asked(self) -> None:
+        """A pick in the controls: a new model, unless that would throw away what the user keeps."""
+        if self.may_discard("show another model"):
             self.retrace()
+        else:
+            self.controls.show_spec(self.spec)  # the pick is undone: the shown model stays
 
     def _trace(self, job: Callable[[], Session], background: bool) -> None:
         if background:
@@ -287,7 +323,7 @@ class MainWindow(QMainWindow):
         if not same_sequence:
             self.stepper.stop_playing()
         signature = layout_signature(session)
-        in_place = bool(self.panels) and self.strip is not None and signature == self._signature
+        in_place = bool(self.docks.groups) and self.strip is not None and signature == self._signature
         self._signature = signature
         self.session = session
         self.stepper.reset(session.trace.steps)
@@ -312,8 +348,10 @@ class MainWindow(QMainWindow):
         if in_place:
             self.docks.show_values(session.trace)
             return
-        self.docks.show_groups(panels_by_dock(session))
-        self.exporter.list_panels([(panel.title, panel) for panel in self.panels])
+        self.docks.show_groups(panels_by_dock(session), session.trace, session.trace.model_kind or "")
+        self.exporter.list_panels(
+            [(slot.title, partial(self.docks.panel, slot.title)) for slot in self.docks.slots()]
+        )
 
     def _go_to(self, trace: Trace, step: int) -> None:
         """``step``, unless ``trace`` holds NaN / Inf: then where it first appeared, with a message."""
@@ -359,15 +397,19 @@ class MainWindow(QMainWindow):
             self.strip.set_step(step)
         self.step_changed.emit(step)
 
+    # ------------------------------------------------------------------ on the screen
+    def placement_problems(self, min_panel: QSize = MIN_PANEL_ON_SCREEN) -> list[str]:
+        """What is off the screen, hidden or too small to read (:func:`.screen.placement_problems`)."""
+        return placement_problems(
+            self, key_controls(self.controls, self.stepper, self.strip), self.docks.panels, min_panel
+        )
+
     # ------------------------------------------------------------------ export
-    def export_widget_png(self, widget: QWidget, path: str) -> str | None:
-        """``widget`` as drawn, to a PNG (``.png`` added if missing), written atomically.
-
-        Returns the path written, or None after a message (the app keeps running)."""
-        return self.exporter.widget_png(widget, path)
-
-    def export_view_png(self, path: str) -> str | None:
-        return self.exporter.widget_png(self, path)
+    def export_view_png(self, path: str, scale: float = 1.0) -> str | None:
+        """The window rendered at ``scale`` x its size, to a PNG (``.png`` added if missing), written
+        atomically; the path written, or None after a message. One panel: ``exporter.widget_png``,
+        SVG: ``exporter.widget_svg``."""
+        return self.exporter.widget_png(self, path, scale)
 
     def export_trace_npz(self, path: str) -> str | None:
         """Every probe keyed by its name, plus its metadata (``np.load(path)`` reads the arrays, no pickles;

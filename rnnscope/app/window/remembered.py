@@ -1,7 +1,8 @@
 """What the window remembers between runs (``QSettings``): the last :class:`SessionSpec`.
 
-Keys ``session/<field>``; the window adds ``ui/speed`` and ``window/geometry``,
-``window/size``, ``window/state``.
+Keys ``session/<field>``; the window adds ``ui/speed``, ``window/geometry`` and
+``window/size``, and the dock layout of each model kind under ``layout/<kind>-<panels>/``
+(``state``, ``hidden``; see :mod:`.layouts`).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QIcon, QKeySequence
-from PyQt6.QtWidgets import QLabel, QMainWindow, QPushButton, QSlider, QStyle, QToolBar
+from PyQt6.QtWidgets import QLabel, QMainWindow, QPushButton, QSizePolicy, QSlider, QStyle, QToolBar
 
 from rnnscope.app import resources
 from rnnscope.app.widgets import spin_box
@@ -91,7 +91,8 @@ class Stepper(QToolBar):
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.slider.valueChanged.connect(self.set_step)
-        self.slider.setMinimumWidth(400)
+        self.slider.setMinimumWidth(160)
+        self.slider.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.addWidget(self.slider)
         self.addWidget(QLabel(" steps/s "))
         self.speed_box = spin_box(1, 120, speed)

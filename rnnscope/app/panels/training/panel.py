@@ -68,6 +68,9 @@ class TrainingPanel(QWidget):
         self._pending_checkpoint: Checkpoint | None = None
         self._own_models: weakref.WeakSet[RecurrentModel] = weakref.WeakSet()
         self._dirty = False
+        self._saved_iteration: int | None = None  # the trainer's iteration when made or last saved
+        # asked before Reset throws trained weights away (the app's Save / Discard / Cancel prompt)
+        self.confirm_discard: Callable[[str], bool] = lambda _what: True
         self._last_stats: IterationStats | None = None
         self._build()
         self.redraw_timer = QTimer(self)
@@ -235,7 +238,17 @@ class TrainingPanel(QWidget):
         self.trainer = self.trainer_factory(own_copy, task, settings)
         self.task = task
         self._restore_checkpoint(self.trainer)
+        self._saved_iteration = self.trainer.iteration
         return self.trainer
+
+    def has_unsaved_weights(self) -> bool:
+        """Has the trainer run iterations that no checkpoint holds (since it was made or saved)?"""
+        return self.trainer is not None and self.trainer.iteration != self._saved_iteration
+
+    def mark_saved(self) -> None:
+        """The trainer's weights are in a checkpoint now (File > Save checkpoint wrote them)."""
+        if self.trainer is not None:
+            self._saved_iteration = self.trainer.iteration
 
     def launch(self, worker: TrainingWorker) -> None:
         """Run a worker from :meth:`prepare` in its own thread."""
@@ -286,7 +299,7 @@ class TrainingPanel(QWidget):
 
     def reset(self) -> None:
         """Forget the trainer, curves, samples and snapshots (only when not training)."""
-        if self.state in ("running", "paused"):
+        if self.state in ("running", "paused") or not self.confirm_discard("reset training"):
             return
         self._discard_trainer()
         self._say("Reset: Start trains the shown model from its current weights.")

@@ -16,6 +16,7 @@ import pyqtgraph as pg
 from PyQt6.QtGui import QPaintEvent
 from PyQt6.QtWidgets import QWidget
 
+from rnnscope.app.panels.axes import ReadableLogAxis
 from rnnscope.app.panels.training.history import StatsHistory
 
 pg.setConfigOptions(imageAxisOrder="row-major")
@@ -68,7 +69,8 @@ class TrainingPlots(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph
         self.last_paint_s = time.perf_counter() - started
 
     def _plot(self, row: int, col: int, title: str, units: str, log: bool = False) -> pg.PlotItem:
-        plot = self.addPlot(row=row, col=col, title=title)
+        axes = {"left": ReadableLogAxis("left")} if log else None  # labels that do not overprint
+        plot = self.addPlot(row=row, col=col, title=title, axisItems=axes)
         # no grid: grid lines cost several times more to paint than the curves themselves
         plot.setLabel("bottom", "iteration")
         plot.setLabel("left", units)
