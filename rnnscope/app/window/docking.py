@@ -128,7 +128,13 @@ class PanelDocks(QObject):
         self._refill_all()
 
     def _default_hidden(self) -> set[str]:
-        return {s.title for s in self.slots() if hidden_by_default(s.probe_name, self.model_kind)}
+        slots = self.slots()
+        top = max((s.layer for s in slots if s.layer is not None), default=None)
+        return {
+            s.title
+            for s in slots
+            if hidden_by_default(s.probe_name, self.model_kind, s.layer is not None and s.layer != top)
+        }
 
     def _remembered_hidden(self) -> set[str]:
         value = self.settings.value(f"layout/{self.key}/hidden")
@@ -147,7 +153,12 @@ class PanelDocks(QObject):
         right = {name: dock for name, dock in self.group_docks.items() if _on_right(name)}
         top = [d for d in [right.get("output"), *self.extra_docks] if d is not None]
         bottom = [d for d in [right.get("curves"), self.unit_dock, self.browser_dock] if d is not None]
-        arrange(self.window, DockPlan(model, top, bottom))
+        layers = {
+            name: slots[0].layer
+            for name, slots in self.groups.items()
+            if slots and slots[0].layer is not None
+        }
+        arrange(self.window, DockPlan(model, top, bottom, layers))
         self._hide_empty_docks()
         self._tidy_tab_bars()
 

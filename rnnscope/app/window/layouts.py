@@ -4,8 +4,10 @@ What a first view shows (``hidden_by_default``): the gates and states that tell 
 story (LSTM: input, forget and output gates, cell, hidden; GRU: reset and update gates,
 candidate, hidden; RNN: hidden and pre-activation; DNC: memory, links, usage, write
 weighting, each head's read weighting and the controller's hidden state) and the output
-probabilities; pre-activations, logits and the DNC's intermediate vectors are one click
-away in the probe browser. A probe nobody designed for (a new model) is shown.
+probabilities; pre-activations, logits, an embedding's vectors and the DNC's intermediate
+vectors are one click away in the probe browser. A stacked model shows its top layer so
+(the one the read-out reads); the layers below are in the browser, a dock each when shown.
+A probe nobody designed for (a new model) is shown.
 
 Where the docks go (:func:`arrange`), in the one dock area below the sequence strip:
 the model's docks on the left (one dock; two stacked; or a 2 x 2 grid for the DNC, more
@@ -26,7 +28,17 @@ from fnmatch import fnmatch
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QDockWidget, QMainWindow, QTabBar
 
-HIDDEN_PATTERNS = ("*_preact", "output/logits", "lstm/tanh_cell", "lstm/candidate", "gru/reset_hidden")
+HIDDEN_PATTERNS = (
+    "*_preact",
+    "output/logits",
+    "embedding/*",
+    "lstm/tanh_cell",
+    "lstm/candidate",
+    "gru/reset_hidden",
+    "*/l[0-9]*/tanh_cell",
+    "*/l[0-9]*/candidate",
+    "*/l[0-9]*/reset_hidden",
+)
 DNC_SHOWN = (
     "controller/hidden",
     "dnc/memory",
@@ -41,10 +53,13 @@ LEFT_LAST = ("· vectors",)
 LEFT_SHARE = 0.62  # of the window's width, for the model's docks
 
 
-def hidden_by_default(probe_name: str | None, model_kind: str) -> bool:
-    """Is a panel of ``probe_name`` left out of ``model_kind``'s first view? (Curves never are.)"""
+def hidden_by_default(probe_name: str | None, model_kind: str, below_top: bool = False) -> bool:
+    """Is a panel of ``probe_name`` left out of ``model_kind``'s first view? (Curves never are.)
+    ``below_top``: the probe is of a stacked model's layer below the top one."""
     if probe_name is None:
         return False
+    if below_top:
+        return True
     if model_kind == "dnc" and probe_name.startswith(("dnc/", "controller/")):
         return probe_name not in DNC_SHOWN
     return any(fnmatch(probe_name, pattern) for pattern in HIDDEN_PATTERNS)
@@ -73,6 +88,11 @@ def _left_rank(name: str) -> int:
     return len(LEFT_ORDER) + 1 if name.endswith(LEFT_LAST) else len(LEFT_ORDER)
 
 
+def _layer_rank(layer: int | None) -> int:
+    """Upper layers first (the top layer's dock on top, as a stack is drawn)."""
+    return -layer if layer is not None else 0
+
+
 @dataclass
 class DockPlan:
     """What :func:`arrange` places: model docks (name, dock, has a panel shown) and the right column."""
@@ -80,12 +100,16 @@ class DockPlan:
     model: list[tuple[str, QDockWidget, bool]]
     right_top: list[QDockWidget] = field(default_factory=list)
     right_bottom: list[QDockWidget] = field(default_factory=list)
+    layers: dict[str, int] = field(default_factory=dict)  # the layer of each dock of a stacked model
 
     def left(self) -> list[QDockWidget]:
-        """Model docks with something shown first, then by :data:`LEFT_ORDER`."""
-        order = sorted(
-            range(len(self.model)), key=lambda i: (not self.model[i][2], _left_rank(self.model[i][0]), i)
-        )
+        """Model docks with something shown first, then by :data:`LEFT_ORDER`, upper layers first."""
+
+        def rank(i: int) -> tuple[bool, int, int, int]:
+            name, _, shown = self.model[i]
+            return not shown, _left_rank(name), _layer_rank(self.layers.get(name)), i
+
+        order = sorted(range(len(self.model)), key=rank)
         return [self.model[i][1] for i in order]
 
 

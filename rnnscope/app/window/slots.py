@@ -1,5 +1,8 @@
 """Which panels a trace calls for and which dock each goes to, decided from the probes' metadata
-alone (kind, axes, group): a new probe finds its panel and its dock with no new view code.
+alone (kind, axes, group, layer): a new probe finds its panel and its dock with no new view code.
+
+A stacked model's layers have a dock each (``lstm · layer 0``, ``lstm · layer 1``), from
+``Probe.layer`` (:meth:`~rnnscope.engine.trace.Trace.layers`), never from the probe's name.
 
 A panel is a :class:`Slot` until it is first shown (:mod:`.docking` makes it then).
 """
@@ -28,12 +31,14 @@ def panel_order(probe: Probe) -> int:
     return 2 if "preact" in probe.name else 1
 
 
-def dock_key(probe: Probe, split: bool) -> str:
-    """The dock a probe's panels go to: its group, and for a group of many probes (``split``,
-    the DNC's) also what the panel shows.
+def dock_key(probe: Probe, split: bool, stacked: bool = False) -> str:
+    """The dock a probe's panels go to: its group; in a model of several layers (``stacked``) the
+    group of its layer; for a group of many probes (``split``, the DNC's) also what the panel shows.
 
-    Decided from the metadata alone (axes), so a new probe finds its dock with no new code.
+    Decided from the metadata alone (layer, axes), so a new probe finds its dock with no new code.
     """
+    if stacked and probe.layer is not None:
+        return layer_dock(probe.group, probe.layer)
     axes = tuple(probe.axes)
     if not split or not axes:
         return probe.group
@@ -44,6 +49,11 @@ def dock_key(probe: Probe, split: bool) -> str:
     if axes == ("slot",):
         return f"{probe.group} · slots"
     return f"{probe.group} · vectors"
+
+
+def layer_dock(group: str, layer: int) -> str:
+    """The dock of layer ``layer``'s probes of ``group`` in a stacked model."""
+    return f"{group} · layer {layer}"
 
 
 def layout_signature(session: Session) -> tuple[object, ...]:
@@ -75,6 +85,7 @@ class Slot:
     title: str
     spec: PanelSpec | None
     panel: Panel | None = None
+    layer: int | None = None  # the recurrent layer of a stacked model's probe (None: one layer, or none)
 
     @property
     def probe_name(self) -> str | None:
@@ -88,12 +99,14 @@ def panels_by_dock(session: Session) -> dict[str, list[Slot]]:
     axis_names = {"output": tuple(session.task.output_names), "input": tuple(session.task.input_names)}
     # a group with many probes (the DNC's) is split into docks by what its panels show
     sizes = Counter(p.group for p in trace if _drawn(p) and p.data.ndim > 2)
+    stacked = len(trace.layers()) > 1
     groups: dict[str, list[Slot]] = {}
     for probe in sorted(trace, key=panel_order):
         specs = panel_specs(probe, axis_names) if _drawn(probe) and probe.data.ndim > 2 else []
         if specs:
-            slots = [Slot(spec.title, spec) for spec in specs]
-            groups.setdefault(dock_key(probe, sizes[probe.group] > SPLIT_ABOVE), []).extend(slots)
+            layer = probe.layer if stacked else None
+            slots = [Slot(spec.title, spec, layer=layer) for spec in specs]
+            groups.setdefault(dock_key(probe, sizes[probe.group] > SPLIT_ABOVE, stacked), []).extend(slots)
     if curves(trace):
         groups.setdefault("curves", []).append(Slot("curves", None))
     return groups
