@@ -7,8 +7,8 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from rnnscope.engine.tasks import TASK_NAMES
-from rnnscope.options import add_model_arguments
+from rnnscope.engine.tasks import TASK_NAMES, TaskError, build_task
+from rnnscope.options import ModelChoice, OptionError, add_model_arguments, check_loss_fits
 
 if TYPE_CHECKING:  # Qt is imported once the arguments are parsed: ``--help`` needs no display
     from PyQt6.QtCore import QSettings
@@ -16,10 +16,22 @@ if TYPE_CHECKING:  # Qt is imported once the arguments are parsed: ``--help`` ne
     from rnnscope.app.checkpoint_actions import CheckpointActions, TrainingTools
     from rnnscope.app.window import MainWindow
 
-# the shared model options the window's SessionSpec has a field for (option dest -> field)
-SPEC_OPTIONS = ("model", "hidden", "seed", "slots", "width", "read_heads")
-# shared model options the window cannot show yet: refused by name rather than ignored
-UNSUPPORTED_OPTIONS = ("loss", "many_to_one", "forget_bias", "gru_convention", "dtype", "layers", "embedding")
+# the shared model options (rnnscope/options.py), each a SessionSpec field of the same name
+SPEC_OPTIONS = (
+    "model",
+    "hidden",
+    "seed",
+    "slots",
+    "width",
+    "read_heads",
+    "layers",
+    "embedding",
+    "loss",
+    "many_to_one",
+    "forget_bias",
+    "gru_convention",
+    "dtype",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,13 +48,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    """The window's options; an option the window cannot show yet is a usage error (exit status 2)."""
+    """The window's options; options that do not go together (``--gru-convention`` for an LSTM, a
+    ``--loss`` that cannot score the task) are usage errors (exit status 2), as in the commands."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    given = [name for name in UNSUPPORTED_OPTIONS if getattr(args, name) is not None]
-    if given:
-        flags = ", ".join("--" + name.replace("_", "-") for name in given)
-        parser.error(f"{flags}: the window does not take this option yet (rnnscope gradcheck and train do)")
+    try:
+        ModelChoice.from_args(args).check_kind()
+        if args.loss is not None and not args.checkpoint:
+            check_loss_fits(args.loss, build_task(args.task or "chars"))
+    except (OptionError, TaskError) as error:
+        parser.error(str(error))
     return args
 
 

@@ -10,17 +10,24 @@ picks by default.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from rnnscope.engine.checkpoint.model_file import source_of
 from rnnscope.engine.models.base import RecurrentModel, trace_with_gradients
-from rnnscope.engine.models.config import ModelConfig
+from rnnscope.engine.models.config import CUSTOM_KIND, STACKED_KINDS, ModelConfig
 from rnnscope.engine.models.registry import build_model
+from rnnscope.engine.protocol import user_code
 from rnnscope.engine.tasks import TASK_NAMES, Batch, Task, build_task
 from rnnscope.engine.trace import NonFinite, Trace
+from rnnscope.options import ModelChoice, OptionError
+
+# the shared defaults (rnnscope/options.py): what `rnnscope gradcheck` and `rnnscope train` build too
+_DEFAULT = ModelConfig("lstm", 1, 1, 1)
 
 TEXT_TASKS = ("chars", "sentiment")  # tasks that take typed text
 # what "length" means per task and its default in the window: characters (chars), steps (sine),
@@ -48,9 +55,36 @@ class SessionSpec:
     text: str | None = None  # typed sequence (character tasks)
     text_file: str | None = None  # a corpus file for the chars task (wins over ``corpus``)
     corpus: str = "lighthouse"  # a shipped corpus for the chars task
-    slots: int = 16
-    width: int = 8
-    read_heads: int = 2
+    slots: int = _DEFAULT.memory_slots
+    width: int = _DEFAULT.memory_width
+    read_heads: int = _DEFAULT.read_heads
+    layers: int = 1  # stacked recurrent layers (RNN, LSTM, GRU)
+    embedding: int = 0  # width of an embedding table in front of the first layer (0: one-hot inputs)
+    loss: str | None = None  # None: the task's
+    many_to_one: bool | None = None  # None: the task's
+    forget_bias: float = _DEFAULT.forget_bias  # LSTM and the DNC's controller
+    gru_convention: str = "cho"  # GRU: "cho" or "pytorch" (options.GRU_CONVENTIONS)
+    dtype: str = _DEFAULT.dtype
+    model_file: str | None = None  # "path.py:Class" of a model of the user's own (``model`` is "custom")
+
+
+@dataclass(frozen=True)
+class OwnClass:
+    """A model class of the user's own that the window builds fresh models of (``model == "custom"``):
+    loaded from a file (``folder`` is where it lies, for tracebacks trimmed to the user's frames) or
+    the class of a live model shown from a script."""
+
+    model_class: type[RecurrentModel]
+    folder: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.model_class.__name__
+
+    def build(self, config: ModelConfig) -> RecurrentModel:
+        """A fresh model of the class; an exception in the user's code is a ``UserCodeError``."""
+        with user_code([self.folder] if self.folder else []):
+            return self.model_class(config)
 
 
 @dataclass
@@ -67,6 +101,20 @@ class Session:
     spec: SessionSpec | None = None  # what the user picked (None for a model shown from elsewhere)
 
 
+def own_class_of(model: RecurrentModel) -> OwnClass | None:
+    """The user's class of ``model`` (kind ``"custom"``, or loaded from a model file), else ``None``."""
+    source = source_of(model)
+    if source is None and model.kind != CUSTOM_KIND:
+        return None
+    return OwnClass(type(model), os.path.dirname(source.path) if source is not None else None)
+
+
+def model_file_of(model: RecurrentModel) -> str | None:
+    """``"path.py:Class"`` of the file ``model``'s class was loaded from (``None``: no such file)."""
+    source = source_of(model)
+    return source.spec if source is not None else None
+
+
 def with_overrides(spec: SessionSpec, overrides: Mapping[str, Any]) -> SessionSpec:
     """``spec`` with ``overrides`` (command-line options) applied; another task without a length
     starts at that task's own default length."""
@@ -76,10 +124,36 @@ def with_overrides(spec: SessionSpec, overrides: Mapping[str, Any]) -> SessionSp
     return replace(spec, **changes)
 
 
-def spec_for_model(spec: SessionSpec, config: ModelConfig, task: Task | None = None) -> SessionSpec:
-    """``spec`` following a model shown from elsewhere (training weights, a checkpoint): its kind
-    and sizes; with another ``task``, that task's name, default length and text source."""
-    new = replace(spec, model=config.kind, hidden=config.hidden_size)
+def spec_for_model(
+    spec: SessionSpec,
+    config: ModelConfig,
+    task: Task | None = None,
+    shown_task: Task | None = None,
+    model_file: str | None = None,
+) -> SessionSpec:
+    """``spec`` following a model shown from elsewhere (training weights, a checkpoint, an import): its
+    kind, sizes, layers, embedding and every other option of its config; with another ``task``, that
+    task's name, default length and text source.
+
+    A loss or many-to-one that is the task's own (``task``, else ``shown_task``: the task the model
+    is shown on) stays "the task's"; ``model_file`` is where a model of the user's own is defined.
+    """
+    scored_by = task or shown_task
+    own_loss = scored_by is not None and config.loss == scored_by.loss
+    own_scoring = scored_by is not None and config.many_to_one == scored_by.many_to_one
+    new = replace(
+        spec,
+        model=config.kind,
+        hidden=config.hidden_size,
+        layers=config.num_layers,
+        embedding=config.embedding_size,
+        forget_bias=config.forget_bias,
+        gru_convention="pytorch" if config.reset_after else "cho",
+        dtype=config.dtype,
+        loss=None if own_loss else config.loss,
+        many_to_one=None if own_scoring else config.many_to_one,
+        model_file=model_file if config.kind == CUSTOM_KIND else None,
+    )
     if config.kind == "dnc":
         new.slots, new.width, new.read_heads = config.memory_slots, config.memory_width, config.read_heads
     if task is None:
@@ -102,12 +176,58 @@ def build_task_for(spec: SessionSpec) -> Task:
     return build_task(spec.task)
 
 
-def build_model_for(spec: SessionSpec, task: Task) -> tuple[RecurrentModel, list[str]]:
-    """The model of ``spec`` sized for ``task``, with notes for the user (none so far)."""
-    overrides: dict[str, Any] = {"seed": spec.seed}
-    if spec.model == "dnc":
-        overrides.update(memory_slots=spec.slots, memory_width=spec.width, read_heads=spec.read_heads)
-    return build_model(task.model_config(spec.model, spec.hidden, **overrides)), []
+def model_choice(spec: SessionSpec) -> ModelChoice:
+    """The shared model options of ``spec`` (:class:`~rnnscope.options.ModelChoice`) that its kind
+    has: the window keeps every field, but a GRU convention means nothing to an LSTM."""
+    kind = spec.model
+
+    def having(value: Any, *kinds: str) -> Any:
+        return value if kind == CUSTOM_KIND or kind in kinds else None
+
+    return ModelChoice(
+        model=kind,
+        hidden=spec.hidden,
+        seed=spec.seed,
+        loss=spec.loss,
+        many_to_one=spec.many_to_one,
+        forget_bias=having(spec.forget_bias, "lstm", "dnc"),
+        gru_convention=having(spec.gru_convention, "gru"),
+        dtype=spec.dtype,
+        slots=having(spec.slots, "dnc"),
+        width=having(spec.width, "dnc"),
+        read_heads=having(spec.read_heads, "dnc"),
+        layers=having(spec.layers, *STACKED_KINDS),
+        embedding=spec.embedding,
+    )
+
+
+def config_for(spec: SessionSpec, task: Task, own: OwnClass | None = None) -> ModelConfig:
+    """The config of ``spec``'s model for ``task``, made from the same options as the commands make
+    it (:meth:`ModelChoice.config_for`): an :class:`~rnnscope.options.OptionError` (or another
+    ``ValueError``) names the option that does not fit."""
+    kind = own.model_class.kind if spec.model == CUSTOM_KIND and own is not None else None
+    return model_choice(spec).config_for(task, kind=kind)
+
+
+def options_problem(spec: SessionSpec, task: Task, own: OwnClass | None = None) -> str | None:
+    """What is wrong with ``spec``'s model options for ``task`` (``None``: nothing)."""
+    try:
+        config_for(spec, task, own)
+    except (OptionError, ValueError) as error:
+        return str(error)
+    return None
+
+
+def build_model_for(
+    spec: SessionSpec, task: Task, own: OwnClass | None = None
+) -> tuple[RecurrentModel, list[str]]:
+    """The model of ``spec`` sized for ``task``, with notes for the user (none so far); a model of
+    the user's own (``spec.model == "custom"``) is built by ``own``'s class."""
+    if spec.model != CUSTOM_KIND:
+        return build_model(config_for(spec, task)), []
+    if own is None:
+        raise ValueError("no model class of your own is open (File > Open model file...)")
+    return own.build(config_for(spec, task, own)), []
 
 
 def sequence_for(spec: SessionSpec, task: Task) -> Batch:
@@ -120,9 +240,18 @@ def sequence_for(spec: SessionSpec, task: Task) -> Batch:
     return task.sample(1, rng, spec.length)
 
 
-def trace_session(model: RecurrentModel, task: Task, batch: Batch, notes: list[str] | None = None) -> Session:
-    """Forward + backward with every probe recorded (``grad/hidden_norm`` included)."""
-    with np.errstate(all="ignore"):  # NaN weights must give a trace, which the window then reports
+def trace_session(
+    model: RecurrentModel,
+    task: Task,
+    batch: Batch,
+    notes: list[str] | None = None,
+    own: OwnClass | None = None,
+) -> Session:
+    """Forward + backward with every probe recorded (``grad/hidden_norm`` included); an exception in
+    the code of a user's model (of ``own``'s folder) is a ``UserCodeError`` with the user's frames."""
+    folders = [own.folder] if own is not None and own.folder else []
+    # NaN weights must give a trace, which the window then reports
+    with np.errstate(all="ignore"), user_code(folders):
         trace, _, _ = trace_with_gradients(model, batch.inputs, batch.targets, batch.mask)
     try:
         inputs, targets = task.step_labels(batch, 0)
@@ -132,22 +261,28 @@ def trace_session(model: RecurrentModel, task: Task, batch: Batch, notes: list[s
 
 
 def session_of_model(
-    model: RecurrentModel, task: Task | None, batch: Batch | None, spec: SessionSpec
+    model: RecurrentModel,
+    task: Task | None,
+    batch: Batch | None,
+    spec: SessionSpec,
+    own: OwnClass | None = None,
 ) -> Session:
     """``model`` traced on ``batch`` of ``task`` (a fresh sequence of ``spec`` when ``batch`` is None):
-    a model shown from elsewhere (training weights, a checkpoint)."""
+    a model shown from elsewhere (training weights, a checkpoint, a reloaded model file)."""
     if task is None:
         raise ValueError("there is no task to show the model on yet")
-    session = trace_session(model, task, batch if batch is not None else sequence_for(spec, task))
+    batch = batch if batch is not None else sequence_for(spec, task)
+    session = trace_session(model, task, batch, own=own)
     session.spec = spec
     return session
 
 
-def build_session(spec: SessionSpec) -> Session:
-    """Task, model and sequence of ``spec``, traced (plain NumPy: safe on a worker thread)."""
+def build_session(spec: SessionSpec, own: OwnClass | None = None) -> Session:
+    """Task, model and sequence of ``spec``, traced (plain NumPy: safe on a worker thread); ``own``
+    builds a model of the user's own."""
     task = build_task_for(spec)
-    model, notes = build_model_for(spec, task)
-    session = trace_session(model, task, sequence_for(spec, task), notes)
+    model, notes = build_model_for(spec, task, own)
+    session = trace_session(model, task, sequence_for(spec, task), notes, own)
     session.spec = spec
     return session
 

@@ -225,11 +225,11 @@ def gated_build_session(monkeypatch, gate: threading.Event, seeds=None) -> list[
     build their session; returns the threads they ran on, in order."""
     threads = []
 
-    def build(spec):
+    def build(spec, *more):
         threads.append(threading.current_thread())
         if seeds is None or spec.seed in seeds:
             gate.wait(10)  # broken behaviour must fail the test, not hang it
-        return build_session(spec)
+        return build_session(spec, *more)
 
     monkeypatch.setattr(main_window, "build_session", build)
     return threads

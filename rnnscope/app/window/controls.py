@@ -1,12 +1,16 @@
-"""The model bar: what to trace (model kind and sizes, seed, task, corpus, length, typed text).
+"""The model bar: what to trace (model kind and sizes, layers, seed, task, corpus, length, typed text).
 
 The sequence field and its Trace button belong to these controls but sit in the step bar
 (:meth:`ModelControls.sequence_widgets`): on a 1280-pixel screen the model bar has no
-room left for them, and a toolbar hides what does not fit behind its » button.
+room left for them, and a toolbar hides what does not fit behind its » button. For the
+same reason the other shared model options (embedding, GRU convention, forget bias, loss,
+many-to-one, precision) are in the *Options…* dialog (:mod:`.model_options`). Every size
+has the bounds of the command line (:mod:`rnnscope.engine.limits`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from PyQt6.QtCore import Qt, pyqtSignal
@@ -24,15 +28,23 @@ from PyQt6.QtWidgets import (
 
 from rnnscope.app.session import TASK_LENGTHS, TEXT_TASKS, SessionSpec
 from rnnscope.app.widgets import spin_box
-from rnnscope.engine.models.config import MODEL_KINDS
+from rnnscope.app.window.model_options import ModelOptions, ModelOptionsDialog
+from rnnscope.engine import limits
+from rnnscope.engine.models.config import CUSTOM_KIND, MODEL_KINDS, STACKED_KINDS
 from rnnscope.engine.tasks import CORPORA, TASK_NAMES
 
 FILE_TIP = "trace a sample of a UTF-8 text file (chars task)"
+OPTIONS_TIP = "embedding, GRU convention, forget bias, loss, scored steps, precision"
 
 
 def spec_numbers(spec: SessionSpec) -> tuple[int, ...]:
     """The numbers of ``spec`` a user edits, in the order of :meth:`ModelControls.number_boxes`."""
-    return spec.hidden, spec.seed, spec.length, spec.slots, spec.width, spec.read_heads
+    return spec.hidden, spec.seed, spec.length, spec.slots, spec.width, spec.read_heads, spec.layers
+
+
+def _limited(limit: limits.SizeLimit, value: int) -> QSpinBox:
+    """A spin box with ``limit``'s bounds (the command line's) showing ``value``."""
+    return spin_box(limit.low, limit.high, min(max(value, limit.low), limit.high))
 
 
 class ModelControls(QToolBar):
@@ -51,15 +63,24 @@ class ModelControls(QToolBar):
     def __init__(self, spec: SessionSpec, parent: QWidget | None = None) -> None:
         super().__init__("Model", parent)
         self.setObjectName("toolbar:model")
-        self.model_box = _combo(MODEL_KINDS, spec.model)
-        self.hidden_box = spin_box(1, 4096, spec.hidden)
-        self.seed_box = spin_box(0, 2**31 - 1, spec.seed)
-        self.slots_box = spin_box(1, 1024, spec.slots)
-        self.width_box = spin_box(1, 1024, spec.width)
-        self.heads_box = spin_box(1, 64, spec.read_heads)
+        self.model_box = QComboBox()
+        for kind in MODEL_KINDS:
+            self.model_box.addItem(kind, kind)
+        self.own_class: str | None = None  # the class name of a model of the user's own, in the combo
+        self.hidden_box = _limited(limits.HIDDEN, spec.hidden)
+        self.layers_box = _limited(limits.LAYERS, spec.layers)
+        self.seed_box = _limited(limits.SEED, spec.seed)
+        self.slots_box = _limited(limits.SLOTS, spec.slots)
+        self.width_box = _limited(limits.WIDTH, spec.width)
+        self.heads_box = _limited(limits.READ_HEADS, spec.read_heads)
+        self.options = ModelOptions.of(spec)  # what the Options… dialog edits
+        self.options_button = QPushButton("Options…")
+        self.options_dialog: ModelOptionsDialog | None = None
+        # asked before the dialog's options are taken: the commands' error, or None (the window's)
+        self.check_options: Callable[[SessionSpec], str | None] = lambda _spec: None
         self.task_box = _combo(TASK_NAMES, spec.task)
         self.corpus_box = _combo(tuple(CORPORA), spec.corpus)
-        self.length_box = spin_box(1, 100_000, spec.length)
+        self.length_box = _limited(limits.LENGTH, spec.length)
         self.file_button = QPushButton("Text file…")
         self.file_button.setToolTip(spec.text_file or FILE_TIP)
         self.text_edit = QLineEdit(spec.text or "")
@@ -68,14 +89,17 @@ class ModelControls(QToolBar):
         self.text_edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.trace_button = QPushButton("Trace")
         self.trace_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._pick_model(spec.model)
         self._lay_out()
         self._connect()
+        self._show_options(self.options)
         self.enable(spec.text_file)
 
     def _lay_out(self) -> None:
         for label, widget, tip in (
-            ("model", self.model_box, "RNN, LSTM, GRU or DNC"),
+            ("model", self.model_box, "RNN, LSTM, GRU, DNC, or your own (File > Open model file)"),
             ("H", self.hidden_box, "hidden units (the DNC controller's LSTM size)"),
+            ("L", self.layers_box, "stacked recurrent layers (RNN, LSTM, GRU)"),
             ("seed", self.seed_box, "seed of the weights and of the sampled sequence"),
             ("N", self.slots_box, "DNC memory slots"),
             ("W", self.width_box, "DNC memory width"),
@@ -89,12 +113,15 @@ class ModelControls(QToolBar):
             widget.setToolTip(tip)
             self.addWidget(caption)
             self.addWidget(widget)
+            if widget is self.heads_box:
+                self.addWidget(self.options_button)
         self.addWidget(self.file_button)
         # numbers as wide as their largest useful value, not as 2**31: the bar fits 1280 pixels
         for box, digits in ((self.seed_box, 6), (self.length_box, 6), (self.hidden_box, 4)):
             box.setMaximumWidth(box.fontMetrics().horizontalAdvance("0" * digits) + 36)
         for box in (self.slots_box, self.width_box, self.heads_box):
             box.setMaximumWidth(box.fontMetrics().horizontalAdvance("0000") + 36)
+        self.layers_box.setMaximumWidth(self.layers_box.fontMetrics().horizontalAdvance("00") + 36)
 
     def sequence_widgets(self) -> tuple[QLineEdit, QPushButton]:
         """The typed-sequence field and the Trace button, for the window to place (the step bar)."""
@@ -102,6 +129,7 @@ class ModelControls(QToolBar):
 
     def _connect(self) -> None:
         self.file_button.clicked.connect(self._pick_text_file)
+        self.options_button.clicked.connect(self.edit_options)
         self.trace_button.clicked.connect(lambda: self.retrace_requested.emit())
         self.text_edit.returnPressed.connect(lambda: self.retrace_requested.emit())
         for combo in (self.model_box, self.corpus_box):
@@ -112,13 +140,64 @@ class ModelControls(QToolBar):
 
     def number_boxes(self) -> tuple[QSpinBox, ...]:
         """The number fields, in the order of :func:`spec_numbers`."""
-        return self.hidden_box, self.seed_box, self.length_box, self.slots_box, self.width_box, self.heads_box
+        return (
+            self.hidden_box,
+            self.seed_box,
+            self.length_box,
+            self.slots_box,
+            self.width_box,
+            self.heads_box,
+            self.layers_box,
+        )
+
+    # ------------------------------------------------------------------ the model kind
+    def show_own_class(self, name: str | None) -> None:
+        """List a model class of the user's own (``name``; ``None``: none) after the built-in kinds."""
+        self.model_box.blockSignals(True)
+        current = self.model_box.currentData()
+        if self.model_box.count() > len(MODEL_KINDS):
+            self.model_box.removeItem(len(MODEL_KINDS))
+        if name is not None:
+            self.model_box.addItem(name, CUSTOM_KIND)
+            self.model_box.setItemData(len(MODEL_KINDS), "your own model class", Qt.ItemDataRole.ToolTipRole)
+        self.own_class = name
+        self._pick_model(current if current != CUSTOM_KIND or name is not None else "lstm")
+        self.model_box.blockSignals(False)
+
+    def _pick_model(self, kind: str) -> None:
+        index = self.model_box.findData(kind)
+        self.model_box.setCurrentIndex(max(index, 0))
+
+    def model_kind(self) -> str:
+        """The kind picked: a built-in kind, or ``"custom"`` for the user's class."""
+        return str(self.model_box.currentData())
+
+    # ------------------------------------------------------------------ the options dialog
+    def edit_options(self) -> ModelOptionsDialog:
+        """Open *Options…* (window-modal); its OK takes the options and asks for a re-trace."""
+        base = replace(self.options.applied(SessionSpec()), model=self.model_kind())
+        dialog = ModelOptionsDialog(self.spec_from(base), self.check_options, self)
+        dialog.accepted.connect(lambda: self._options_taken(dialog.options()))
+        self.options_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _options_taken(self, options: ModelOptions) -> None:
+        if options != self.options:
+            self._show_options(options)
+            self.retrace_requested.emit()
+
+    def _show_options(self, options: ModelOptions) -> None:
+        self.options = options
+        changed = options.changed()
+        self.options_button.setText(f"Options ({len(changed)})…" if changed else "Options…")
+        self.options_button.setToolTip(OPTIONS_TIP + ("\n" + "\n".join(changed) if changed else ""))
 
     def spec_from(self, base: SessionSpec) -> SessionSpec:
         """``base`` (the text file, which is no control) with everything the controls show."""
         return replace(
-            base,
-            model=self.model_box.currentText(),
+            self.options.applied(base),
+            model=self.model_kind(),
             task=self.task_box.currentText(),
             corpus=self.corpus_box.currentText(),
             text=self.text_edit.text() or None,
@@ -128,6 +207,7 @@ class ModelControls(QToolBar):
             slots=self.slots_box.value(),
             width=self.width_box.value(),
             read_heads=self.heads_box.value(),
+            layers=self.layers_box.value(),
         )
 
     def numbers_differ(self, spec: SessionSpec) -> bool:
@@ -137,8 +217,11 @@ class ModelControls(QToolBar):
 
     def show_spec(self, spec: SessionSpec) -> None:
         """Show ``spec`` without asking for another re-trace."""
+        self.model_box.blockSignals(True)
+        self._pick_model(spec.model)
+        self.model_box.blockSignals(False)
+        self._show_options(ModelOptions.of(spec))
         for combo, text in (
-            (self.model_box, spec.model),
             (self.task_box, spec.task),
             (self.corpus_box, spec.corpus),
         ):
@@ -160,9 +243,10 @@ class ModelControls(QToolBar):
 
     def enable(self, text_file: str | None) -> None:
         """Only the controls that mean something for the picked model and task are enabled."""
-        dnc = self.model_box.currentText() == "dnc"
+        kind = self.model_kind()
         for box in (self.slots_box, self.width_box, self.heads_box):
-            box.setEnabled(dnc)
+            box.setEnabled(kind == "dnc")
+        self.layers_box.setEnabled(kind in (*STACKED_KINDS, CUSTOM_KIND))
         task = self.task_box.currentText()
         chars = task == "chars"
         self.corpus_box.setEnabled(chars and not text_file)

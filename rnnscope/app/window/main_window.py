@@ -17,18 +17,20 @@ from typing import Any
 
 from PyQt6.QtCore import QSettings, QSize, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QCloseEvent, QResizeEvent, QShowEvent
-from PyQt6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
 from rnnscope.app import resources
 from rnnscope.app.panels.lines import UnitPlot
-from rnnscope.app.panels.probe_browser import ProbeBrowser
-from rnnscope.app.panels.strip import PredictionStrip
 from rnnscope.app.session import (
     TEXT_TASKS,
+    OwnClass,
     Session,
     SessionSpec,
     build_session,
+    build_task_for,
     first_nonfinite_forward,
+    model_file_of,
+    options_problem,
+    own_class_of,
     same_batch,
     session_of_model,
     spec_for_model,
@@ -39,10 +41,11 @@ from rnnscope.app.window.controls import ModelControls
 from rnnscope.app.window.docking import PanelDocks
 from rnnscope.app.window.header import Header
 from rnnscope.app.window.menus import build_menus
+from rnnscope.app.window.panel_window import PanelWindow
 from rnnscope.app.window.remembered import load_spec, save_spec
 from rnnscope.app.window.retracer import Retracer
-from rnnscope.app.window.screen import fit_to_screen, key_controls, placement_problems, shrink_to_screen
-from rnnscope.app.window.slots import Panel, layout_signature, panels_by_dock
+from rnnscope.app.window.screen import fit_to_screen, shrink_to_screen
+from rnnscope.app.window.slots import layout_signature, panels_by_dock
 from rnnscope.app.window.stepper import DEFAULT_SPEED, Stepper
 from rnnscope.engine.models.base import RecurrentModel
 from rnnscope.engine.tasks import Batch, Task
@@ -50,11 +53,10 @@ from rnnscope.engine.trace import NonFinite, Trace
 
 FIRST_TRACE_IN_BACKGROUND = 1_000_000  # steps x hidden units above which even the first trace is threaded
 DEFAULT_SIZE = QSize(1600, 1000)  # fitted to the screen's available area
-MIN_PANEL_ON_SCREEN = QSize(170, 120)  # a shown heatmap smaller than this is not readable
 TRACING = "tracing…"
 
 
-class MainWindow(QMainWindow):
+class MainWindow(PanelWindow):
     """Shows one :class:`Session`; every step moves one cursor shared by all panels.
 
     Stable API for the training tools (the :class:`~rnnscope.app.host.ModelHost`
@@ -86,6 +88,7 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else QSettings("rnnscope", "rnnscope")
         self.spec = with_overrides(load_spec(self.settings), overrides or {})
         self.session: Session | None = None
+        self.own_class: OwnClass | None = None  # builds the models of kind "custom" (the user's class)
         self._signature: tuple[object, ...] | None = None  # layout_signature the panels were built for
         self.panels_rebuilt = False  # did the last session rebuild the panels (or update them in place)
         self.last_nonfinite: NonFinite | None = None
@@ -121,6 +124,7 @@ class MainWindow(QMainWindow):
         self.controls.retrace_requested.connect(self._retrace_asked)
         self.controls.numbers_edited.connect(self._retrace_if_changed)
         self.controls.text_file_picked.connect(self.use_text_file)
+        self.controls.check_options = self._options_problem
         self.addToolBar(self.controls)
         self.addToolBarBreak()
         speed = self.settings.value("ui/speed")
@@ -176,50 +180,6 @@ class MainWindow(QMainWindow):
         """Block until every re-trace thread has ended (on close, and in tests)."""
         self.retracer.wait()
 
-    # ------------------------------------------------------------------ docks
-    @property
-    def panels(self) -> list[Panel]:
-        """Every probe panel, dock by dock (asking makes the ones not shown yet: the window itself
-        only makes what is shown)."""
-        return self.docks.every_panel()
-
-    @property
-    def group_docks(self) -> dict[str, QDockWidget]:
-        """The docks of the panels, by group (``lstm``, ``dnc · matrices``, ``output``, ``curves``)."""
-        return self.docks.group_docks
-
-    @property
-    def strip(self) -> PredictionStrip | None:
-        return self.header.strip
-
-    def panel(self, title: str) -> Panel:
-        """The probe panel titled ``title`` (a probe name, or ``name [head h]``)."""
-        return self.docks.panel(title)
-
-    def add_panel(
-        self, title: str, widget: QWidget, area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea
-    ) -> QDockWidget:
-        """Dock ``widget`` under ``title`` (listed in the View menu; its layout is remembered).
-
-        Panels from elsewhere (training, gradient check) open as tabs behind the model's
-        first dock, which stays in front: beside it they would squeeze every heatmap.
-        ``dock.widget()`` is a scroll area holding ``widget``.
-        """
-        return self.docks.add_panel(title, widget, area)
-
-    def restore_layout(self) -> None:
-        """Put every dock where the settings remember it for the shown model kind (again, once late
-        panels are docked)."""
-        self.docks.restore_layout()
-
-    def reset_layout(self) -> None:
-        """View > Reset layout: the shown model kind's designed layout and default panels."""
-        self.docks.reset_layout()
-
-    @property
-    def probe_browser(self) -> ProbeBrowser:
-        return self.docks.browser
-
     # ------------------------------------------------------------------ what is shown
     def current_model(self) -> RecurrentModel | None:
         return self.session.model if self.session else None
@@ -244,21 +204,42 @@ class MainWindow(QMainWindow):
         spec = self.controls.spec_from(self.spec)
         if spec.text and spec.task not in TEXT_TASKS:
             spec.text = None  # the field is disabled for these tasks; its text waits for a text task
-        self._trace(lambda: build_session(spec), background)
+        self._trace(partial(build_session, spec, self.own_class), background)
 
     def show_model(self, model: RecurrentModel, task: Task | None = None, background: bool = True) -> None:
         """Display ``model`` (e.g. a copy of training weights) on the current sequence: a re-trace.
 
         With another ``task`` (a checkpoint's), a sequence of that task is drawn and the
-        controls follow the model and the task.
+        controls follow the model (its layers, embedding and every option) and the task. A
+        model of the user's own class lists that class in the model picker.
         """
         batch: Batch | None = None
-        if task is None or (self.session is not None and task is self.session.task):
-            spec = spec_for_model(self.spec, model.config)
-            task, batch = self.current_task(), self.current_batch()
+        own = own_class_of(model)
+        if own is not None:
+            self.use_own_class(own)
+        shown, model_file = self.current_task(), model_file_of(model)
+        if task is None or task is shown:
+            spec = spec_for_model(self.spec, model.config, None, shown, model_file)
+            task, batch = shown, self.current_batch()
         else:
-            spec = spec_for_model(self.spec, model.config, task)
-        self._trace(partial(session_of_model, model, task, batch, spec), background)
+            spec = spec_for_model(self.spec, model.config, task, model_file=model_file)
+        self._trace(partial(session_of_model, model, task, batch, spec, own), background)
+
+    def use_own_class(self, own: OwnClass | None) -> None:
+        """Build the models of kind ``custom`` with ``own``'s class (``None``: none), listed by name in
+        the model picker."""
+        self.own_class = own
+        self.controls.show_own_class(own.name if own is not None else None)
+
+    def _options_problem(self, spec: SessionSpec) -> str | None:
+        """The commands' error for ``spec``'s model options on its task (``None``: they fit)."""
+        task = self.current_task()
+        try:
+            if task is None or self.spec.task != spec.task:
+                task = build_task_for(spec)
+        except (OSError, ValueError) as error:
+            return f"the task cannot be made: {error}"
+        return options_problem(spec, task, self.own_class)
 
     def use_text_file(self, path: str | None, background: bool = True) -> None:
         """Trace a sample of the UTF-8 file ``path`` (chars task); ``None`` goes back to the corpus."""
@@ -396,24 +377,3 @@ class MainWindow(QMainWindow):
         if self.strip is not None:
             self.strip.set_step(step)
         self.step_changed.emit(step)
-
-    # ------------------------------------------------------------------ on the screen
-    def placement_problems(self, min_panel: QSize = MIN_PANEL_ON_SCREEN) -> list[str]:
-        """What is off the screen, hidden or too small to read (:func:`.screen.placement_problems`)."""
-        return placement_problems(
-            self, key_controls(self.controls, self.stepper, self.strip), self.docks.panels, min_panel
-        )
-
-    # ------------------------------------------------------------------ export
-    def export_view_png(self, path: str, scale: float = 1.0) -> str | None:
-        """The window rendered at ``scale`` x its size, to a PNG (``.png`` added if missing), written
-        atomically; the path written, or None after a message. One panel: ``exporter.widget_png``,
-        SVG: ``exporter.widget_svg``."""
-        return self.exporter.widget_png(self, path, scale)
-
-    def export_trace_npz(self, path: str) -> str | None:
-        """Every probe keyed by its name, plus its metadata (``np.load(path)`` reads the arrays, no pickles;
-        :func:`rnnscope.report.trace_export.read_trace_npz` the whole trace)."""
-        if self.session is None:
-            return None
-        return self.exporter.trace_npz(self.session.trace, path)
