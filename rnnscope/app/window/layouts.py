@@ -112,6 +112,10 @@ class DockPlan:
         order = sorted(range(len(self.model)), key=rank)
         return [self.model[i][1] for i in order]
 
+    def shown(self) -> int:
+        """How many model docks have a panel shown."""
+        return sum(1 for _, _, shown in self.model if shown)
+
 
 def arrange(window: QMainWindow, plan: DockPlan) -> None:
     """Place every dock of ``plan`` afresh (a first layout, or View > Reset layout)."""
@@ -132,7 +136,13 @@ def arrange(window: QMainWindow, plan: DockPlan) -> None:
         window.splitDockWidget(anchor, columns[0][0], horizontal)
     for above, below in zip(columns, columns[1:], strict=False):
         window.splitDockWidget(above[0], below[0], vertical)
-    _grid(window, left)
+    # the grid is of the docks with something shown; the others (hidden: a stack's lower layers)
+    # wait below the last one, where showing a panel of theirs brings them
+    visible = left[: plan.shown()] or left
+    _grid(window, visible)
+    for dock in left[len(visible) :]:
+        window.splitDockWidget(visible[-1], dock, vertical)
+    left = visible
     for docks in columns:
         for dock in docks[1:]:
             window.tabifyDockWidget(docks[0], dock)
