@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # Qt is imported once the arguments are parsed: ``--help`` ne
     from PyQt6.QtCore import QSettings
 
     from rnnscope.app.checkpoint_actions import CheckpointActions, TrainingTools
+    from rnnscope.app.import_actions import ImportActions
     from rnnscope.app.window import MainWindow
 
 # the shared model options (rnnscope/options.py), each a SessionSpec field of the same name
@@ -69,11 +70,13 @@ def spec_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 @dataclass
 class OpenedWindow:
-    """What :func:`open_window` made: the window, its checkpoint actions and training tools (if any)."""
+    """What :func:`open_window` made: the window, its checkpoint and import actions and training tools
+    (if any)."""
 
     window: MainWindow
     checkpoints: CheckpointActions
     tools: TrainingTools | None
+    imports: ImportActions
 
 
 def build_window(
@@ -96,6 +99,7 @@ def open_window(
     """
     from rnnscope.app.checkpoint_actions import CheckpointActions, install_training_tools
     from rnnscope.app.examples import DEFAULT_EXAMPLE, example_path
+    from rnnscope.app.import_actions import ImportActions
     from rnnscope.app.session import SessionSpec
     from rnnscope.app.window import MainWindow
 
@@ -112,6 +116,8 @@ def open_window(
         checkpoints = tools.checkpoints
     else:
         checkpoints = CheckpointActions(window, settings=settings, menu=window.file_menu)
+    imports = ImportActions(window, settings=settings)
+    imports.install(window.file_menu, checkpoints.save_action)
     opened = True
     if args.checkpoint:
         opened = checkpoints.open_path(args.checkpoint, background=False)
@@ -120,7 +126,7 @@ def open_window(
     if not opened or window.session is None:
         window.retrace(background=False)  # a bad file is a message; the window still shows a model
     window.restore_layout()  # the training docks were not there when the window first restored it
-    return OpenedWindow(window, checkpoints, tools)
+    return OpenedWindow(window, checkpoints, tools, imports)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,6 +23,7 @@ from rnnscope.engine.models.config import CUSTOM_KIND, STACKED_KINDS, ModelConfi
 from rnnscope.engine.models.registry import build_model
 from rnnscope.engine.protocol import user_code
 from rnnscope.engine.tasks import TASK_NAMES, Batch, Task, build_task
+from rnnscope.engine.tasks.chars import CharTask
 from rnnscope.engine.trace import NonFinite, Trace
 from rnnscope.options import ModelChoice, OptionError
 
@@ -161,6 +162,8 @@ def spec_for_model(
     if task.name != new.task and task.name in TASK_NAMES:
         new.task, new.text = task.name, None
         new.length = TASK_LENGTHS.get(task.name) or new.length
+    if isinstance(task, CharTask) and new.length >= task.length:
+        new.length = max(task.length - 1, 1)  # a short text (an import's vocabulary): all of it
     options = task.options
     if new.task == "chars" and ("path" in options or "corpus" in options):
         new.text_file = options.get("path")

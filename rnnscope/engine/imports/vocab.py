@@ -71,3 +71,21 @@ def corpus_symbols(path: str) -> tuple[str, ...]:
             return tuple(sorted(set(handle.read())))
     except (OSError, UnicodeDecodeError) as error:
         raise WeightImportError(f"cannot read the text {path}: {error}") from None
+
+
+def vocabulary_for(
+    source: str, vocab: str | None = None, symbols: str | None = None, text: str | None = None
+) -> tuple[str, ...] | None:
+    """The vocabulary of an import, as ``rnnscope import`` finds it: ``symbols`` given inline, the
+    file ``vocab``, a sidecar beside ``source``, or the sorted characters of the corpus ``text``;
+    ``None`` when there is none of these."""
+    if vocab is not None and symbols is not None:
+        raise WeightImportError("give a vocabulary file or its symbols, not both")
+    if symbols is not None:
+        return tuple(symbols)
+    path = vocab or sidecar_for(source)
+    if path is not None:
+        return read_vocab_file(path)
+    if text is not None:
+        return corpus_symbols(text)
+    return None
