@@ -30,7 +30,8 @@ from rnnscope.app.panels.gradcheck import GradcheckPanel
 from rnnscope.app.panels.training import TrainingPanel
 from rnnscope.app.unsaved_weights import UnsavedWeightsGuard
 from rnnscope.app.widgets import status_bar
-from rnnscope.engine.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from rnnscope.engine.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
+from rnnscope.engine.protocol import UserCodeError
 
 RECENT_KEY = "checkpoints/recent"
 MAX_RECENT = 8
@@ -75,6 +76,13 @@ class CheckpointActions(QObject):
         self._error_box: QMessageBox | None = None
         # asked before a checkpoint replaces the model (the unsaved-weights prompt, when installed)
         self.confirm_discard: Callable[[str], bool] = lambda _what: True
+        # reads a checkpoint and says what to warn about; a user's model needs its class from a file
+        # (rnnscope.app.model_file_actions installs that), never from the checkpoint
+        self.read_checkpoint: Callable[[str], tuple[Checkpoint, list[str]]] = lambda p: (
+            load_checkpoint(p),
+            [],
+        )
+        self.last_warning: str | None = None
 
         self.open_action = QAction("&Open checkpoint...", self)
         self.open_action.setShortcut(QKeySequence.StandardKey.Open)
@@ -165,8 +173,8 @@ class CheckpointActions(QObject):
         if not self.confirm_discard("open another model"):
             return False
         try:
-            checkpoint = load_checkpoint(path)
-        except (CheckpointError, OSError, ValueError, KeyError) as error:
+            checkpoint, warnings = self.read_checkpoint(path)
+        except (CheckpointError, OSError, ValueError, KeyError, UserCodeError) as error:
             if not os.path.exists(path):
                 self._forget(path)
             self._error(f"Cannot open checkpoint {path}:\n{_reason(error)}")
@@ -185,6 +193,8 @@ class CheckpointActions(QObject):
             self._remember(path)
         kind, iteration = checkpoint.config.kind, checkpoint.iteration
         self._say(f"Opened {os.path.basename(path)} ({kind}, iteration {iteration})")
+        if warnings:
+            self._warn(f"Opened {path}, but:\n" + "\n".join(warnings))
         self.loaded.emit(path, checkpoint)
         return True
 
@@ -275,9 +285,22 @@ class CheckpointActions(QObject):
             self._error_box = QMessageBox(QMessageBox.Icon.Warning, "rnnscope", text, parent=self.window)
             self._error_box.open()
 
+    def _warn(self, text: str) -> None:
+        self.last_warning = text
+        self.message.emit(text)
+        status_bar(self.window).showMessage(text.replace("\n", " "), 10_000)
+        if self.dialogs:
+            self._error_box = QMessageBox(QMessageBox.Icon.Information, "rnnscope", text, parent=self.window)
+            self._error_box.open()
+
     def _say(self, text: str) -> None:
         self.message.emit(text)
         status_bar(self.window).showMessage(text, 5_000)
+
+
+def _read_checkpoint(path: str) -> tuple[Checkpoint, list[str]]:
+    """A checkpoint of a built-in model (one of a user's model is refused, saying how to open it)."""
+    return load_checkpoint(path), []
 
 
 def dropped_checkpoint(event: QDropEvent) -> str | None:

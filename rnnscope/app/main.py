@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # Qt is imported once the arguments are parsed: ``--help`` ne
 
     from rnnscope.app.checkpoint_actions import CheckpointActions, TrainingTools
     from rnnscope.app.import_actions import ImportActions
+    from rnnscope.app.model_file_actions import ModelFileActions
     from rnnscope.app.window import MainWindow
 
 # the shared model options (rnnscope/options.py), each a SessionSpec field of the same name
@@ -42,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Other commands: 'rnnscope gradcheck --help' (numerical gradient check), "
         "'rnnscope train --help' (training from the command line).",
     )
-    add_model_arguments(parser.add_argument_group("model"))
+    add_model_arguments(parser.add_argument_group("model"), model_file=True)
     parser.add_argument("--task", choices=TASK_NAMES, default=None, help="task (default: chars)")
     parser.add_argument("checkpoint", nargs="?", help="a checkpoint (.npz) to open")
     return parser
@@ -70,13 +71,14 @@ def spec_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 @dataclass
 class OpenedWindow:
-    """What :func:`open_window` made: the window, its checkpoint and import actions and training tools
-    (if any)."""
+    """What :func:`open_window` made: the window, its checkpoint, import and model-file actions and
+    the training tools (if any)."""
 
     window: MainWindow
     checkpoints: CheckpointActions
     tools: TrainingTools | None
     imports: ImportActions
+    model_files: ModelFileActions
 
 
 def build_window(
@@ -93,22 +95,44 @@ def open_window(
 
     ``settings`` (a ``QSettings``) defaults to the user's; tests pass a temporary file. A
     checkpoint on the command line opens as File > Open checkpoint does, traced before the
-    window shows. With no checkpoint and no model option (a plain ``rnnscope``) the shipped
-    trained character LSTM opens (File > Open example has the others); the remembered
-    model only when the examples are not installed.
+    window shows (a checkpoint of a user's model with the class of ``--model-file``, when
+    given); ``--model-file`` alone opens that model as File > Open model file does. With no
+    checkpoint and no model option (a plain ``rnnscope``) the shipped trained character LSTM
+    opens (File > Open example has the others); the remembered model only when the examples
+    are not installed.
     """
-    from rnnscope.app.checkpoint_actions import CheckpointActions, install_training_tools
     from rnnscope.app.examples import DEFAULT_EXAMPLE, example_path
-    from rnnscope.app.import_actions import ImportActions
     from rnnscope.app.session import SessionSpec
     from rnnscope.app.window import MainWindow
 
     overrides = spec_overrides(args)
-    example = None if (args.checkpoint or overrides) else example_path(DEFAULT_EXAMPLE)
+    given = args.checkpoint or args.model_file or overrides
+    example = None if given else example_path(DEFAULT_EXAMPLE)
     if example is not None:
         overrides = vars(SessionSpec())  # the example's first view, not what the last session picked
-    opening = bool(args.checkpoint) or example is not None
+    opening = bool(args.checkpoint or args.model_file) or example is not None
     window = MainWindow(settings=settings, overrides=overrides, trace_now=not opening)
+    opened = _install_actions(window, settings, training_tools)
+    shown = True
+    if args.checkpoint:
+        opened.model_files.given_source = args.model_file
+        shown = opened.checkpoints.open_path(args.checkpoint, background=False)
+    elif args.model_file:
+        shown = opened.model_files.open_model_file(args.model_file, background=False)
+    elif example is not None:
+        shown = opened.checkpoints.open_example(DEFAULT_EXAMPLE, background=False)
+    if not shown or window.session is None:
+        window.retrace(background=False)  # a bad file is a message; the window still shows a model
+    window.restore_layout()  # the training docks were not there when the window first restored it
+    return opened
+
+
+def _install_actions(window: MainWindow, settings: QSettings | None, training_tools: bool) -> OpenedWindow:
+    """The File menu's actions (checkpoints, imports, model files) and the training tools."""
+    from rnnscope.app.checkpoint_actions import CheckpointActions, install_training_tools
+    from rnnscope.app.import_actions import ImportActions
+    from rnnscope.app.model_file_actions import ModelFileActions
+
     tools = None
     if training_tools:
         tools = install_training_tools(window, settings=settings)
@@ -118,15 +142,10 @@ def open_window(
         checkpoints = CheckpointActions(window, settings=settings, menu=window.file_menu)
     imports = ImportActions(window, settings=settings)
     imports.install(window.file_menu, checkpoints.save_action)
-    opened = True
-    if args.checkpoint:
-        opened = checkpoints.open_path(args.checkpoint, background=False)
-    elif example is not None:
-        opened = checkpoints.open_example(DEFAULT_EXAMPLE, background=False)
-    if not opened or window.session is None:
-        window.retrace(background=False)  # a bad file is a message; the window still shows a model
-    window.restore_layout()  # the training docks were not there when the window first restored it
-    return OpenedWindow(window, checkpoints, tools, imports)
+    model_files = ModelFileActions(window, gradcheck=tools.gradcheck if tools is not None else None)
+    model_files.install(window.file_menu, imports.action)
+    checkpoints.read_checkpoint = model_files.open_checkpoint
+    return OpenedWindow(window, checkpoints, tools, imports, model_files)
 
 
 def main(argv: list[str] | None = None) -> int:

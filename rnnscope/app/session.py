@@ -21,7 +21,7 @@ from rnnscope.engine.checkpoint.model_file import source_of
 from rnnscope.engine.models.base import RecurrentModel, trace_with_gradients
 from rnnscope.engine.models.config import CUSTOM_KIND, STACKED_KINDS, ModelConfig
 from rnnscope.engine.models.registry import build_model
-from rnnscope.engine.protocol import user_code
+from rnnscope.engine.protocol import check_model, user_code
 from rnnscope.engine.tasks import TASK_NAMES, Batch, Task, build_task
 from rnnscope.engine.tasks.chars import CharTask
 from rnnscope.engine.trace import NonFinite, Trace
@@ -255,6 +255,8 @@ def trace_session(
     folders = [own.folder] if own is not None and own.folder else []
     # NaN weights must give a trace, which the window then reports
     with np.errstate(all="ignore"), user_code(folders):
+        if own is not None:  # a value of the wrong shape is named before anything relies on it
+            check_model(model, batch.inputs, batch.targets, batch.mask)
         trace, _, _ = trace_with_gradients(model, batch.inputs, batch.targets, batch.mask)
     try:
         inputs, targets = task.step_labels(batch, 0)

@@ -58,15 +58,19 @@ class WeightSnapshot:
     iteration: int
     config: ModelConfig
     params: Params
+    model_class: type[RecurrentModel] | None = None  # the trained model's class (None: the config's kind)
 
     def build(self) -> RecurrentModel:
-        return build_model(self.config, self.params.copy())
+        """A model of the trained model's class (a user's own too) with a copy of the weights."""
+        if self.model_class is None:
+            return build_model(self.config, self.params.copy())
+        return self.model_class(self.config, self.params.copy())
 
 
 def take_snapshot(trainer: TrainerLike) -> WeightSnapshot:
     """Copy the trainer's current weights (call from the thread that runs the trainer)."""
     model = trainer.model
-    return WeightSnapshot(iteration=trainer.iteration, config=model.config, params=model.params.copy())
+    return WeightSnapshot(trainer.iteration, model.config, model.params.copy(), type(model))
 
 
 SampleFunction = Callable[[RecurrentModel], str]

@@ -1,8 +1,10 @@
 """The model bar: what to trace (model kind and sizes, layers, seed, task, corpus, length, typed text).
 
-The sequence field and its Trace button belong to these controls but sit in the step bar
-(:meth:`ModelControls.sequence_widgets`): on a 1280-pixel screen the model bar has no
-room left for them, and a toolbar hides what does not fit behind its » button. For the
+The sequence's source -- *Text file…*, the typed-sequence field and its Trace button --
+belongs to these controls but sits in the step bar (:meth:`ModelControls.sequence_widgets`):
+on a 1280-pixel screen the model bar has no room left for them, and a toolbar hides what
+does not fit behind its » button. A class name of the user's own in the model picker is
+elided to the picker's width (its tooltip has it whole). For the
 same reason the other shared model options (embedding, GRU convention, forget bias, loss,
 many-to-one, precision) are in the *Options…* dialog (:mod:`.model_options`). Every size
 has the bounds of the command line (:mod:`rnnscope.engine.limits`).
@@ -34,6 +36,7 @@ from rnnscope.engine.models.config import CUSTOM_KIND, MODEL_KINDS, STACKED_KIND
 from rnnscope.engine.tasks import CORPORA, TASK_NAMES
 
 FILE_TIP = "trace a sample of a UTF-8 text file (chars task)"
+MODEL_TIP = "RNN, LSTM, GRU, DNC, or your own (File > Open model file)"
 OPTIONS_TIP = "embedding, GRU convention, forget bias, loss, scored steps, precision"
 
 
@@ -64,6 +67,9 @@ class ModelControls(QToolBar):
         super().__init__("Model", parent)
         self.setObjectName("toolbar:model")
         self.model_box = QComboBox()
+        # as wide as ten characters, whatever a user's class is called: the bar fits 1280 pixels
+        self.model_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model_box.setMinimumContentsLength(10)
         for kind in MODEL_KINDS:
             self.model_box.addItem(kind, kind)
         self.own_class: str | None = None  # the class name of a model of the user's own, in the combo
@@ -97,7 +103,7 @@ class ModelControls(QToolBar):
 
     def _lay_out(self) -> None:
         for label, widget, tip in (
-            ("model", self.model_box, "RNN, LSTM, GRU, DNC, or your own (File > Open model file)"),
+            ("model", self.model_box, MODEL_TIP),
             ("H", self.hidden_box, "hidden units (the DNC controller's LSTM size)"),
             ("L", self.layers_box, "stacked recurrent layers (RNN, LSTM, GRU)"),
             ("seed", self.seed_box, "seed of the weights and of the sampled sequence"),
@@ -115,7 +121,6 @@ class ModelControls(QToolBar):
             self.addWidget(widget)
             if widget is self.heads_box:
                 self.addWidget(self.options_button)
-        self.addWidget(self.file_button)
         # numbers as wide as their largest useful value, not as 2**31: the bar fits 1280 pixels
         for box, digits in ((self.seed_box, 6), (self.length_box, 6), (self.hidden_box, 4)):
             box.setMaximumWidth(box.fontMetrics().horizontalAdvance("0" * digits) + 36)
@@ -123,9 +128,10 @@ class ModelControls(QToolBar):
             box.setMaximumWidth(box.fontMetrics().horizontalAdvance("0000") + 36)
         self.layers_box.setMaximumWidth(self.layers_box.fontMetrics().horizontalAdvance("00") + 36)
 
-    def sequence_widgets(self) -> tuple[QLineEdit, QPushButton]:
-        """The typed-sequence field and the Trace button, for the window to place (the step bar)."""
-        return self.text_edit, self.trace_button
+    def sequence_widgets(self) -> tuple[QPushButton, QLineEdit, QPushButton]:
+        """*Text file…*, the typed-sequence field and the Trace button, for the window to place (the
+        step bar)."""
+        return self.file_button, self.text_edit, self.trace_button
 
     def _connect(self) -> None:
         self.file_button.clicked.connect(self._pick_text_file)
@@ -161,6 +167,7 @@ class ModelControls(QToolBar):
             self.model_box.addItem(name, CUSTOM_KIND)
             self.model_box.setItemData(len(MODEL_KINDS), "your own model class", Qt.ItemDataRole.ToolTipRole)
         self.own_class = name
+        self.model_box.setToolTip(f"RNN, LSTM, GRU, DNC or your own class {name}" if name else MODEL_TIP)
         self._pick_model(current if current != CUSTOM_KIND or name is not None else "lstm")
         self.model_box.blockSignals(False)
 

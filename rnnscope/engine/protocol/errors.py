@@ -24,7 +24,15 @@ _NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__)) + os.sep
 
 
 class ModelFileError(ValueError):
-    """A model file cannot be loaded; the message names the file and the problem."""
+    """A model file cannot be loaded; the message names the file and the problem.
+
+    ``classes``: the model classes the file defines, when the problem is which one to take (no
+    class named and several defined, or a name that is not one of them): a picker offers them.
+    """
+
+    def __init__(self, message: str, classes: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.classes = classes
 
 
 class ProtocolError(ValueError):

@@ -244,12 +244,12 @@ def _find_class(path: str, module: ModuleType, class_name: str | None) -> tuple[
     if class_name is None:
         if len(models) != 1:
             found = f"it defines {', '.join(models)}" if models else "it defines no model class"
-            raise ModelFileError(f"{path}: name the model class as {path}:ClassName ({found})")
+            raise ModelFileError(f"{path}: name the model class as {path}:ClassName ({found})", tuple(models))
         class_name = models[0]
     candidate = getattr(module, class_name, None)
     if candidate is None:
         found = f"its model classes are {', '.join(models)}" if models else "it defines no model class"
-        raise ModelFileError(f"{path}: there is no class {class_name!r} ({found})")
+        raise ModelFileError(f"{path}: there is no class {class_name!r} ({found})", tuple(models))
     return _checked_class(path, class_name, candidate), class_name
 
 

@@ -60,11 +60,13 @@ class GradcheckPanel(QWidget):
     :meth:`set_result` shows any result (also one loaded elsewhere).
 
     Signals: ``check_started()``, ``check_finished(GradcheckResult)`` (also for a
-    cancelled, partial result), ``message(str)`` for status and errors.
+    cancelled, partial result), ``check_failed(str)`` (the check could not run to its end),
+    ``message(str)`` for status and errors.
     """
 
     check_started = pyqtSignal()
     check_finished = pyqtSignal(object)
+    check_failed = pyqtSignal(str)
     message = pyqtSignal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -262,6 +264,7 @@ class GradcheckPanel(QWidget):
     def _failed(self, message: str) -> None:
         self._set_running(False)
         self._say(message.split("\n\n")[0], error=True)
+        self.check_failed.emit(message)
 
     # ------------------------------------------------------------------ showing
     def set_result(

@@ -30,7 +30,6 @@ from rnnscope.app.threads import start_worker, stop_thread
 from rnnscope.app.training_worker import TrainingWorker, WeightSnapshot, take_snapshot
 from rnnscope.engine.checkpoint import Checkpoint
 from rnnscope.engine.models.base import RecurrentModel
-from rnnscope.engine.models.registry import build_model
 from rnnscope.engine.tasks.base import Task
 from rnnscope.engine.training import IterationStats, Trainer
 
@@ -234,7 +233,7 @@ class TrainingPanel(QWidget):
         model, task = self._source()
         if model is None or task is None:
             raise ValueError("the window has no model and task to train yet")
-        own_copy = build_model(model.config, model.params.copy())
+        own_copy = type(model)(model.config, model.params.copy())  # a user's own class too
         self.trainer = self.trainer_factory(own_copy, task, settings)
         self.task = task
         self._restore_checkpoint(self.trainer)
