@@ -53,6 +53,7 @@ from rnnscope.engine.protocol import (
 )
 
 MODEL_FILTER = "Python model files (*.py);;All files (*)"
+KEPT = "the last good model stays"
 
 
 @dataclass
@@ -204,19 +205,17 @@ class ModelFileActions(QObject):
         self.watch.rearm()  # the neighbours may be others now
         name = os.path.basename(session.path)
         if session.error is not None:
-            self._error(f"{name} was saved, but cannot be used (the last good model stays):\n{session.error}")
+            self._done(f"{name} was saved, but cannot be used ({KEPT}):\n{session.error}", error=True)
             return True
         self.window.use_own_class(OwnClass(session.model_class, os.path.dirname(session.path)))
         shown = self.window.current_model()
         if shown is None or self.window.spec.model != CUSTOM_KIND:
-            self._status(f"{name} reloaded (shown when its model is picked)")
+            self._done(f"{name} reloaded (shown when its model is picked)")
             return True
         try:
             model, notes = session.model_like(shown)
         except (UserCodeError, ProtocolError, ValueError) as error:
-            self._error(
-                f"{name} was saved, but its model cannot be made (the last good model stays):\n{error}"
-            )
+            self._done(f"{name} was saved, but its model cannot be made ({KEPT}):\n{error}", error=True)
             return True
         self._reload = _Reload(name, self._last_result(), self._selected_row(), notes)
         self.window.show_model(model)  # the same sequence: the cursor and the layout stay
@@ -241,7 +240,7 @@ class ModelFileActions(QObject):
         panel = self.gradcheck
         if reload.before is None or panel is None:
             self._reload = None
-            self._status(f"{reload.name} reloaded" + (f" ({notes})" if notes else ""))
+            self._done(f"{reload.name} reloaded" + (f" ({notes})" if notes else ""))
             return
         if panel.running:
             panel.cancel()  # a check of the old model: its end starts the new one (_checked)
@@ -253,6 +252,9 @@ class ModelFileActions(QObject):
         self._status(f"{reload.name} reloaded: checking again…")
         if panel.run_check() is None:  # bad settings: the panel says why
             self._reload = None
+            self._done(
+                f"{reload.name} reloaded; the check could not start: {panel.summary.text()}", error=True
+            )
 
     def _trace_failed(self, problem: str) -> None:
         opening, self._opening = self._opening, None
@@ -261,9 +263,7 @@ class ModelFileActions(QObject):
             self.window.controls.show_spec(self.window.spec)
         if self._reload is not None:
             name, self._reload = self._reload.name, None
-            self._error(
-                f"{name} was saved, but tracing its model failed (the last good model stays):\n{problem}"
-            )
+            self._done(f"{name} was saved, but tracing its model failed ({KEPT}):\n{problem}", error=True)
         elif self.window.spec.model == CUSTOM_KIND and self.session is not None:
             self._error(f"Your model cannot be traced:\n{problem}")
 
@@ -282,14 +282,12 @@ class ModelFileActions(QObject):
             except KeyError:  # the row is gone (a parameter renamed)
                 pass
         notes = f" ({'; '.join(reload.notes)})" if reload.notes else ""
-        self._status(f"{reload.name} reloaded: {changes}{notes}")
-        self.reloaded.emit(self.last_status)
+        self._done(f"{reload.name} reloaded: {changes}{notes}")
 
     def _check_failed(self, problem: str) -> None:
         if self._reload is not None and self._reload.checking:
             name, self._reload = self._reload.name, None
-            self._error(f"{name} reloaded, but the gradient check failed in your code:\n{problem}")
-            self.reloaded.emit(self.last_status)
+            self._done(f"{name} reloaded, but the gradient check failed in your code:\n{problem}", error=True)
 
     # ------------------------------------------------------------------ checkpoints
     def open_checkpoint(self, path: str) -> tuple[Checkpoint, list[str]]:
@@ -332,6 +330,11 @@ class ModelFileActions(QObject):
         return super().eventFilter(watched, event)
 
     # ------------------------------------------------------------------ messages
+    def _done(self, text: str, error: bool = False) -> None:
+        """A reload has ended: say how (``reloaded`` carries the same text)."""
+        (self._error if error else self._status)(text)
+        self.reloaded.emit(text)
+
     def _status(self, text: str) -> None:
         """What happened, in the status bar until the next message."""
         self.last_status = text
