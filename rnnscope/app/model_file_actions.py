@@ -24,6 +24,7 @@ changed since the save is warned about. Nothing is imported on a checkpoint's wo
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -345,15 +346,25 @@ class ModelFileActions(QObject):
     def _error(self, text: str) -> None:
         """A problem: its first lines over the panels and in the status bar, all of it in a box."""
         self.last_error = self.last_status = text
-        lines = text.splitlines()
-        self.window.show_message(" ".join(lines[:2]))
-        status_bar(self.window).showMessage(lines[0] if lines else text)
+        self.window.show_message(headline(text))
+        status_bar(self.window).showMessage(text.splitlines()[0] if text else text)
         self.message.emit(text)
         if self.dialogs:  # non-blocking: the window keeps running
             self._box = QMessageBox(
                 QMessageBox.Icon.Warning, "rnnscope — your model", text, parent=self.window
             )
             self._box.open()
+
+
+def headline(text: str) -> str:
+    """The first two lines of a problem, and the exception it ended in when that is further down
+    (``SyntaxError: '(' was never closed`` under a syntax error's code lines)."""
+    lines = text.splitlines()
+    shown = " ".join(lines[:2])
+    raised = [line for line in lines[2:] if re.match(r"[A-Za-z_][\w.]*: ", line)]
+    if raised and raised[-1] not in shown:
+        shown += f" … {raised[-1]}"
+    return shown
 
 
 def dropped_model_file(event: QDropEvent) -> str | None:

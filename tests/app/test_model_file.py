@@ -129,6 +129,7 @@ def test_a_syntax_error_is_shown_and_the_last_good_model_stays_until_fixed(app_w
     assert "cannot be used (the last good model stays)" in files.last_error
     assert "my_lstm.py" in files.last_error and "line" in files.last_error
     assert window.session is good_session and "cannot be used" in window.message
+    assert "SyntaxError" in window.message  # the exception is in the line over the panels too
     with qtbot.waitSignal(files.reloaded, timeout=10_000):
         write(buggy, good_text.replace(BUG, FIX))
     assert window.session is not good_session and window.current_model().kind == "custom"
