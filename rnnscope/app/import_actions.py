@@ -142,6 +142,11 @@ class ImportActions(QObject):
             self._error(f"Cannot import {path}:\n{error}")
             return False
         self.window.show_model(imported.model, task, background=background)
+        if isinstance(task, ArrayTask):
+            imported.notes.append(
+                "shown on the probe batch the file holds; the file has no targets for it, so the loss "
+                "is against zeros (class 0)"
+            )
         self._report(path, imported, rows)
         self.imported.emit(path, imported)
         return True
