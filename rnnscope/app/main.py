@@ -123,8 +123,20 @@ def open_window(
         shown = opened.checkpoints.open_example(DEFAULT_EXAMPLE, background=False)
     if not shown or window.session is None:
         window.retrace(background=False)  # a bad file is a message; the window still shows a model
+    elif args.checkpoint:
+        _say_conflicts(window, args)
     window.restore_layout()  # the training docks were not there when the window first restored it
     return opened
+
+
+def _say_conflicts(window: MainWindow, args: argparse.Namespace) -> None:
+    """Model options given with a checkpoint that say otherwise than its model: said, not obeyed
+    (the saved model is what is shown), as ``rnnscope train --resume`` refuses them."""
+    model = window.current_model()
+    if model is not None:
+        conflicts = ModelChoice.from_args(args).conflicts_with(model.config)
+        if conflicts:
+            window.show_message("; ".join(conflicts) + ": the checkpoint's model is shown")
 
 
 def _install_actions(window: MainWindow, settings: QSettings | None, training_tools: bool) -> OpenedWindow:

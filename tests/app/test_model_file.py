@@ -279,3 +279,20 @@ def test_rnnscope_with_model_file_and_checkpoint_takes_the_class_of_the_file_giv
     again = app_window("--model-file", f"{copy}:BuggyLSTM", str(saved))
     assert again.model_files.session.path == str(copy)
     assert again.window.controls.model_box.currentText() == "BuggyLSTM"
+
+
+def test_a_live_model_of_a_users_class_shown_from_a_script_is_listed_and_rebuilt(make_window, retrace):
+    from rnnscope.app.session import spec_for_model, trace_session
+    from rnnscope.engine.protocol import load_model_file
+
+    window = make_window(task="chars")
+    task = window.current_task()
+    model_class = load_model_file(EXAMPLES / "d2l_gru.py").model_class
+    model = model_class(task.model_config("custom", 5))
+    session = trace_session(model, task, window.current_batch())
+    session.spec = spec_for_model(window.spec, model.config, task)  # as rnnscope.show does
+    window.set_session(session)
+    assert window.controls.model_box.currentText() == "D2LGRU"
+    window.controls.seed_box.setValue(4)
+    retrace(window, window.controls.seed_box.editingFinished.emit)
+    assert type(window.current_model()) is model_class and window.current_model().config.seed == 4

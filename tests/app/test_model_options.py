@@ -181,3 +181,15 @@ def test_the_options_dialog_shows_the_commands_error_and_keeps_the_model(make_wi
         window.current_model().config.embedding_size == 0
         and window.controls.options_button.text() == "Options…"
     )
+
+
+def test_options_given_with_a_checkpoint_that_disagree_are_said(settings, qtbot, tmp_path):
+    from rnnscope.engine.checkpoint import save_checkpoint
+
+    task = build_task("sine")
+    path = tmp_path / "gru.npz"
+    save_checkpoint(path, build_model(task.model_config("gru", 6, num_layers=2)), task=task)
+    window = build_window(parse_args(["--hidden", "9", str(path)]), settings=settings, training_tools=False)
+    qtbot.addWidget(window)
+    assert window.current_model().config.hidden_size == 6 and window.controls.layers_box.value() == 2
+    assert "--hidden 9 does not match the saved model's hidden_size=6" in window.message

@@ -308,6 +308,9 @@ class MainWindow(PanelWindow):
         self._signature = signature
         self.session = session
         self.stepper.reset(session.trace.steps)
+        own = own_class_of(session.model)
+        if own is not None and (self.own_class is None or self.own_class.model_class is not own.model_class):
+            self.use_own_class(own)  # a user's model shown from a script (rnnscope.show): its class is listed
         if session.spec is not None:
             self.spec = session.spec
             self.controls.show_spec(session.spec)
