@@ -192,11 +192,13 @@ def test_model_and_model_file_do_not_go_together(capsys):
     assert "give --model or --model-file, not both" in message
 
 
-def test_the_window_refuses_model_file_until_it_can_open_one(capsys):
+def test_the_window_takes_model_file_as_the_commands_do(capsys):
+    path = str(EXAMPLES / "cs231n_lstm.py")
+    assert parse_args(["--model-file", path, "--hidden", "3"]).model_file == path
     with pytest.raises(SystemExit) as info:
-        parse_args(["--model-file", str(EXAMPLES / "cs231n_lstm.py")])
+        parse_args(["--model", "lstm", "--model-file", path])
     assert info.value.code == 2
-    assert "unrecognized arguments: --model-file" in capsys.readouterr().err
+    assert "give --model or --model-file, not both" in capsys.readouterr().err
 
 
 def test_options_a_users_model_reads_reach_its_config(tmp_path):

@@ -38,6 +38,8 @@ def app_window(settings, qtbot):
         opened = open_window(parse_args([*argv, "--seed", "1"]), settings=settings)
         qtbot.addWidget(opened.window)
         opened.model_files.dialogs = opened.checkpoints.dialogs = False
+        if opened.tools is not None:  # trained weights are discarded on close, never asked about
+            opened.tools.unsaved.ask = lambda what: "discard"
         made.append(opened)
         return opened
 
@@ -296,3 +298,17 @@ def test_a_live_model_of_a_users_class_shown_from_a_script_is_listed_and_rebuilt
     window.controls.seed_box.setValue(4)
     retrace(window, window.controls.seed_box.editingFinished.emit)
     assert type(window.current_model()) is model_class and window.current_model().config.seed == 4
+
+
+def test_the_training_panel_trains_a_users_model_and_shows_its_weights_in_its_class(app_window, qtbot):
+    opened = app_window("--model-file", str(EXAMPLES / "cs231n_lstm.py"), *SMALL_ARGS)
+    window, training = opened.window, opened.tools.training
+    shown_class = type(window.current_model())
+    with qtbot.waitSignal(window.trace_done, timeout=20_000):  # one iteration, then its weights shown
+        training.step_button.click()
+    window.wait_for_workers()
+    assert training.trainer.iteration == 1 and type(training.trainer.model) is shown_class
+    assert type(window.current_model()) is shown_class
+    assert window.current_model() is not training.trainer.model
+    np.testing.assert_array_equal(window.current_model().params["Wh"], training.trainer.model.params["Wh"])
+    assert window.controls.model_box.currentText() == "CS231nLSTM"
