@@ -259,13 +259,14 @@ class ModelFileActions(QObject):
 
     def _trace_failed(self, problem: str) -> None:
         opening, self._opening = self._opening, None
+        users = self.window.spec.model == CUSTOM_KIND and self.session is not None
         if opening is not None and self.window.session is not None:  # the shown model stays, and its picks
             self.window.spec = self.window.session.spec or opening
             self.window.controls.show_spec(self.window.spec)
         if self._reload is not None:
             name, self._reload = self._reload.name, None
             self._done(f"{name} was saved, but tracing its model failed ({KEPT}):\n{problem}", error=True)
-        elif self.window.spec.model == CUSTOM_KIND and self.session is not None:
+        elif users:
             self._error(f"Your model cannot be traced:\n{problem}")
 
     def _checked(self, result: GradcheckResult) -> None:
@@ -333,13 +334,16 @@ class ModelFileActions(QObject):
     # ------------------------------------------------------------------ messages
     def _done(self, text: str, error: bool = False) -> None:
         """A reload has ended: say how (``reloaded`` carries the same text)."""
-        (self._error if error else self._status)(text)
+        if error:
+            self._error(text)
+        else:
+            self.window.show_message("")  # a problem of an earlier save is over
+            self._status(text)
         self.reloaded.emit(text)
 
     def _status(self, text: str) -> None:
         """What happened, in the status bar until the next message."""
         self.last_status = text
-        self.window.show_message("")
         status_bar(self.window).showMessage(text)
         self.message.emit(text)
 

@@ -312,3 +312,16 @@ def test_the_training_panel_trains_a_users_model_and_shows_its_weights_in_its_cl
     assert window.current_model() is not training.trainer.model
     np.testing.assert_array_equal(window.current_model().params["Wh"], training.trainer.model.params["Wh"])
     assert window.controls.model_box.currentText() == "CS231nLSTM"
+
+
+def test_opening_a_model_whose_forward_raises_keeps_the_shown_model_and_its_picks(app_window, buggy):
+    opened = app_window(*SMALL_ARGS)
+    window, files = opened.window, opened.model_files
+    shown = window.current_model()
+    text = buggy.read_text(encoding="utf-8")
+    buggy.write_text(text.replace("h = o * tanh_c", "h = o * tanh_c * missing"), encoding="utf-8")
+    files.open_model_file(str(buggy), background=False)
+    assert "Your model cannot be traced" in files.last_error and "NameError" in files.last_error
+    assert "NameError" in window.message  # over the panels, not cleared by the open's own status
+    assert window.current_model() is shown and window.controls.model_box.currentText() == "lstm"
+    assert window.spec.model == "lstm"
