@@ -33,17 +33,35 @@ def test_sampled_check_prints_a_plain_table_and_writes_html(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert "\033[" not in out  # not a terminal: no colours
-    assert table_statuses(out) == {name: "ok" for name in ("Wx", "Wh", "b", "Wy", "by")}
+    rows = ("Wx", "Wh", "b", "Wy", "by", "inputs", "state.h")
+    assert table_statuses(out) == {name: "ok" for name in rows}
     assert "report written to" in out
     assert path.read_text().startswith("<!DOCTYPE html>")
 
 
-def test_a_failing_row_exits_1(capsys):
-    # a huge step makes the central differences wrong, which the table must show as failures
-    code = main(["gradcheck", *FAST, "--task", "sine", "--step", "0.5", "--absolute-step"])
+def test_a_failing_row_exits_1(capsys, monkeypatch):
+    """A backward pass wrong by 1e-6 of its recurrent-weight gradient fails that row: exit status 1."""
+    from rnnscope.engine.models.rnn import RNN
+
+    correct = RNN.backward_core
+
+    def slightly_wrong(self, *args, **kwargs):
+        grads, *rest = correct(self, *args, **kwargs)
+        grads["Wh"] = grads["Wh"] * (1 + 1e-6)
+        return (grads, *rest)
+
+    monkeypatch.setattr(RNN, "backward_core", slightly_wrong)
+    code = main(["gradcheck", *FAST, "--task", "sine"])
     assert code == 1
     out = capsys.readouterr().out
-    assert "FAIL" in out and "fail" in table_statuses(out).values()
+    statuses = table_statuses(out)
+    assert "FAIL" in out and statuses["Wh"] == "fail"
+    assert {name for name, status in statuses.items() if status == "fail"} == {"Wh"}
+
+
+def test_no_inputs_skips_the_input_and_state_rows(capsys):
+    assert main(["gradcheck", *FAST, "--task", "copy", "--no-inputs"]) == 0
+    assert set(table_statuses(capsys.readouterr().out)) == {"Wx", "Wh", "b", "Wy", "by"}
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "md"])
@@ -116,8 +134,8 @@ def test_help_documents_every_option(capsys):
         "--length",
         "--seed",
         "--checkpoint",
-        "--upcast",
         "--mode",
+        "--no-inputs",
         "--samples",
         "--directions",
         "--step",
