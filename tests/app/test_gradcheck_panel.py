@@ -145,7 +145,8 @@ def test_sorting_by_error_puts_the_failing_row_first(qtbot, panel):
     panel.table.sortByColumn(MAX_ERROR_COLUMN, Qt.SortOrder.DescendingOrder)
     assert table_rows(panel)[0][0] == "Wh"
     panel.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-    assert [name for name, *_ in table_rows(panel)] == list(model.params)
+    # the model's parameters in order, then the inputs and the initial state
+    assert [name for name, *_ in table_rows(panel)] == [*model.params, "inputs", "state.h"]
 
 
 def test_clicking_a_row_shows_analytic_numeric_and_difference(qtbot, panel):
