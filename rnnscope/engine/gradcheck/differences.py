@@ -8,12 +8,14 @@ applied. The three central differences are extrapolated and given an error bar
 in :func:`~rnnscope.engine.gradcheck.relerr.extrapolate`.
 
 **Adaptive step.** That error bar assumes the differences behave as ``c h^2``
-(checked by :func:`~rnnscope.engine.gradcheck.relerr.settled`). Where they do
-not -- the function changes on a scale comparable to ``h`` (the DNC's content
-weighting next to an empty memory row varies on the scale of ``sqrt(1e-6)``), or
-a kink lies within ``4h`` -- the check is repeated with the step divided by 10,
-up to ``REFINEMENTS`` times; each check keeps the step it was last computed
-with. The verdicts are :mod:`~rnnscope.engine.gradcheck.judge`'s.
+(checked by :func:`~rnnscope.engine.gradcheck.relerr.settled`), and the kink
+detector wants a kink either outside the steps or at ``x`` itself. Where the
+differences do not behave -- the function changes on a scale comparable to
+``h`` (the DNC's content weighting next to an empty memory row varies on the
+scale of ``sqrt(1e-6)``) -- or the one-sided slopes show a kink within ``4h``
+(:func:`~rnnscope.engine.gradcheck.relerr.rough`), the check is repeated with the
+step divided by 10, up to ``REFINEMENTS`` times; each check keeps the step it was
+last computed with. The verdicts are :mod:`~rnnscope.engine.gradcheck.judge`'s.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from rnnscope.engine.gradcheck.relerr import (
     extrapolate,
     noise_level,
     one_sided,
+    rough,
     settled,
 )
 
@@ -172,7 +175,10 @@ def _refined(
         part_sides = one_sided(plus, minus, losses.base, pieces, noise)
         numeric = _merge(numeric, part_numeric, ids, count)
         sides = _merge(sides, part_sides, ids, count)
-        ids = ids[~settled(centrals, noise)]
+        # refine where the extrapolation cannot be trusted, and where the one-sided slopes show a
+        # kink within the steps: a smaller step may leave it outside, or find it at x itself
+        smooth = settled(centrals, noise) & ~rough(part_sides, 0.0, options.thresholds.kink)
+        ids = ids[~smooth]
         if not ids.size or attempt == REFINEMENTS:
             break
         step[ids] /= 10.0

@@ -140,6 +140,15 @@ def settled(centrals: list[np.ndarray], noise: np.ndarray) -> np.ndarray:
     return ok
 
 
+def rough(sides: Sides, floor: np.ndarray | float, kink: float) -> np.ndarray:
+    """``(K,)``: the one-sided differences do not behave as a smooth function's within the steps
+    (the curvature gap, less its rounding, exceeds ``kink`` times the slopes)."""
+    side_scale = np.maximum(np.maximum(np.abs(sides.forward), np.abs(sides.backward)), floor)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out: np.ndarray = np.maximum(sides.curvature_gap - 5.0 * sides.noise, 0.0) / side_scale > kink
+    return out
+
+
 def relative_error(
     analytic: np.ndarray, numeric: np.ndarray, floor: np.ndarray | float, allowance: np.ndarray | float = 0.0
 ) -> np.ndarray:
@@ -248,8 +257,8 @@ def _kinks(
     backward = np.asarray(sides.backward, dtype=np.float64)
     side_scale = np.maximum(np.maximum(np.abs(forward), np.abs(backward)), floor)
     gap = forward - backward
+    bumpy = rough(sides, floor, thresholds.kink)
     with np.errstate(invalid="ignore", divide="ignore"):
-        rough = np.maximum(sides.curvature_gap - 5.0 * sides.noise, 0.0) / side_scale > thresholds.kink
         nearest_side = np.minimum(np.abs(analytic - forward), np.abs(analytic - backward))
         one_side = nearest_side <= 0.5 * np.abs(analytic - sides.central)
         spread = sides.highest - sides.lowest
@@ -258,6 +267,6 @@ def _kinks(
         # function's g_k = k h f'' grows with the step)
         disagree = np.maximum(np.abs(gap) - 4.0 * sides.noise, 0.0) / side_scale > thresholds.kink
         steady = np.abs(sides.widest_gap - gap) <= 0.5 * np.abs(gap) + 5.0 * sides.noise
-    nowhere_smooth = np.zeros_like(rough) if unsettled is None else unsettled & (rough | disagree)
-    kink: np.ndarray = (rough & (one_side | (outside <= spread))) | (disagree & steady) | nowhere_smooth
+    nowhere_smooth = np.zeros_like(bumpy) if unsettled is None else unsettled & (bumpy | disagree)
+    kink: np.ndarray = (bumpy & (one_side | (outside <= spread))) | (disagree & steady) | nowhere_smooth
     return kink
