@@ -1,10 +1,14 @@
 """``check_gradients``: compare a model's analytic gradients with central differences.
 
-The check runs in four steps, each in its own module: the options
-(:mod:`~rnnscope.engine.gradcheck.options`, with the modes), a plan per tensor
-of what to perturb (:mod:`~rnnscope.engine.gradcheck.plan`), the central
-differences and their verdicts (:mod:`~rnnscope.engine.gradcheck.differences`)
-and the table rows (:mod:`~rnnscope.engine.gradcheck.rows`).
+The check runs in steps, each in its own module: the options
+(:mod:`~rnnscope.engine.gradcheck.options`, with the modes), what can be
+perturbed -- parameters, inputs, initial state -- and their gradients
+(:mod:`~rnnscope.engine.gradcheck.tensors`), a plan per tensor of what to perturb
+(:mod:`~rnnscope.engine.gradcheck.plan`), the central differences with their
+error bars (:mod:`~rnnscope.engine.gradcheck.differences`), a probe of whether
+the loss is differentiable there (:mod:`~rnnscope.engine.gradcheck.linearity`),
+the verdicts (:mod:`~rnnscope.engine.gradcheck.judge`) and the table rows
+(:mod:`~rnnscope.engine.gradcheck.rows`).
 
 Cancellation: ``cancel()`` is polled between chunks of evaluations; when it
 returns True the check stops and raises :class:`GradcheckCancelled` whose
@@ -36,6 +40,7 @@ from rnnscope.engine.gradcheck.differences import (
 from rnnscope.engine.gradcheck.evaluators import InPlaceEvaluator, LossEvaluator, naive_evaluator
 from rnnscope.engine.gradcheck.fast import fast_evaluator
 from rnnscope.engine.gradcheck.judge import judge
+from rnnscope.engine.gradcheck.linearity import differentiable
 from rnnscope.engine.gradcheck.negligible import notes_for
 from rnnscope.engine.gradcheck.options import CheckOptions, merged_options
 from rnnscope.engine.gradcheck.plan import TensorPlan, plan_tensor
@@ -142,7 +147,8 @@ def check_tensor(
         differences = direction_differences(name, array, grad, plan, evaluator, losses, options, report)
     else:
         differences = element_differences(name, array, grad, plan, evaluator, losses, options, report)
-    return judge(name, grad, plan, differences, options.thresholds)
+    smooth = differentiable(name, array, evaluator, losses, options, report)
+    return judge(name, grad, plan, differences, options.thresholds, smooth)
 
 
 def check_function(
@@ -268,8 +274,24 @@ class _Collected:
             upcast=self.upcast,
             cancelled=cancelled,
             loss_scale=float(self.losses.scale),
-            notes=([UPCAST_NOTE] if self.upcast else []) + notes_for(self.rows, options.step),
+            notes=[
+                *([UPCAST_NOTE] if self.upcast else []),
+                *(
+                    _not_differentiable_note(name)
+                    for name, check in self.tensors.items()
+                    if not check.differentiable
+                ),
+                *notes_for(self.rows, options.step),
+            ],
         )
+
+
+def _not_differentiable_note(name: str) -> str:
+    return (
+        f"{name}: the loss is not differentiable at this point (its derivatives along different "
+        "directions do not add up: a sort or max with a tie); its mismatching elements are kinks, "
+        "not failures"
+    )
 
 
 def _float64_model(model: RecurrentModel, upcast: bool) -> tuple[RecurrentModel, bool]:

@@ -12,25 +12,38 @@ element of which is below its allowance has a gradient negligible for the loss
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from rnnscope.engine.gradcheck.differences import Differences
 from rnnscope.engine.gradcheck.plan import TensorPlan
-from rnnscope.engine.gradcheck.relerr import classify, relative_error, slice_floor
+from rnnscope.engine.gradcheck.relerr import Sides, classify, relative_error, slice_floor
 from rnnscope.engine.gradcheck.status import Thresholds
 from rnnscope.engine.gradcheck.tensor_check import TensorCheck
 
 
 def judge(
-    name: str, grad: np.ndarray, plan: TensorPlan, differences: Differences, thresholds: Thresholds
+    name: str,
+    grad: np.ndarray,
+    plan: TensorPlan,
+    differences: Differences,
+    thresholds: Thresholds,
+    differentiable: bool = True,
 ) -> TensorCheck:
-    """Relative errors and statuses of every comparison: the :class:`TensorCheck` of one tensor."""
+    """Relative errors and statuses of every comparison: the :class:`TensorCheck` of one tensor.
+
+    ``differentiable=False`` (the loss is not differentiable at this point in this tensor, see
+    :mod:`~rnnscope.engine.gradcheck.linearity`): every mismatching comparison is a kink.
+    """
     d = differences
     numeric = d.numeric
     truncation = thresholds.truncation * numeric.truncation
     allowance = numeric.rounding + truncation
     floor = _floors(plan, np.abs(numeric.numeric) - allowance, thresholds)
-    rel, codes = classify(d.analytic, numeric.numeric, d.sides, floor, thresholds, allowance, d.unsettled)
+    unsettled = d.unsettled if differentiable else np.ones_like(d.unsettled)
+    sides = d.sides if differentiable else _everywhere_rough(d.sides)
+    rel, codes = classify(d.analytic, numeric.numeric, sides, floor, thresholds, allowance, unsettled)
     return TensorCheck(
         name=name,
         shape=tuple(grad.shape),
@@ -49,7 +62,13 @@ def judge(
         directions=None if plan.directions is None else plan.directions.copy(),
         central=numeric.central,
         truncation=truncation,
+        differentiable=differentiable,
     )
+
+
+def _everywhere_rough(sides: Sides) -> Sides:
+    """``sides`` as the kink detector sees a point that is not differentiable: rough everywhere."""
+    return dataclasses.replace(sides, curvature_gap=np.full_like(sides.curvature_gap, np.inf))
 
 
 def _floors(plan: TensorPlan, beyond: np.ndarray, thresholds: Thresholds) -> np.ndarray:

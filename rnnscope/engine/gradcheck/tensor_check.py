@@ -41,8 +41,10 @@ class TensorCheck:
       ``status_codes`` (see :data:`STATUS_BY_CODE`).
 
     ``directions`` ``(K, *shape)`` holds the unit directions in directional mode
-    (``None`` otherwise). In full mode ``numeric_full()`` is the whole numerical
-    gradient; in sampled mode it is ``nan`` where nothing was checked.
+    (``None`` otherwise). ``differentiable`` is False when the loss is not
+    differentiable at this point in this tensor (see
+    :mod:`rnnscope.engine.gradcheck.linearity`). In full mode ``numeric_full()`` is
+    the whole numerical gradient; in sampled mode it is ``nan`` where nothing was checked.
     """
 
     name: str
@@ -62,6 +64,7 @@ class TensorCheck:
     directions: np.ndarray | None = None
     central: np.ndarray | None = None
     truncation: np.ndarray | None = None
+    differentiable: bool = True
 
     @property
     def group(self) -> str:
@@ -107,6 +110,7 @@ class TensorCheck:
         return {
             "name": self.name,
             "group": self.group,
+            "differentiable": self.differentiable,
             "shape": list(self.shape),
             "indices": self.indices.tolist(),
             "gates": list(self.gates),
@@ -157,6 +161,7 @@ class TensorCheck:
             raw_rel_err=floats("raw_rel_err") if "raw_rel_err" in data else rel.copy(),
             central=optional("central", np.nan),
             truncation=optional("truncation", 0.0),
+            differentiable=bool(data.get("differentiable", True)),
         )
 
 
