@@ -131,6 +131,12 @@ COLUMNS: tuple[Column, ...] = (
     _count("total", "Total", "elements in the tensor or slice", lambda r: r.total),
     _number("rel_err_max", "Max rel. err", "largest judged relative error", lambda r: r.rel_err_max),
     _number("rel_err_mean", "Mean rel. err", "mean judged relative error", lambda r: r.rel_err_mean),
+    _number(
+        "rel_err_median",
+        "Median rel. err",
+        "median judged relative error: the typical element's (a bug's own slice has the largest)",
+        lambda r: r.rel_err_median,
+    ),
     _number("rel_err_min", "Min rel. err", "smallest judged relative error", lambda r: r.rel_err_min),
     Column(
         "resolution",
@@ -197,7 +203,7 @@ COMPACT: tuple[Column, ...] = tuple(
         "checked",
         "total",
         "rel_err_max",
-        "rel_err_mean",
+        "rel_err_median",
         "resolution",
         "worst_index",
         "worst_analytic",

@@ -71,6 +71,7 @@ class GradRow:
     raw_rel_err_max: float = float("nan")
     resolution: float = float("nan")
     allowance_min: float = float("nan")
+    rel_err_median: float = float("nan")
     sub_rows: list[GradRow] = field(default_factory=list)
 
     @property
@@ -103,6 +104,7 @@ class GradRow:
             "rel_err_min": self.rel_err_min,
             "rel_err_max": self.rel_err_max,
             "rel_err_mean": self.rel_err_mean,
+            "rel_err_median": self.rel_err_median,
             "raw_rel_err_max": self.raw_rel_err_max,
             "resolution": self.resolution,
             "allowance_min": self.allowance_min,
@@ -145,6 +147,7 @@ class GradRow:
             worst_direction=data.get("worst_direction"),
             raw_rel_err_max=_float(data.get("raw_rel_err_max")),
             resolution=_float(data.get("resolution")),
+            rel_err_median=_float(data.get("rel_err_median")),
             allowance_min=_float(data.get("allowance_min")),
             status=Status(data["status"]),
             counts={str(k): int(v) for k, v in data.get("counts", {}).items()},

@@ -64,6 +64,7 @@ def group_row(
         rel_err_min=_min(judged_rel),
         rel_err_max=_max(judged_rel),
         rel_err_mean=float(np.mean(judged_rel)) if judged_rel.size else float("nan"),
+        rel_err_median=float(np.median(judged_rel)) if judged_rel.size else float("nan"),
         raw_rel_err_max=_max(check.raw_rel_err[members][judged]),
         resolution=_min(resolution[np.isfinite(resolution)]),
         allowance_min=_min(allowance[np.isfinite(allowance)]),
