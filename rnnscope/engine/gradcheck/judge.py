@@ -12,14 +12,12 @@ element of which is below its allowance has a gradient negligible for the loss
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
 from rnnscope.engine.gradcheck.differences import Differences
 from rnnscope.engine.gradcheck.plan import TensorPlan
-from rnnscope.engine.gradcheck.relerr import Sides, classify, relative_error, slice_floor
-from rnnscope.engine.gradcheck.status import Thresholds
+from rnnscope.engine.gradcheck.relerr import classify, relative_error, slice_floor
+from rnnscope.engine.gradcheck.status import Status, Thresholds
 from rnnscope.engine.gradcheck.tensor_check import TensorCheck
 
 
@@ -41,9 +39,10 @@ def judge(
     truncation = thresholds.truncation * numeric.truncation
     allowance = numeric.rounding + truncation
     floor = _floors(plan, np.abs(numeric.numeric) - allowance, thresholds)
-    unsettled = d.unsettled if differentiable else np.ones_like(d.unsettled)
-    sides = d.sides if differentiable else _everywhere_rough(d.sides)
-    rel, codes = classify(d.analytic, numeric.numeric, sides, floor, thresholds, allowance, unsettled)
+    rel, codes = classify(d.analytic, numeric.numeric, d.sides, floor, thresholds, allowance, d.unsettled)
+    if not differentiable:
+        mismatched = (codes == Status.WARN.code) | (codes == Status.FAIL.code)
+        codes[mismatched] = Status.KINK.code
     return TensorCheck(
         name=name,
         shape=tuple(grad.shape),
@@ -65,10 +64,6 @@ def judge(
         differentiable=differentiable,
     )
 
-
-def _everywhere_rough(sides: Sides) -> Sides:
-    """``sides`` as the kink detector sees a point that is not differentiable: rough everywhere."""
-    return dataclasses.replace(sides, curvature_gap=np.full_like(sides.curvature_gap, np.inf))
 
 
 def _floors(plan: TensorPlan, beyond: np.ndarray, thresholds: Thresholds) -> np.ndarray:

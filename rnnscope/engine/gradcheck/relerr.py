@@ -37,7 +37,8 @@ close to 2; both zero gives 0.
   value cannot be told from zero at this precision;
 * **ok**: ``rel < thresholds.ok``;
 * **kink**: not ok, the function is not smooth within the steps, and the
-  analytic value is one the function's slopes around ``x`` can explain. With
+  analytic value is one the function's slopes around ``x`` can explain; or,
+  ok or not, the function is not differentiable at ``x`` (below). With
   the one-sided differences ``fwd_k = (f(x+kh) - f(x)) / kh`` and ``bwd_k``
   likewise, a smooth function has ``g_k = fwd_k - bwd_k = k h f''`` (plus
   ``O(h^3)``); across a corner ``g_k`` is the jump in slope at every ``k``. So
@@ -52,9 +53,11 @@ close to 2; both zero gives 0.
   the range of the six one-sided slopes than that range is wide. A wrong
   backward pass far from every slope the function shows is never mistaken for a
   kink -- except at a point that is not differentiable at all, where there is
-  no derivative to compare with: where the one-sided slopes disagree by about
-  the same at every step (``g4`` within half of ``g1``, where a smooth function
-  has ``g4 = 4 g1``: a corner at ``x`` itself), or where the differences never
+  no derivative to compare with (and a match is luck, so such a point is a kink
+  even where the numbers agree): where the one-sided slopes disagree (by more
+  than ``thresholds.kink / 100``) by about the same at every step (``g4`` within
+  half of ``g1``, where a smooth function has ``g4 = 4 g1``: a corner at ``x``
+  itself), or where the differences never
   behaved as a smooth function's down to the smallest step tried
   (``step / 10^4``, see :mod:`~rnnscope.engine.gradcheck.differences`). The DNC's
   zero state, where every empty slot ties with every other, is such a point for
@@ -79,6 +82,9 @@ OK, WARN, FAIL, TOO_SMALL, KINK = (
 )
 # the step multiples of the three central differences
 LEVELS = (1, 2, 4)
+# a corner at x is judged on a finer scale than a kink near x: its slopes disagree by the same at
+# every step, which a smooth function's never do, so a jump of kink / 100 is enough
+CORNER = 1e-2
 EPS = float(np.finfo(np.float64).eps)
 
 
@@ -231,8 +237,11 @@ def classify(
     codes = np.full(rel.shape, WARN, dtype=np.int8)
     codes[rel > thresholds.fail] = FAIL
     codes[rel < thresholds.ok] = OK
-    kinks = _kinks(analytic, sides, floor, thresholds, unsettled)
-    codes[kinks & (codes != OK) & np.isfinite(rel)] = KINK
+    near_kink, not_differentiable = _kinks(analytic, sides, floor, thresholds, unsettled)
+    finite = np.isfinite(rel)
+    codes[near_kink & (codes != OK) & finite] = KINK
+    # no derivative to compare with: not judged, even where the numbers happen to agree
+    codes[not_differentiable & finite] = KINK
     # when the two agree within the allowance, the (exactly reproducible) analytic value decides,
     # so the verdict does not flip with the last bits of the losses
     mismatch = np.abs(analytic - numeric)
@@ -250,9 +259,10 @@ def _kinks(
     floor: np.ndarray | float,
     thresholds: Thresholds,
     unsettled: np.ndarray | None,
-) -> np.ndarray:
-    """``(K,)``: the function is not smooth within the steps and a slope around ``x`` explains
-    the analytic value, or it is not differentiable at ``x`` (see the module docstring)."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(near_kink, not_differentiable)``, ``(K,)`` each: the function is not smooth within the
+    steps and a slope around ``x`` explains the analytic value; the function is not
+    differentiable at ``x`` at all (see the module docstring)."""
     forward = np.asarray(sides.forward, dtype=np.float64)
     backward = np.asarray(sides.backward, dtype=np.float64)
     side_scale = np.maximum(np.maximum(np.abs(forward), np.abs(backward)), floor)
@@ -264,9 +274,10 @@ def _kinks(
         spread = sides.highest - sides.lowest
         outside = np.maximum(sides.lowest - analytic, analytic - sides.highest)
         # a corner at x: the slopes disagree by about the same at every step (a smooth
-        # function's g_k = k h f'' grows with the step)
-        disagree = np.maximum(np.abs(gap) - 4.0 * sides.noise, 0.0) / side_scale > thresholds.kink
+        # function's g_k = k h f'' grows with the step), and need no large jump to be one
+        disagree = np.maximum(np.abs(gap) - 4.0 * sides.noise, 0.0) / side_scale > CORNER * thresholds.kink
         steady = np.abs(sides.widest_gap - gap) <= 0.5 * np.abs(gap) + 5.0 * sides.noise
     nowhere_smooth = np.zeros_like(bumpy) if unsettled is None else unsettled & (bumpy | disagree)
-    kink: np.ndarray = (bumpy & (one_side | (outside <= spread))) | (disagree & steady) | nowhere_smooth
-    return kink
+    near_kink: np.ndarray = bumpy & (one_side | (outside <= spread))
+    not_differentiable: np.ndarray = (disagree & steady) | nowhere_smooth
+    return near_kink, not_differentiable
