@@ -184,3 +184,85 @@ def test_checkpoint_model_and_task_are_used(tmp_path, capsys):
     (tmp_path / "broken.npz").write_bytes(b"not a checkpoint")
     assert main(["gradcheck", "--checkpoint", str(tmp_path / "broken.npz")]) == 2
     assert "cannot load checkpoint" in capsys.readouterr().err
+
+
+def test_a_negligible_row_gets_a_note_with_its_number_and_a_setting_where_it_is_not(capsys):
+    # a many-to-one RNN over 41 steps: the gradient reaching h_0 vanishes below the allowance
+    assert main(["gradcheck", "--model", "rnn", "--task", "sentiment", "--seed", "0"]) == 0
+    out = capsys.readouterr().out
+    assert table_statuses(out)["state.h"] == "too small"
+    assert re.search(r"note: state\.h: negligible for this loss: its largest \|gradient\| \S+ is below", out)
+    (line,) = [line for line in out.splitlines() if line.startswith("suggestion:")]
+    option = re.match(r"suggestion: try (--\S+ \S+):", line).group(1)
+    # the suggested setting does judge the row
+    assert main(["gradcheck", "--model", "rnn", "--task", "sentiment", "--seed", "0", *option.split()]) == 0
+    out = capsys.readouterr().out
+    assert table_statuses(out)["state.h"] == "ok" and "suggestion:" not in out
+
+
+def test_a_float32_checkpoint_is_checked_as_a_float64_copy_with_a_note(tmp_path, capsys):
+    from rnnscope.engine.checkpoint import save_checkpoint
+    from rnnscope.engine.models import build_model
+    from rnnscope.engine.tasks import build_task
+
+    task = build_task("copy")
+    model = build_model(task.model_config("lstm", 3, seed=2, dtype="float32"))
+    path = tmp_path / "float32.npz"
+    save_checkpoint(path, model, task=task)
+    assert main(["gradcheck", "--checkpoint", str(path), "--length", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "note: the model is float32: a float64 copy of it was checked" in out
+
+
+def _options(**given):
+    """The parsed options of ``rnnscope gradcheck``, with ``given`` set as the shared model options
+    would set them."""
+    import argparse
+
+    from rnnscope.commands.gradcheck import add_arguments
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(["--model", given.pop("model", "rnn"), "--hidden", "3", "--length", "4"])
+    for key, value in given.items():
+        setattr(args, key, value)
+    return args
+
+
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        ({"loss": "mse"}, {"loss": "mse"}),
+        ({"loss": "sigmoid_bce", "many_to_one": True}, {"loss": "sigmoid_bce", "many_to_one": True}),
+        ({"model": "gru", "gru_convention": "pytorch"}, {"reset_after": True}),
+        ({"model": "lstm", "forget_bias": 2.5, "dtype": "float32"}, {"forget_bias": 2.5, "dtype": "float32"}),
+        ({"model": "dnc", "slots": 3, "width": 2, "read_heads": 1}, {"memory_slots": 3, "read_heads": 1}),
+    ],
+)
+def test_every_model_option_reaches_the_check(given, expected):
+    """The model options the shared option set gives (loss head, many-to-one, GRU convention,
+    forget bias, dtype, DNC memory) build the model checked, whatever the task's head."""
+    from rnnscope.commands.gradcheck_setup import build
+    from rnnscope.engine.gradcheck import check_gradients
+
+    model, batch = build(_options(**given))
+    for field, value in expected.items():
+        assert getattr(model.config, field) == value
+    result = check_gradients(model, batch.inputs, batch.targets, batch.mask, mode="sampled", samples=2)
+    assert not result.failed and result.upcast == (model.config.dtype == "float32")
+    if model.config.many_to_one:
+        assert result.model_config["many_to_one"]
+
+
+def test_targets_follow_the_models_head_when_it_is_not_the_tasks():
+    from rnnscope.commands.gradcheck_setup import batch_for_head
+    from rnnscope.engine.tasks import build_task
+
+    chars = build_task("chars").sample(2, 0, length=5)
+    one_hot = batch_for_head(chars, "softmax_ce", "mse", chars.inputs.shape[-1])
+    assert one_hot.targets.shape == (5, 2, chars.inputs.shape[-1])
+    assert (one_hot.targets.argmax(axis=-1) == chars.targets).all() and one_hot.targets.sum() == 10
+    bits = build_task("copy").sample(2, 0)
+    classes = batch_for_head(bits, "sigmoid_bce", "softmax_ce", 6)
+    assert classes.targets.dtype.kind == "i" and classes.targets.shape == bits.targets.shape[:2]
+    assert batch_for_head(bits, "sigmoid_bce", "mse", 6) is bits

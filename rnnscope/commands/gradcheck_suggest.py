@@ -3,13 +3,14 @@
 When a row of the check is negligible -- every element below its numerical
 allowance -- the command tries a few other settings of the same check, from the
 cheapest: a larger step (the rounding part of the allowance falls as ``1 / h``),
-longer sequences (``--length``; memory and gates matter more over more steps),
-another seed (another initialisation and batch). For each it runs one forward
+shorter or longer sequences (``--length``: a gradient that vanishes over time
+wants fewer steps, a memory that is barely used more), another seed (another
+initialisation and batch). For each it runs one forward
 and backward pass, no differences: the row's largest analytic gradient against
 the rounding allowance of that setting (``1.5 noise eps S / h``, see
-:mod:`rnnscope.engine.gradcheck.relerr`). The first setting that lifts every
-negligible row (with a gradient not exactly zero) ``COMFORT`` times above its
-allowance is suggested, with its numbers.
+:mod:`rnnscope.engine.gradcheck.relerr`). Of the settings that lift every
+negligible row (with a gradient not exactly zero) at least ``COMFORT`` times
+above its allowance, the one with the widest margin is suggested, with its numbers.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ class Suggestion:
         return " ".join(f"--{key.replace('_', '-')} {value:g}" for key, value in self.changes.items())
 
     def text(self) -> str:
-        rows = ", ".join(f"{name} {value:.2e}" for name, value in self.largest.items())
+        rows = ", ".join(f"{value:.2e} for {name}" for name, value in self.largest.items())
         return (
             f"suggestion: try {self.options()}: there the largest |gradient| is {rows}, against a rounding "
             f"allowance of {self.allowance:.2e}"
@@ -55,10 +56,12 @@ class Suggestion:
 
 
 def suggest(result: GradcheckResult, args: argparse.Namespace, build: Builder) -> Suggestion | None:
-    """The first setting under which every negligible row of ``result`` can be judged, or None."""
+    """The setting under which every negligible row of ``result`` is judged with the widest margin
+    (at least ``COMFORT`` times its allowance), or None."""
     rows = [row for row in negligible_rows(result.rows) if row.largest > 0]
     if not rows:
         return None
+    best: tuple[float, Suggestion] | None = None
     for changes in _candidates(args, result.step):
         try:
             model, batch = build(args, **{k: v for k, v in changes.items() if k != "step"})
@@ -66,18 +69,20 @@ def suggest(result: GradcheckResult, args: argparse.Namespace, build: Builder) -
             continue  # e.g. a task that takes no --length
         step = float(changes.get("step", result.step))
         largest, allowance = _measure(model, batch, rows, step, result)
-        if all(value >= COMFORT * allowance for value in largest.values()):
-            return Suggestion(changes, largest, allowance)
-    return None
+        margin = min(largest.values()) / allowance if allowance > 0 else 0.0
+        if margin >= COMFORT and (best is None or margin > best[0]):
+            best = (margin, Suggestion(changes, largest, allowance))
+    return None if best is None else best[1]
 
 
 def _candidates(args: argparse.Namespace, step: float) -> list[dict[str, Any]]:
-    length = args.length
+    """From the cheapest change: larger steps, shorter and longer sequences (a gradient that
+    vanishes over time wants fewer steps, a memory that is barely used more), other seeds."""
     out: list[dict[str, Any]] = [{"step": step * k} for k in (10, 100) if step * k <= LARGEST_STEP]
-    if length is not None:
-        out += [{"length": length * k} for k in (2, 4)]
-    else:
-        out += [{"length": n} for n in (32, 64)]
+    lengths = (
+        (8, 16, 32, 64) if args.length is None else (args.length // 4, args.length // 2, 2 * args.length)
+    )
+    out += [{"length": n} for n in lengths if n >= 2 and n != args.length]
     out += [{"seed": args.seed + k} for k in (1, 2, 3)]
     return out
 

@@ -66,7 +66,9 @@ def test_classify_statuses():
     analytic = np.array([1.0, 1.0, 1.0, 1e-12, 0.0, -1.0, 1.0])
     numeric = np.array([1.0 + 1e-9, 1.0 + 5e-8, 1.0 + 1e-6, 2e-12, 0.0, 1.0, 1.0 + 1e-6])
     allowance = np.array([0, 0, 0, 0, 0, 0, 1e-6])
-    _, codes = classify(analytic, numeric, smooth_sides(numeric), floor=1e-6, thresholds=t, allowance=allowance)
+    _, codes = classify(
+        analytic, numeric, smooth_sides(numeric), floor=1e-6, thresholds=t, allowance=allowance
+    )
     assert [Status.OK.code, Status.WARN.code, Status.FAIL.code, Status.TOO_SMALL.code] == list(codes[:4])
     assert codes[4] == Status.TOO_SMALL.code  # both zero: nothing to judge
     assert codes[5] == Status.FAIL.code  # opposite signs
@@ -457,3 +459,80 @@ def test_a_check_cancelled_before_it_starts_has_no_rows():
     assert partial.cancelled and partial.rows == [] and partial.evaluations == 0
     assert partial.mode == "full" and partial.seed == 4 and np.isnan(partial.loss)
     assert partial.engine == "none" and partial.duration_s == 0.0
+
+
+# ----------------------------------------------------------------------------- per-slice scale
+def test_a_small_slice_is_judged_on_its_own_scale_not_its_siblings():
+    from rnnscope.engine.gradcheck.differences import Differences
+    from rnnscope.engine.gradcheck.judge import judge
+    from rnnscope.engine.gradcheck.plan import TensorPlan
+    from rnnscope.engine.gradcheck.relerr import Extrapolated
+
+    values = np.array([1.0, 0.5, 2e-7, 1e-7])
+    plan = TensorPlan(np.arange(4), ("big", "big", "small", "small"), scales={"big": 1.0, "small": 2e-7})
+    tiny = np.full(4, 1e-16)
+    numeric = Extrapolated(values.copy(), values.copy(), tiny, np.zeros(4))
+    differences = Differences(values, numeric, smooth_sides(values), np.full(4, 1e-3), np.zeros(4, bool))
+    check = judge("W", values, plan, differences, Thresholds())
+    # a floor of 1e-4 x the tensor's largest (1e-4) would have called the small slice too small
+    assert check.statuses == [Status.OK] * 4
+    assert list(check.floor) == [1e-4, 1e-4, 2e-11, 2e-11]
+    wrong = Differences(
+        values * np.array([1, 1, 1.01, 1]), numeric, smooth_sides(values), np.full(4, 1e-3), np.zeros(4, bool)
+    )
+    assert judge("W", values, plan, wrong, Thresholds()).statuses[2] is Status.FAIL
+
+
+def test_a_negligible_row_says_so_with_its_numbers_and_a_step_that_would_judge_it():
+    from rnnscope.engine.gradcheck import negligible_rows, suggested_step
+    from rnnscope.engine.gradcheck.negligible import notes_for
+
+    x = np.array([0.2, -0.4])
+
+    def loss():
+        return 1.0 + 6e-13 * float(x.sum())
+
+    # the loss is 1: each evaluation is rounded to about 2e-16, and a gradient of 6e-13 is below
+    # the allowance of a step of 1e-3 (~7e-13)
+    row, _ = check_function(loss, x, np.full(2, 6e-13))
+    assert row.status is Status.TOO_SMALL and negligible_rows([row]) == [row]
+    assert 6e-13 < row.allowance_min < 1e-12
+    # 10 times above the allowance (a 10 % resolution) wants a step of 0.011: 0.02
+    step = suggested_step([row], 1e-3)
+    assert step == 0.02
+    notes = notes_for([row], 1e-3)
+    assert notes[0].startswith("x: negligible for this loss: its largest |gradient| 6.00e-13")
+    assert "with step 0.02 instead of 0.001" in notes[1]
+    row, _ = check_function(loss, x, np.full(2, 6e-13), step=step)
+    assert row.status is Status.OK
+    # a gradient that is exactly zero says so, and no step helps it
+    row, _ = check_function(lambda: 1.0, x, np.zeros(2))
+    assert notes_for([row], 1e-3) == [
+        "x: its gradient is exactly 0 on this batch (it does not reach the loss here)"
+    ]
+
+
+def test_the_extrapolation_and_its_error_bar_on_a_known_function():
+    # f = exp(x): D(h) = f'(1 + h^2 / 6 + ...); R12 removes the h^2 term, |R12 - R24| / 15 bounds the rest
+    x = np.array([0.0, 1.0, -2.0])
+    for step in (1e-3, 3e-2):
+        _, check = check_function(lambda: float(np.exp(x).sum()), x, np.exp(x), step=step)
+        true = np.exp(x)
+        assert np.all(np.abs(check.numeric - true) <= check.allowance())
+        assert np.all(np.abs(check.central - true) > np.abs(check.numeric - true))
+    assert check.statuses == [Status.OK] * 3
+
+
+def test_a_feature_on_the_scale_of_the_step_gets_a_smaller_step():
+    # sqrt(x^2 + 1e-6) at 0 curves on a scale of 1e-3, the first step: the differences do not
+    # behave as c h^2 there, and the check refines the step until they do
+    x = np.array([1e-4, 2e-4, 0.5])
+
+    def f():
+        return float(np.sqrt(x * x + 1e-6).sum())
+
+    _, check = check_function(f, x, x / np.sqrt(x * x + 1e-6))
+    assert check.statuses == [Status.OK] * 3
+    assert check.step[0] < 1e-4 and check.step[2] == 1e-3
+    _, check = check_function(f, x, x / np.sqrt(x * x + 1e-6) * (1 + 1e-6))
+    assert check.statuses == [Status.FAIL] * 3

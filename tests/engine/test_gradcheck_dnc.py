@@ -19,7 +19,9 @@ from rnnscope.engine.tasks import build_task
 
 def readme_dnc(hidden: int, seed: int):
     task = build_task("copy", seed=seed)
-    model = build_model(task.model_config("dnc", hidden, seed=seed, memory_slots=6, memory_width=4, read_heads=2))
+    model = build_model(
+        task.model_config("dnc", hidden, seed=seed, memory_slots=6, memory_width=4, read_heads=2)
+    )
     return model, task.sample(2, np.random.default_rng(seed))
 
 
@@ -27,10 +29,15 @@ def readme_dnc(hidden: int, seed: int):
 def test_every_parameter_slice_of_the_readme_dnc_is_judged(hidden, seeds):
     for seed in seeds:
         model, batch = readme_dnc(hidden, seed)
-        result = check_gradients(model, batch.inputs, batch.targets, batch.mask, mode="full", with_inputs=False)
+        result = check_gradients(
+            model, batch.inputs, batch.targets, batch.mask, mode="full", with_inputs=False
+        )
         assert not result.failed
         rows = result.all_rows()
-        assert {sub.name for row in result.rows for sub in row.sub_rows} >= {"Wi[write_strength]", "bi[free_gates]"}
+        assert {sub.name for row in result.rows for sub in row.sub_rows} >= {
+            "Wi[write_strength]",
+            "bi[free_gates]",
+        }
         assert [row.name for row in rows if row.status is Status.TOO_SMALL] == []
         # judged to a resolution well below a bug's size: the smallest slice sees errors of 0.1 %
         assert max(row.resolution for row in rows) < 1e-3, [(row.name, row.resolution) for row in rows]

@@ -250,7 +250,9 @@ def test_inputs_and_state_rows_of_any_model_run_as_rows_of_one_batch(kind):
         for name in names:
             check, other = naive.tensors[name], fast.tensors[name]
             assert np.array_equal(check.status_codes, other.status_codes), name
-            assert np.all(np.abs(check.numeric - other.numeric) <= check.allowance() + other.allowance()), name
+            assert np.all(np.abs(check.numeric - other.numeric) <= check.allowance() + other.allowance()), (
+                name
+            )
 
 
 def test_other_cores_get_the_closed_form_read_out_with_the_naive_loops_results():

@@ -32,7 +32,12 @@ def test_the_catalogue_plants_a_bug_in_every_backward_function():
     assert {bug.loss for bug in BUGS} == {"softmax_ce", "sigmoid_bce", "mse"}
     rows = set().union(*(bug.fails for bug in BUGS))
     assert {"inputs", "state.h", "state.c", "state.memory", "state.usage", "state.link"} <= rows
-    assert {"state.precedence", "state.read_weightings", "state.write_weighting", "state.read_vectors"} <= rows
+    assert {
+        "state.precedence",
+        "state.read_weightings",
+        "state.write_weighting",
+        "state.read_vectors",
+    } <= rows
 
 
 @pytest.mark.parametrize("bug", BUGS, ids=[bug.name for bug in BUGS])

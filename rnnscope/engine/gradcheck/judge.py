@@ -62,8 +62,8 @@ def judge(
         central=numeric.central,
         truncation=truncation,
         differentiable=differentiable,
+        step=np.array(d.step, dtype=np.float64),
     )
-
 
 
 def _floors(plan: TensorPlan, beyond: np.ndarray, thresholds: Thresholds) -> np.ndarray:

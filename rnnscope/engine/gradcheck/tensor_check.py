@@ -36,7 +36,8 @@ class TensorCheck:
     * ``forward``, ``backward``: the one-sided differences at ``h`` (kink detector);
     * ``noise`` and ``truncation``: the rounding and truncation parts of the numerical
       allowance (``allowance()`` is their sum; see :mod:`rnnscope.engine.gradcheck.relerr`);
-    * ``floor``: the floor of each check's gate slice;
+    * ``floor``: the floor of each check's gate slice; ``step``: the step ``h`` each check
+      was finally computed with (smaller than the option's where the differences needed it);
     * ``rel_err`` (judged, beyond the allowance), ``raw_rel_err`` (without it);
       ``status_codes`` (see :data:`STATUS_BY_CODE`).
 
@@ -65,6 +66,7 @@ class TensorCheck:
     central: np.ndarray | None = None
     truncation: np.ndarray | None = None
     differentiable: bool = True
+    step: np.ndarray | None = None
 
     @property
     def group(self) -> str:
@@ -124,6 +126,7 @@ class TensorCheck:
             "noise": _list(self.noise, size),
             "truncation": _list(self.truncation, size),
             "floor": _list(self.floor, size),
+            "step": _list(self.step, size),
             "status": [STATUS_BY_CODE[int(c)].value for c in self.status_codes],
             "analytic": self.analytic.reshape(-1).tolist(),
         }
@@ -162,6 +165,7 @@ class TensorCheck:
             central=optional("central", np.nan),
             truncation=optional("truncation", 0.0),
             differentiable=bool(data.get("differentiable", True)),
+            step=optional("step", np.nan),
         )
 
 
