@@ -52,7 +52,7 @@ def test_the_zero_states_allocation_ties_are_kinks_with_a_note_and_the_one_unjud
     for name in ("state.memory", "state.usage", "state.write_weighting"):
         assert statuses[name] is Status.KINK
         assert not result.tensors[name].differentiable
-        assert any(note.startswith(f"{name}: the loss is not differentiable") for note in result.notes)
+        assert any(note.startswith(f"{name}: not differentiable at this point") for note in result.notes)
     # from the zero state the previous read weightings do not reach the loss at all
     assert [row.name for row in negligible_rows(result.rows)] == ["state.read_weightings"]
     assert "state.read_weightings: its gradient is exactly 0 on this batch" in " ".join(result.notes)

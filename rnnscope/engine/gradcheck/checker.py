@@ -288,9 +288,8 @@ class _Collected:
 
 def _not_differentiable_note(name: str) -> str:
     return (
-        f"{name}: the loss is not differentiable at this point (its derivatives along different "
-        "directions do not add up: a sort or max with a tie); its mismatching elements are kinks, "
-        "not failures"
+        f"{name}: not differentiable at this point (derivatives along different directions do not "
+        "add up: a tie in a sort or max); its mismatches are kinks, not failures"
     )
 
 

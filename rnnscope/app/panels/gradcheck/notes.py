@@ -9,7 +9,10 @@ again with it (:func:`~rnnscope.engine.gradcheck.suggested_step`).
 from __future__ import annotations
 
 from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QWidget
+
+# lines of notes shown before they scroll: a narrow dock keeps its room for the table
+VISIBLE_LINES = 3
 
 from rnnscope.engine.gradcheck import GradcheckResult, negligible_rows, suggested_step
 
@@ -27,6 +30,12 @@ class CheckNotes(QWidget):
         self.text = QLabel()
         self.text.setWordWrap(True)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        scroll = QScrollArea()
+        scroll.setWidget(self.text)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setMaximumHeight(VISIBLE_LINES * self.text.fontMetrics().lineSpacing() + 6)
         self.button = QPushButton()
         self.button.setToolTip(
             "a larger step shrinks the rounding part of the numerical allowance (it falls as 1 / h)"
@@ -36,7 +45,7 @@ class CheckNotes(QWidget):
         self.step: float | None = None
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.text, 1)
+        layout.addWidget(scroll, 1)
         layout.addWidget(self.button)
         self.hide()
 
