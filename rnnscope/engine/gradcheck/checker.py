@@ -30,14 +30,18 @@ from typing import Any
 import numpy as np
 
 from rnnscope.engine.gradcheck.differences import (
-    EVALUATIONS,
     Differences,
     Losses,
     Report,
     direction_differences,
     element_differences,
 )
-from rnnscope.engine.gradcheck.evaluators import InPlaceEvaluator, LossEvaluator, naive_evaluator
+from rnnscope.engine.gradcheck.evaluators import (
+    CountingEvaluator,
+    InPlaceEvaluator,
+    LossEvaluator,
+    naive_evaluator,
+)
 from rnnscope.engine.gradcheck.fast import fast_evaluator
 from rnnscope.engine.gradcheck.judge import judge
 from rnnscope.engine.gradcheck.linearity import differentiable
@@ -97,12 +101,12 @@ def check_gradients(
         _, grads, forward = checked.loss_and_gradients(batch.inputs, batch.targets, batch.mask, batch.state)
         tensors = checked_tensors(checked, batch, grads, options.with_inputs)
         names = options.tensor_names(tensors)
-        evaluator = _evaluator(checked, batch, options.engine)
+        evaluator = CountingEvaluator(_evaluator(checked, batch, options.engine))
         losses = Losses(evaluator.base_loss(), loss_scale(checked, forward))
         plans = {
             name: plan_tensor(name, tensors[name].analytic, tensors[name].slices, options) for name in names
         }
-        collected = _Collected(checked.config, options, losses, evaluator.name, was_upcast, started)
+        collected = _Collected(checked.config, options, losses, evaluator, was_upcast, started)
         counter = _Counter(sum(plan.count for plan in plans.values()), progress, cancel)
         for name in names:
             tensor = tensors[name]
@@ -188,7 +192,7 @@ def check_function(
 def unstarted_result(config: ModelConfig, options: CheckOptions) -> GradcheckResult:
     """The partial result of a check cancelled before it began: no rows, no loss."""
     nothing = Losses(float("nan"), float("nan"))
-    empty = _Collected(config, options, nothing, "none", False, time.perf_counter())
+    empty = _Collected(config, options, nothing, None, False, time.perf_counter())
     return dataclasses.replace(empty.result(cancelled=True), timestamp="", duration_s=0.0)
 
 
@@ -235,14 +239,14 @@ class _Collected:
         config: ModelConfig,
         options: CheckOptions,
         losses: Losses,
-        engine: str,
+        evaluator: CountingEvaluator | None,
         upcast: bool,
         started: float,
     ) -> None:
         self.config = config
         self.options = options
         self.losses = losses
-        self.engine = engine
+        self.evaluator = evaluator
         self.upcast = upcast
         self.started = started
         self.rows: list[GradRow] = []
@@ -269,8 +273,8 @@ class _Collected:
             numpy_version=np.__version__,
             timestamp=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
             duration_s=time.perf_counter() - self.started,
-            evaluations=EVALUATIONS * sum(len(check.gates) for check in self.tensors.values()),
-            engine=self.engine,
+            evaluations=0 if self.evaluator is None else self.evaluator.count,
+            engine="none" if self.evaluator is None else self.evaluator.name,
             upcast=self.upcast,
             cancelled=cancelled,
             loss_scale=float(self.losses.scale),

@@ -100,3 +100,30 @@ def naive_evaluator(model: RecurrentModel, batch: CheckBatch) -> InPlaceEvaluato
         return model.loss(batch.inputs, batch.targets, batch.mask, batch.state)
 
     return InPlaceEvaluator(loss, perturbable_arrays(model, batch))
+
+
+class CountingEvaluator:
+    """An evaluator that counts the losses it hands out (refined steps and probes included)."""
+
+    def __init__(self, inner: LossEvaluator) -> None:
+        self.inner = inner
+        self.count = 0
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def chunk(self) -> int:
+        return self.inner.chunk
+
+    def base_loss(self) -> float:
+        return self.inner.base_loss()
+
+    def element_losses(self, name: str, indices: np.ndarray, values: np.ndarray) -> np.ndarray:
+        self.count += len(values)
+        return self.inner.element_losses(name, indices, values)
+
+    def dense_losses(self, name: str, tensors: np.ndarray) -> np.ndarray:
+        self.count += len(tensors)
+        return self.inner.dense_losses(name, tensors)

@@ -11,10 +11,10 @@ from __future__ import annotations
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QWidget
 
+from rnnscope.engine.gradcheck import GradcheckResult, negligible_rows, suggested_step
+
 # lines of notes shown before they scroll: a narrow dock keeps its room for the table
 VISIBLE_LINES = 3
-
-from rnnscope.engine.gradcheck import GradcheckResult, negligible_rows, suggested_step
 
 
 class CheckNotes(QWidget):
