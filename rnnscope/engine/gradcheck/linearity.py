@@ -29,9 +29,6 @@ from rnnscope.engine.gradcheck.evaluators import LossEvaluator
 from rnnscope.engine.gradcheck.options import CheckOptions
 from rnnscope.engine.gradcheck.plan import TensorPlan
 
-# evaluations the probe costs, at most: three directions, six losses each, at every step tried
-PROBE_DIRECTIONS = 3
-
 
 def differentiable(
     name: str,
