@@ -42,10 +42,6 @@ class TensorPlan:
     def count(self) -> int:
         return len(self.gates)
 
-    def scale_of_checks(self) -> np.ndarray:
-        """``(K,)``: the scale of each check's group."""
-        return np.array([self.scales.get(gate, 0.0) for gate in self.gates], dtype=np.float64)
-
 
 def plan_tensor(
     name: str, grad: np.ndarray, slices: dict[str, GateSlice], options: CheckOptions
