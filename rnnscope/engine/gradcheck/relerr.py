@@ -82,6 +82,8 @@ OK, WARN, FAIL, TOO_SMALL, KINK = (
 )
 # the step multiples of the three central differences
 LEVELS = (1, 2, 4)
+# how far from 4 the ratio (D2 - D4) / (D1 - D2) may be before the step is refined
+SETTLED = 0.02
 # a corner at x is judged on a finer scale than a kink near x: its slopes disagree by the same at
 # every step, which a smooth function's never do, so a jump of kink / 100 is enough
 CORNER = 1e-2
@@ -133,16 +135,18 @@ def settled(centrals: list[np.ndarray], noise: np.ndarray) -> np.ndarray:
     """``(K,)``: the central differences ``[D1, D2, D4]`` behave as ``D(h) = f' + c h^2``, so that
     the truncation estimate of :func:`extrapolate` can be trusted.
 
-    Then ``D2 - D4`` is four times ``D1 - D2`` (within a quarter, and within their
-    rounding, about ``7 r1`` with ``r1`` = ``noise``, ``D1``'s rounding allowance).
-    Where the function changes on the scale of the step, or a kink lies within ``4h``,
-    the ratio is anything: the step is too large for this element.
+    Then ``D2 - D4`` is four times ``D1 - D2``: within 2 % (a smooth function's ``h^4``
+    terms move the ratio by about ``15 (h / r)^2`` where ``r`` is the scale it changes on:
+    0.2 % for ``r = 0.1`` at ``h = 1e-3``), and within their rounding, about ``7 r1`` with
+    ``r1`` = ``noise``, ``D1``'s rounding allowance. Where the function changes on the
+    scale of the step, or a kink -- even a slight one -- lies within ``4h``, the ratio is
+    anything: the step is too large for this element.
     """
     d1, d2, d4 = centrals
     first = d1 - d2
     second = d2 - d4
     with np.errstate(invalid="ignore"):
-        ok: np.ndarray = np.abs(second - 4.0 * first) <= 0.25 * np.abs(second) + 7.0 * noise
+        ok: np.ndarray = np.abs(second - 4.0 * first) <= SETTLED * np.abs(second) + 7.0 * noise
     return ok
 
 
