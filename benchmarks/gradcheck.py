@@ -3,12 +3,15 @@
 The model is a character LSTM with H=64, vocabulary 65, B=4, T=25 (37.5k
 parameters); ``--quick`` uses H=16, T=10. The batch is text from the default
 corpus, with symbols beyond the 65th folded onto the first 65 so the
-vocabulary is exactly 65. The naive loop is two ``model.loss`` calls per
-element (``engine="naive"``); the fast path is ``engine="auto"``. Both give the
-same central differences; the script counts status differences and reports the
-largest numeric difference in units of the rounding allowance.
+vocabulary is exactly 65. The check covers the parameters and, unless
+``--no-inputs``, the inputs and the initial state. The naive loop is one
+``model.loss`` call per perturbation, six per element (``+-h``, ``+-2h``, ``+-4h``,
+more where the step is refined; ``engine="naive"``); the fast path is
+``engine="auto"``. Both give the same central differences; the script counts
+status differences and reports the largest numeric difference in units of the
+rounding allowance, and the losses computed (``evaluations``).
 
-    python benchmarks/gradcheck.py [--quick] [--json PATH] [--model lstm|rnn|gru]
+    python benchmarks/gradcheck.py [--quick] [--json PATH] [--model lstm|rnn|gru|dnc] [--no-inputs]
 """
 
 from __future__ import annotations
@@ -63,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--quick", action="store_true", help="a smaller model (H=16, T=10)")
     parser.add_argument("--json", metavar="PATH", help="write the records as a JSON list")
-    parser.add_argument("--model", default="lstm", choices=("rnn", "lstm", "gru"))
+    parser.add_argument("--model", default="lstm", choices=("rnn", "lstm", "gru", "dnc"))
+    parser.add_argument("--no-inputs", action="store_true", help="check the parameters only")
     parser.add_argument("--hidden", type=int, help="hidden size (default 64, or 16 with --quick)")
     parser.add_argument("--length", type=int, help="steps T (default 25, or 10 with --quick)")
     parser.add_argument("--batch", type=int, default=4)
@@ -86,19 +90,25 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {conditions}")
     records = []
 
-    fast_s, fast_cpu_s, fast = timed(lambda: check_gradients(model, x, y, mode="full", engine="auto"), 1)
+    inputs = not args.no_inputs
+    fast_s, fast_cpu_s, fast = timed(
+        lambda: check_gradients(model, x, y, mode="full", engine="auto", with_inputs=inputs), 1
+    )
     record: dict[str, object] = {
         "name": "gradcheck_full",
         "model": shape,
         "parameters": size,
         "fast_engine": fast.engine,
+        "with_inputs": inputs,
+        "checks": int(sum(r.checked for r in fast.rows)),
+        "evaluations": fast.evaluations,
         "fast_s": fast_s,
         "fast_cpu_s": fast_cpu_s,
         "conditions": conditions,
     }
     if not args.skip_naive:
         naive_s, naive_cpu_s, naive = timed(
-            lambda: check_gradients(model, x, y, mode="full", engine="naive"), 1
+            lambda: check_gradients(model, x, y, mode="full", engine="naive", with_inputs=inputs), 1
         )
         mismatches = 0
         worst = 0.0
@@ -126,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     records.append(record)
 
     for mode in ("sampled", "directional"):
-        seconds, cpu_seconds, result = timed(functools.partial(check_gradients, model, x, y, mode=mode), 5)
+        check = functools.partial(check_gradients, model, x, y, mode=mode, with_inputs=inputs)
+        seconds, cpu_seconds, result = timed(check, 5)
         records.append(
             {
                 "name": f"gradcheck_{mode}",

@@ -48,7 +48,7 @@ class CheckResult(GradcheckResult):
     def __repr__(self) -> str:
         failing = [row.name for row in self.all_rows() if row.failed]
         verdict = f"fail in {', '.join(failing)}" if failing else self.status.value
-        return f"<CheckResult {self.mode}: {len(self.rows)} parameters, {verdict}; print() it for the table>"
+        return f"<CheckResult {self.mode}: {len(self.rows)} tensors, {verdict}; print() it for the table>"
 
     def render(self, format: str) -> str:
         """The report as text: ``"csv"``, ``"json"``, ``"md"`` or ``"html"``."""

@@ -33,9 +33,7 @@ def test_check_pins_the_buggy_lstm_and_prints_the_commands_table():
     assert [row.name for row in result.all_rows() if row.failed] == ["Wh", "Wh[forget]"]
     assert str(result) == to_text(result, colour=False)
     assert "fail      Wh[forget]" in str(result)
-    assert (
-        repr(result) == "<CheckResult full: 5 parameters, fail in Wh, Wh[forget]; print() it for the table>"
-    )
+    assert repr(result) == "<CheckResult full: 8 tensors, fail in Wh, Wh[forget]; print() it for the table>"
 
 
 def test_a_check_result_saves_as_every_report_format(tmp_path):

@@ -33,7 +33,8 @@ def test_sampled_check_prints_a_plain_table_and_writes_html(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert "\033[" not in out  # not a terminal: no colours
-    assert table_statuses(out) == {name: "ok" for name in ("Wx", "Wh", "b", "Wy", "by")}
+    rows = ("Wx", "Wh", "b", "Wy", "by", "inputs", "state.h")
+    assert table_statuses(out) == {name: "ok" for name in rows}
     assert "report written to" in out
     assert path.read_text().startswith("<!DOCTYPE html>")
 
@@ -49,12 +50,29 @@ def test_a_stack_gets_a_row_and_gate_sub_rows_per_layer(capsys):
     assert "Wh" not in rows and rows["Wy"] == "ok"
 
 
-def test_a_failing_row_exits_1(capsys):
-    # a huge step makes the central differences wrong, which the table must show as failures
-    code = main(["gradcheck", *FAST, "--task", "sine", "--step", "0.5", "--absolute-step"])
+def test_a_failing_row_exits_1(capsys, monkeypatch):
+    """A backward pass wrong by 1e-6 of its recurrent-weight gradient fails that row: exit status 1."""
+    from rnnscope.engine.models.rnn import RNN
+
+    correct = RNN.backward_core
+
+    def slightly_wrong(self, *args, **kwargs):
+        grads, *rest = correct(self, *args, **kwargs)
+        grads["Wh"] = grads["Wh"] * (1 + 1e-6)
+        return (grads, *rest)
+
+    monkeypatch.setattr(RNN, "backward_core", slightly_wrong)
+    code = main(["gradcheck", *FAST, "--task", "sine"])
     assert code == 1
     out = capsys.readouterr().out
-    assert "FAIL" in out and "fail" in table_statuses(out).values()
+    statuses = table_statuses(out)
+    assert "FAIL" in out and statuses["Wh"] == "fail"
+    assert {name for name, status in statuses.items() if status == "fail"} == {"Wh"}
+
+
+def test_no_inputs_skips_the_input_and_state_rows(capsys):
+    assert main(["gradcheck", *FAST, "--task", "copy", "--no-inputs"]) == 0
+    assert set(table_statuses(capsys.readouterr().out)) == {"Wx", "Wh", "b", "Wy", "by"}
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "md"])
@@ -127,8 +145,8 @@ def test_help_documents_every_option(capsys):
         "--length",
         "--seed",
         "--checkpoint",
-        "--upcast",
         "--mode",
+        "--no-inputs",
         "--samples",
         "--directions",
         "--step",
@@ -177,3 +195,100 @@ def test_checkpoint_model_and_task_are_used(tmp_path, capsys):
     (tmp_path / "broken.npz").write_bytes(b"not a checkpoint")
     assert main(["gradcheck", "--checkpoint", str(tmp_path / "broken.npz")]) == 2
     assert "cannot load checkpoint" in capsys.readouterr().err
+
+
+def test_a_negligible_row_gets_a_note_with_its_number_and_a_setting_where_it_is_not(capsys):
+    # a many-to-one RNN over 41 steps: the gradient reaching h_0 vanishes below the allowance
+    assert main(["gradcheck", "--model", "rnn", "--task", "sentiment", "--hidden", "16", "--seed", "0"]) == 0
+    out = capsys.readouterr().out
+    assert table_statuses(out)["state.h"] == "too small"
+    assert re.search(r"note: state\.h: negligible for this loss: its largest \|gradient\| \S+ is below", out)
+    (line,) = [line for line in out.splitlines() if line.startswith("suggestion:")]
+    option = re.match(r"suggestion: try (--\S+ \S+):", line).group(1)
+    # the suggested setting does judge the row
+    again = ["gradcheck", "--model", "rnn", "--task", "sentiment", "--hidden", "16", "--seed", "0"]
+    assert main([*again, *option.split()]) == 0
+    out = capsys.readouterr().out
+    assert table_statuses(out)["state.h"] == "ok" and "suggestion:" not in out
+
+
+def test_a_float32_checkpoint_is_checked_as_a_float64_copy_with_a_note(tmp_path, capsys):
+    from rnnscope.engine.checkpoint import save_checkpoint
+    from rnnscope.engine.models import build_model
+    from rnnscope.engine.tasks import build_task
+
+    task = build_task("copy")
+    model = build_model(task.model_config("lstm", 3, seed=2, dtype="float32"))
+    path = tmp_path / "float32.npz"
+    save_checkpoint(path, model, task=task)
+    assert main(["gradcheck", "--checkpoint", str(path), "--length", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "note: the model is float32: a float64 copy of it was checked" in out
+
+
+def _options(**given):
+    """The parsed options of ``rnnscope gradcheck``, with ``given`` set as the shared model options
+    would set them."""
+    import argparse
+
+    from rnnscope.commands.gradcheck import add_arguments
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(
+        [
+            "--model",
+            given.pop("model", "rnn"),
+            "--task",
+            given.pop("task", "chars"),
+            "--hidden",
+            "3",
+            "--length",
+            "4",
+        ]
+    )
+    for key, value in given.items():
+        setattr(args, key, value)
+    return args
+
+
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        ({"loss": "mse", "task": "copy"}, {"loss": "mse"}),
+        (
+            {"loss": "sigmoid_bce", "many_to_one": True, "task": "copy"},
+            {"loss": "sigmoid_bce", "many_to_one": True},
+        ),
+        ({"model": "gru", "gru_convention": "pytorch"}, {"reset_after": True}),
+        ({"model": "lstm", "forget_bias": 2.5, "dtype": "float32"}, {"forget_bias": 2.5, "dtype": "float32"}),
+        ({"model": "dnc", "slots": 3, "width": 2, "read_heads": 1}, {"memory_slots": 3, "read_heads": 1}),
+    ],
+)
+def test_every_model_option_reaches_the_check(given, expected):
+    """The model options the shared option set gives (loss head, many-to-one, GRU convention,
+    forget bias, dtype, DNC memory) build the model checked (on a task whose targets its head reads)."""
+    from rnnscope.commands.gradcheck_setup import build
+    from rnnscope.engine.gradcheck import check_gradients
+
+    model, batch = build(_options(**given))
+    for field, value in expected.items():
+        assert getattr(model.config, field) == value
+    result = check_gradients(model, batch.inputs, batch.targets, batch.mask, mode="sampled", samples=2)
+    assert not result.failed and result.upcast == (model.config.dtype == "float32")
+    if model.config.many_to_one:
+        assert result.model_config["many_to_one"]
+
+
+def test_targets_follow_the_models_head_when_it_is_not_the_tasks():
+    from rnnscope.commands.gradcheck_setup import batch_for_head
+    from rnnscope.engine.tasks import build_task
+
+    chars = build_task("chars").sample(2, 0, length=5)
+    one_hot = batch_for_head(chars, "softmax_ce", "mse", chars.inputs.shape[-1])
+    assert one_hot.targets.shape == (5, 2, chars.inputs.shape[-1])
+    assert (one_hot.targets.argmax(axis=-1) == chars.targets).all() and one_hot.targets.sum() == 10
+    bits = build_task("copy").sample(2, 0)
+    classes = batch_for_head(bits, "sigmoid_bce", "softmax_ce", 6)
+    assert classes.targets.dtype.kind == "i" and classes.targets.shape == bits.targets.shape[:2]
+    assert batch_for_head(bits, "sigmoid_bce", "mse", 6) is bits

@@ -26,14 +26,14 @@ class GradcheckRequest:
     """One gradient check: the batch ``inputs`` ``(T, B, D)``, ``targets`` ``(T, B)`` or
     ``(T, B, O)``, ``mask`` ``(T, B)``, the carried ``state``, and how to check.
 
-    The app checks a float64 copy of a float32 model (``upcast=True`` by default).
+    A float32 model is checked as a float64 copy (the engine's default, with a note).
     """
 
     inputs: np.ndarray
     targets: np.ndarray
     mask: np.ndarray | None = None
     state: State | None = None
-    options: CheckOptions = field(default_factory=lambda: CheckOptions(upcast=True))
+    options: CheckOptions = field(default_factory=CheckOptions)
 
 
 def private_copy(model: RecurrentModel) -> RecurrentModel:

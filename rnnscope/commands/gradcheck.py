@@ -1,9 +1,14 @@
 """``rnnscope gradcheck``: check a model's gradients numerically from the command line.
 
-Builds a model for a task (or loads a checkpoint), draws one fixed batch, runs
-:func:`rnnscope.engine.gradcheck.check_gradients` and prints a table; ``-o``
-writes a CSV / JSON / Markdown / HTML report. Exit status: 0 when no row
-fails, 1 when any row (or gate sub-row) fails, 2 on usage errors.
+Builds a model for a task (or loads a checkpoint; see
+:mod:`~rnnscope.commands.gradcheck_setup`), draws one fixed batch, runs
+:func:`rnnscope.engine.gradcheck.check_gradients` -- every parameter, and by
+default the inputs and the initial state -- and prints a table with the
+check's notes; ``-o`` writes a CSV / JSON / Markdown / HTML report. A float32
+model is checked as a float64 copy (with a note). When a slice's gradient is
+negligible for the loss, a setting where it is not is suggested
+(:mod:`~rnnscope.commands.gradcheck_suggest`). Exit status: 0 when no row fails,
+1 when any row (or gate sub-row) fails, 2 on usage errors.
 """
 
 from __future__ import annotations
@@ -12,12 +17,11 @@ import argparse
 import os
 import sys
 import time
-from typing import Any, TextIO
-
-import numpy as np
+from typing import TextIO
 
 from rnnscope.commands.argtypes import UsageError, nonnegative_float, positive, positive_float
-from rnnscope.commands.own_model import check_users_model, chosen_model, opened_checkpoint
+from rnnscope.commands.gradcheck_setup import build
+from rnnscope.commands.gradcheck_suggest import suggest
 from rnnscope.engine import limits as sizes
 from rnnscope.engine.gradcheck import (
     ENGINES,
@@ -28,10 +32,9 @@ from rnnscope.engine.gradcheck import (
     Thresholds,
     check_gradients,
 )
-from rnnscope.engine.models.base import RecurrentModel
 from rnnscope.engine.protocol import UserCodeError, user_code
-from rnnscope.engine.tasks import TASK_NAMES, Batch, TaskError, build_task
-from rnnscope.options import ModelChoice, OptionError, add_model_arguments, size_type
+from rnnscope.engine.tasks import TASK_NAMES
+from rnnscope.options import add_model_arguments, size_type
 from rnnscope.report import FORMATS, ReportError, format_for, render, to_text, write_report
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -41,8 +44,9 @@ DEFAULTS = CheckOptions()
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.description = (
-        "Check every parameter's analytic gradient against central differences, per parameter and\n"
-        "per gate slice of fused matrices. Exit status: 0 = no failure, 1 = some row failed,\n"
+        "Check the analytic gradient of every parameter, of the inputs and of the initial state\n"
+        "against central differences, per tensor and per gate slice of fused matrices. A float32\n"
+        "model is checked as a float64 copy. Exit status: 0 = no failure, 1 = some row failed,\n"
         "2 = usage error.\n\n"
         "example:\n"
         "  rnnscope gradcheck --model lstm --task chars --hidden 64 --mode sampled \\\n"
@@ -70,7 +74,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="check the model saved in a checkpoint instead of a fresh one (its task unless --task is given)",
     )
-    model.add_argument("--upcast", action="store_true", help="check a float64 copy of a float32 model")
 
     check = parser.add_argument_group("check")
     check.add_argument(
@@ -97,14 +100,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--step",
         type=positive_float,
         default=DEFAULTS.step,
-        help=f"finite-difference step h (default: {DEFAULTS.step:g})",
+        help="finite-difference step h; the differences at h, 2h and 4h are extrapolated, and h is "
+        f"divided by 10 where they do not behave (default: {DEFAULTS.step:g})",
     )
     check.add_argument(
         "--absolute-step",
         action="store_true",
         help="use h as is (default: h * max(1, |x|), scaled by the parameter's magnitude)",
     )
-    check.add_argument("--parameters", nargs="+", metavar="NAME", help="check only these parameters")
+    check.add_argument(
+        "--parameters",
+        nargs="+",
+        metavar="NAME",
+        help="check only these tensors (parameters, 'inputs', 'state.h', ...)",
+    )
+    check.add_argument(
+        "--no-inputs",
+        action="store_true",
+        help="skip the gradients of the inputs and of the initial state (checked by default)",
+    )
     check.add_argument(
         "--engine",
         choices=ENGINES,
@@ -125,7 +139,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--floor",
         type=nonnegative_float,
         default=limits.floor,
-        help=f"'too small' below floor * the tensor's largest |gradient| (default: {limits.floor:g})",
+        help=f"'too small' below floor * the gate slice's largest |gradient| (default: {limits.floor:g})",
     )
     thresholds.add_argument(
         "--kink",
@@ -190,44 +204,6 @@ class ProgressBar:
             self.stream.flush()
 
 
-def _build(args: argparse.Namespace) -> tuple[RecurrentModel, Batch]:
-    """``(model, batch)`` from the options: a fresh model for the task, or a checkpoint's model."""
-    choice = ModelChoice.from_args(args)
-    try:
-        if args.checkpoint:
-            opened = opened_checkpoint(
-                args.checkpoint, args.model_file, "rnnscope gradcheck", "cannot load checkpoint"
-            )
-            checkpoint = opened.checkpoint
-            model, task = checkpoint.model, checkpoint.task
-            conflicts = choice.conflicts_with(model.config)
-            if conflicts:
-                raise UsageError("; ".join(conflicts))
-            if task is None or args.task is not None:
-                task = build_task(args.task or "chars", seed=args.seed, **_task_options(args))
-            if (task.input_size, task.output_size) != (model.config.input_size, model.config.output_size):
-                raise UsageError(
-                    f"the checkpoint's model has D={model.config.input_size}, O={model.config.output_size}, "
-                    f"but the {task.name!r} task needs D={task.input_size}, O={task.output_size}"
-                )
-            check_users_model(model, task, args.seed)
-        else:
-            task = build_task(args.task or "chars", seed=args.seed, **_task_options(args))
-            model = chosen_model(choice, task)
-        batch = task.sample(args.batch, np.random.default_rng(args.seed), length=args.length)
-    except (TaskError, OptionError) as error:
-        raise UsageError(str(error)) from error
-    return model, batch
-
-
-def _task_options(args: argparse.Namespace) -> dict[str, Any]:
-    if args.corpus is not None:
-        if (args.task or "chars") != "chars":
-            raise UsageError("--corpus applies to --task chars only")
-        return {"corpus": args.corpus}
-    return {}
-
-
 def _options(args: argparse.Namespace) -> CheckOptions:
     """How to check, from the options (a ``UsageError`` for thresholds that contradict each other)."""
     if args.ok > args.fail:
@@ -240,9 +216,9 @@ def _options(args: argparse.Namespace) -> CheckOptions:
         step=args.step,
         relative_step=not args.absolute_step,
         thresholds=Thresholds(ok=args.ok, fail=args.fail, floor=args.floor, kink=args.kink),
-        upcast=args.upcast,
         engine=args.engine,
         parameters=args.parameters,
+        with_inputs=not args.no_inputs,
     )
 
 
@@ -263,7 +239,7 @@ def _check(args: argparse.Namespace) -> tuple[GradcheckResult, str | None]:
 def _run_check(
     args: argparse.Namespace, options: CheckOptions, fmt: str | None
 ) -> tuple[GradcheckResult, str | None]:
-    model, batch = _build(args)
+    model, batch = build(args)
     progress = ProgressBar(
         sys.stderr,
         enabled=not args.quiet
@@ -287,6 +263,13 @@ def _show(result: GradcheckResult, args: argparse.Namespace, fmt: str | None) ->
         sys.stdout.write(render(result, fmt))
         return
     sys.stdout.write(to_text(result, colour=_use_colour(args.colour, sys.stdout)))
+    try:
+        with user_code():
+            better = suggest(result, args, build)
+    except UserCodeError:
+        better = None  # the check itself ran; a suggestion is only a courtesy
+    if better is not None:
+        sys.stdout.write(better.text() + "\n")
     if args.output is not None:
         sys.stdout.write(f"report written to {args.output} ({fmt})\n")
 

@@ -70,6 +70,12 @@ def level(row: GradRow) -> str:
     return "parameter" if row.gate is None else "gate"
 
 
+def resolution_text(row: GradRow) -> str:
+    """The row's resolution in tables: ``1.2e-09``, or ``-`` when nothing was judged."""
+    value = row.resolution
+    return "-" if math.isnan(value) else f"{value:.1e}"
+
+
 def _text(key: str, header: str, tooltip: str, get: Callable[[GradRow], str], shown: bool = True) -> Column:
     return Column(key, header, tooltip, get, get, get, shown=shown)
 
@@ -98,6 +104,13 @@ COLUMNS: tuple[Column, ...] = (
     _text("parameter", "Tensor", "the parameter tensor", lambda r: r.parameter, shown=False),
     _text("gate", "Gate", "the gate slice (empty for a whole tensor)", lambda r: r.gate or "", shown=False),
     _text("level", "Level", "'parameter' or 'gate' (a sub-row)", level, shown=False),
+    _text(
+        "group",
+        "Kind",
+        "what the tensor is: a parameter, the inputs, or an entry of the initial state",
+        lambda r: r.group,
+        shown=False,
+    ),
     Column(
         "status",
         "Status",
@@ -118,12 +131,38 @@ COLUMNS: tuple[Column, ...] = (
     _count("total", "Total", "elements in the tensor or slice", lambda r: r.total),
     _number("rel_err_max", "Max rel. err", "largest judged relative error", lambda r: r.rel_err_max),
     _number("rel_err_mean", "Mean rel. err", "mean judged relative error", lambda r: r.rel_err_mean),
+    _number(
+        "rel_err_median",
+        "Median rel. err",
+        "median judged relative error: the typical element's (a bug's own slice has the largest)",
+        lambda r: r.rel_err_median,
+    ),
     _number("rel_err_min", "Min rel. err", "smallest judged relative error", lambda r: r.rel_err_min),
+    Column(
+        "resolution",
+        "Resolution",
+        "smallest relative error this row could show: its best judged element's numerical allowance "
+        "(rounding + truncation) over its |gradient|",
+        lambda r: r.resolution,
+        resolution_text,
+        lambda r: plain_number(r.resolution),
+        right=True,
+    ),
     _number(
         "raw_rel_err_max",
         "Raw max rel. err",
-        "largest relative error without the rounding allowance",
+        "largest relative error without the numerical allowance",
         lambda r: r.raw_rel_err_max,
+    ),
+    Column(
+        "allowance_min",
+        "Allowance",
+        "the least numerical allowance of the row's checks: what a gradient must exceed to be judged",
+        lambda r: r.allowance_min,
+        lambda r: sci(r.allowance_min),
+        lambda r: plain_number(r.allowance_min),
+        shown=False,
+        right=True,
     ),
     _number("analytic_min", "Analytic min", "smallest analytic value checked", lambda r: r.analytic_min),
     _number("analytic_max", "Analytic max", "largest analytic value checked", lambda r: r.analytic_max),
@@ -164,7 +203,8 @@ COMPACT: tuple[Column, ...] = tuple(
         "checked",
         "total",
         "rel_err_max",
-        "rel_err_mean",
+        "rel_err_median",
+        "resolution",
         "worst_index",
         "worst_analytic",
         "worst_numeric",

@@ -56,7 +56,11 @@ def _step_summary(result: GradcheckResult) -> str:
 
 def _thresholds_summary(result: GradcheckResult) -> str:
     t = result.thresholds
-    return f"ok < {t.ok:g}, fail > {t.fail:g}, floor {t.floor:g} x max|grad|, kink {t.kink:g}"
+    return f"ok < {t.ok:g}, fail > {t.fail:g}, floor {t.floor:g} x the slice's max|grad|, kink {t.kink:g}"
+
+
+def _step_line(result: GradcheckResult) -> str:
+    return f"central differences at h, 2h and 4h, extrapolated; h = {_step_summary(result)}"
 
 
 # ----------------------------------------------------------------------------- Markdown
@@ -74,9 +78,10 @@ def to_markdown(result: GradcheckResult) -> str:
         f"### Gradient check: **{result.status.label.upper()}** ({counts_summary(result)})",
         "",
         f"- model: `{config_summary(result)}`; loss {result.loss:.6g}",
-        f"- mode: {mode_summary(result)}; seed {result.seed}; step {_step_summary(result)}",
+        f"- mode: {mode_summary(result)}; seed {result.seed}; {_step_line(result)}",
         f"- thresholds: {_thresholds_summary(result)}",
         f"- numpy {result.numpy_version}; {result.timestamp}; {result.duration_s:.2f} s ({result.engine})",
+        *(f"- note: {note}" for note in result.notes),
         "",
         "| " + " | ".join(column.header for column in COMPACT) + " |",
         "|" + "|".join("---:" if column.right else "---" for column in COMPACT) + "|",
@@ -98,6 +103,7 @@ td.name, td.status { font-family: ui-monospace, monospace; }
 tr.sub td.name { padding-left: 2em; }
 tr.sub { font-size: 0.92em; }
 ul.legend { list-style: none; padding: 0; }
+ul.notes li { margin: 0.15em 0; }
 ul.legend li { margin: 0.15em 0; }
 .swatch { display: inline-block; min-width: 5.5em; padding: 0.1em 0.5em; margin-right: 0.5em; }
 dl { display: grid; grid-template-columns: max-content auto; gap: 0.1em 1em; }
@@ -112,8 +118,9 @@ def _legend(result: GradcheckResult) -> str:
         Status.OK: f"relative error below {t.ok:g}",
         Status.WARN: f"relative error between {t.ok:g} and {t.fail:g}",
         Status.FAIL: f"relative error above {t.fail:g}: the backward pass is wrong here",
-        Status.TOO_SMALL: f"both gradients below {t.floor:g} x the tensor's largest: too small to judge",
-        Status.KINK: "one-sided differences disagree: a non-smooth point (max, sort), not a bug",
+        Status.TOO_SMALL: f"below {t.floor:g} x its slice's largest gradient, or below the numerical "
+        "allowance: too small to judge",
+        Status.KINK: "one-sided differences disagree: a non-smooth point (max, sort), not judged",
     }
     return "".join(
         f'<li><span class="swatch legend-{s.value}" style="background:{s.background};'
@@ -149,7 +156,7 @@ def to_html(result: GradcheckResult) -> str:
         "loss": f"{result.loss:.6g}",
         "mode": mode_summary(result),
         "seed": str(result.seed),
-        "step": _step_summary(result),
+        "step": _step_line(result),
         "thresholds": _thresholds_summary(result),
         "numpy": result.numpy_version,
         "timestamp": result.timestamp,
@@ -162,13 +169,24 @@ def to_html(result: GradcheckResult) -> str:
         f"<title>rnnscope gradient check: {esc(result.status.label)}</title>"
         f"<style>{_CSS}</style></head><body>\n"
         f"<h1>Gradient check: {esc(result.status.label)} ({esc(counts_summary(result))})</h1>\n"
-        "<dl>" + "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in meta.items()) + "</dl>\n"
-        f'<ul class="legend">{_legend(result)}</ul>\n'
+        "<dl>"
+        + "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in meta.items())
+        + "</dl>\n"
+        + _notes_html(result)
+        + f'<ul class="legend">{_legend(result)}</ul>\n'
         f"<table><thead><tr>{header}</tr></thead>\n"
         "<tbody>\n" + "\n".join(_html_row(row) for row in result.all_rows()) + "\n</tbody></table>\n"
-        "<p>relative error = max(|a - n| - noise, 0) / max(|a|, |n|, floor); see docs/gradcheck.md.</p>\n"
+        "<p>relative error = max(|a - n| - allowance, 0) / max(|a|, |n|, floor), the allowance being "
+        "the numerical error bar (rounding + truncation) of n; see docs/gradcheck.md.</p>\n"
         "</body></html>\n"
     )
+
+
+def _notes_html(result: GradcheckResult) -> str:
+    if not result.notes:
+        return ""
+    items = "".join(f"<li>{html.escape(note)}</li>" for note in result.notes)
+    return f'<ul class="notes">{items}</ul>\n'
 
 
 # ----------------------------------------------------------------------------- terminal
@@ -213,5 +231,6 @@ def to_text(result: GradcheckResult, colour: bool = False) -> str:
         "",
         f"result: {result.status.label.upper()} ({counts_summary(result)}); thresholds ok < {t.ok:g}, "
         f"fail > {t.fail:g}; {result.duration_s:.2f} s",
+        *(f"note: {note}" for note in result.notes),
     ]
     return "\n".join(lines) + "\n"

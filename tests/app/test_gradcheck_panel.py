@@ -145,7 +145,8 @@ def test_sorting_by_error_puts_the_failing_row_first(qtbot, panel):
     panel.table.sortByColumn(MAX_ERROR_COLUMN, Qt.SortOrder.DescendingOrder)
     assert table_rows(panel)[0][0] == "Wh"
     panel.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-    assert [name for name, *_ in table_rows(panel)] == list(model.params)
+    # the model's parameters in order, then the inputs and the initial state
+    assert [name for name, *_ in table_rows(panel)] == [*model.params, "inputs", "state.h"]
 
 
 def test_clicking_a_row_shows_analytic_numeric_and_difference(qtbot, panel):
@@ -308,3 +309,55 @@ def test_attached_panel_checks_the_hosts_model_and_notices_a_change(qtbot, panel
     assert [r.status for r in result.rows] == [r.status for r in expected.rows]
     host.model_changed.emit(model)
     assert "changed since" in panel.summary.text()
+
+
+def test_input_and_state_rows_show_their_gradients_and_the_setting_leaves_them_out(qtbot, panel):
+    model = build_model(ModelConfig("lstm", 4, 3, 4, seed=1))
+    inputs, targets = make_batch()
+    panel.set_source(model, inputs, targets)
+    panel.settings.mode.setCurrentText("full")
+    result = run_to_end(qtbot, panel)
+    names = [name for name, *_ in table_rows(panel)]
+    assert names[-3:] == ["inputs", "state.h", "state.c"]
+    assert {name: text for name, text, *_ in table_rows(panel)}["inputs"] == "ok"
+    panel.select_row("inputs")
+    analytic, numeric, _ = panel.details.heatmaps.arrays
+    # (T, B, D) drawn as T rows of B x D columns
+    assert analytic.shape == (inputs.shape[0], inputs.shape[1] * inputs.shape[2])
+    np.testing.assert_array_equal(analytic, result.tensors["inputs"].analytic.reshape(analytic.shape))
+    assert np.isfinite(numeric).all()
+    panel.settings.inputs.setChecked(False)
+    run_to_end(qtbot, panel)
+    assert [name for name, *_ in table_rows(panel) if "[" not in name] == list(model.params)
+
+
+def test_a_float32_model_is_checked_with_a_note_above_the_table(qtbot, panel):
+    model = build_model(ModelConfig("rnn", 4, 3, 4, seed=1, dtype="float32"))
+    panel.set_source(model, *make_batch())
+    result = run_to_end(qtbot, panel)
+    panel.show()
+    assert result.upcast and not result.failed
+    assert panel.notes.isVisible() and "float64 copy" in panel.notes.text.text()
+    assert not panel.notes.button.isVisible()
+
+
+def test_a_negligible_row_offers_a_check_with_a_step_that_judges_it(qtbot, panel):
+    """A many-to-one RNN over 41 steps: the gradient reaching h_0 vanishes below the allowance."""
+    from rnnscope.engine.tasks import build_task
+
+    task = build_task("sentiment", seed=0)
+    model = build_model(task.model_config("rnn", 16, seed=0))
+    batch = task.sample(2, np.random.default_rng(0))
+    panel.set_source(model, batch.inputs, batch.targets, batch.mask)
+    run_to_end(qtbot, panel)
+    panel.show()
+    assert {name: text for name, text, *_ in table_rows(panel)}["state.h"] == "too small"
+    assert "state.h: negligible for this loss" in panel.notes.text.text()
+    button = panel.notes.button
+    assert button.isVisible() and button.text().startswith("Check again with step ")
+    step = button.text().removeprefix("Check again with step ")
+    with qtbot.waitSignal(panel.check_finished, timeout=20_000) as finished:
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert panel.settings.step.text() == step and finished.args[0].step == float(step)
+    assert {name: text for name, text, *_ in table_rows(panel)}["state.h"] == "ok"
+    assert not panel.notes.button.isVisible()

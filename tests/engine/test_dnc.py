@@ -339,7 +339,8 @@ def test_hand_set_copy_machine_writes_fresh_slots_and_reads_forward_in_write_ord
 
 
 def test_a_usage_tie_is_reported_as_a_kink_not_a_failure():
-    """Two slots whose usages tie within 1e-10: +-h reorders the sort, the checker sees a kink."""
+    """Two slots whose usages tie within 1e-13: +-h reorders the sort at every step the checker tries
+    (it refines the step down to 1e-7 where differences misbehave), so it sees a kink."""
     from rnnscope.engine.gradcheck import Status, check_gradients
 
     model, x, y, state = _problem(0)
@@ -348,8 +349,8 @@ def test_a_usage_tie_is_reported_as_a_kink_not_a_failure():
     state["read_weightings"][:, :, 1] = state["read_weightings"][:, :, 0] * 1.02
     free = model.forward(x, y, state=state).trace["dnc/free_gates"].data[0]
     psi = np.prod(1.0 - free[:, :, None] * state["read_weightings"], axis=1)
-    # after retention, slot 1's usage exceeds slot 0's by 1e-10 (batch row 0 only: one kink per line)
-    state["usage"][0, 1] = state["usage"][0, 0] * psi[0, 0] / psi[0, 1] + 1e-10
+    # after retention, slot 1's usage exceeds slot 0's by 1e-13 (batch row 0 only: one kink per line)
+    state["usage"][0, 1] = state["usage"][0, 0] * psi[0, 0] / psi[0, 1] + 1e-13
     result = check_gradients(model, x, y, state=state, mode="full")
     assert not result.failed
     statuses = {row.name: row.status for row in result.all_rows()}

@@ -178,7 +178,9 @@ def test_the_gradient_check_has_a_row_per_layer_and_finds_a_broken_layer():
     result = check_gradients(model, x, y, mode="full")
     assert not result.failed
     names = [row.name for row in result.rows]
-    assert names == ["E", "l0.Wx", "l0.Wh", "l0.b", "l1.Wx", "l1.Wh", "l1.b", "Wy", "by"]
+    assert names == ["E", "l0.Wx", "l0.Wh", "l0.b", "l1.Wx", "l1.Wh", "l1.b", "Wy", "by", "inputs"] + [
+        f"state.{layer}.{part}" for layer in ("l0", "l1") for part in ("h", "c")
+    ]
     assert [sub.name for sub in result.row("l1.Wh").sub_rows] == [f"l1.Wh[{g}]" for g in GATES]
 
     class Broken(type(model)):

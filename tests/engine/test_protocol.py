@@ -272,4 +272,5 @@ def test_an_output_wider_than_the_state_and_a_scalar_probe():
     assert trace["wide/norm"].data.shape == (5, 2) and trace["wide/norm"].kind.value == "scalar"
     assert grads.hidden.shape == (5, 2, 4)  # dLoss/dh_t of the read-out's input
     result = check_gradients(model, x, y, mode="full")
-    assert [row.status.value for row in result.rows] == ["ok"] * 4
+    assert [row.name for row in result.rows] == ["Wx", "Ws", "Wy", "by", "inputs", "state.s"]
+    assert [row.status.value for row in result.rows] == ["ok"] * 6

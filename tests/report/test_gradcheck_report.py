@@ -46,13 +46,53 @@ def test_json_loads_with_rows_metadata_and_elements(result, tmp_path):
     assert data["mode"] == "full" and data["seed"] == 0
     assert data["model_config"]["kind"] == "rnn"
     assert data["numpy_version"] == np.__version__
-    assert data["thresholds"]["fail"] == 1e-4
+    assert data["thresholds"]["fail"] == 1e-7
     assert data["timestamp"].endswith("+00:00")
     assert data["status"] == "fail"
     rows = {row["name"]: row for row in data["rows"]}
     assert rows["b"]["status"] == "fail" and rows["Wh"]["status"] == "ok"
     assert rows["Wh"]["shape"] == [5, 5]
     assert len(data["tensors"]["Wh"]["numeric"]) == 25
+
+
+@pytest.fixture(scope="module")
+def float32_result():
+    """A float32 LSTM (checked as a float64 copy, with a note): parameter, input and state rows."""
+    from rnnscope.engine.models import build_model
+
+    rng = np.random.default_rng(2)
+    model = build_model(ModelConfig("lstm", 3, 2, 3, seed=2, dtype="float32"))
+    x = np.eye(3)[rng.integers(0, 3, (4, 2))]
+    return check_gradients(model, x, rng.integers(0, 3, (4, 2)), mode="sampled", samples=3)
+
+
+def test_every_format_carries_the_input_and_state_rows_and_the_notes(float32_result, tmp_path):
+    from rnnscope.report import load_report
+
+    result = float32_result
+    assert [row.name for row in result.rows][-3:] == ["inputs", "state.h", "state.c"]
+    (note,) = result.notes
+    assert "float64 copy" in note
+    for fmt in ("csv", "json", "md", "html"):
+        write_report(result, tmp_path / f"r.{fmt}")
+    metadata, rows = read_csv((tmp_path / "r.csv").read_text())
+    by_name = {row["name"]: row for row in rows}
+    assert by_name["inputs"]["group"] == "input" and by_name["state.c"]["group"] == "state"
+    assert by_name["Wx"]["group"] == "parameter" and float(by_name["inputs"]["resolution"]) < 1e-8
+    assert metadata["notes"] == [note] and metadata["upcast"] is True
+    back = load_report(tmp_path / "r.json")
+    assert back.notes == [note] and [row.group for row in back.rows][-3:] == ["input", "state", "state"]
+    assert back.row("state.h").resolution == result.row("state.h").resolution
+    markdown = (tmp_path / "r.md").read_text()
+    assert any(line.startswith("| ok | `inputs` |") for line in markdown.splitlines())
+    assert f"- note: {note}" in markdown
+    page = (tmp_path / "r.html").read_text()
+    parser = _Rows()
+    parser.feed(page)
+    assert len(parser.rows) == len(result.all_rows())
+    assert '<ul class="notes">' in page and "float64 copy" in page and ">Resolution<" in page
+    text = to_text(result)
+    assert f"note: {note}" in text and "state.c" in text and "Resolution" in text
 
 
 def test_csv_reads_back(result, tmp_path):

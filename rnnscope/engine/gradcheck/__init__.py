@@ -7,8 +7,16 @@
 """
 
 from rnnscope.engine.gradcheck.checker import check_function, check_gradients, check_tensor, unstarted_result
+from rnnscope.engine.gradcheck.negligible import negligible_rows, suggested_step
 from rnnscope.engine.gradcheck.options import ENGINES, MODES, CheckOptions
-from rnnscope.engine.gradcheck.relerr import classify, noise_level, relative_error, tensor_floor
+from rnnscope.engine.gradcheck.relerr import (
+    Sides,
+    classify,
+    extrapolate,
+    noise_level,
+    relative_error,
+    slice_floor,
+)
 from rnnscope.engine.gradcheck.result import (
     GradcheckCancelled,
     GradcheckResult,
@@ -18,9 +26,11 @@ from rnnscope.engine.gradcheck.result import (
 )
 from rnnscope.engine.gradcheck.rows import build_row
 from rnnscope.engine.gradcheck.status import STATUS_BY_CODE, Status, Thresholds, summarise_statuses
+from rnnscope.engine.gradcheck.tensor_check import GROUPS, group_of
 
 __all__ = [
     "ENGINES",
+    "GROUPS",
     "MODES",
     "STATUS_BY_CODE",
     "CheckOptions",
@@ -28,6 +38,7 @@ __all__ = [
     "GradcheckCancelled",
     "GradcheckResult",
     "PrecisionError",
+    "Sides",
     "Status",
     "TensorCheck",
     "Thresholds",
@@ -36,9 +47,13 @@ __all__ = [
     "check_gradients",
     "check_tensor",
     "classify",
+    "extrapolate",
+    "group_of",
+    "negligible_rows",
     "noise_level",
     "relative_error",
+    "slice_floor",
+    "suggested_step",
     "summarise_statuses",
-    "tensor_floor",
     "unstarted_result",
 ]

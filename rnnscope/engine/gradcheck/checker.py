@@ -1,10 +1,14 @@
 """``check_gradients``: compare a model's analytic gradients with central differences.
 
-The check runs in four steps, each in its own module: the options
-(:mod:`~rnnscope.engine.gradcheck.options`, with the modes), a plan per tensor
-of what to perturb (:mod:`~rnnscope.engine.gradcheck.plan`), the central
-differences and their verdicts (:mod:`~rnnscope.engine.gradcheck.differences`)
-and the table rows (:mod:`~rnnscope.engine.gradcheck.rows`).
+The check runs in steps, each in its own module: the options
+(:mod:`~rnnscope.engine.gradcheck.options`, with the modes), what can be
+perturbed -- parameters, inputs, initial state -- and their gradients
+(:mod:`~rnnscope.engine.gradcheck.tensors`), a plan per tensor of what to perturb
+(:mod:`~rnnscope.engine.gradcheck.plan`), the central differences with their
+error bars (:mod:`~rnnscope.engine.gradcheck.differences`), a probe of whether
+the loss is differentiable there (:mod:`~rnnscope.engine.gradcheck.linearity`),
+the verdicts (:mod:`~rnnscope.engine.gradcheck.judge`) and the table rows
+(:mod:`~rnnscope.engine.gradcheck.rows`).
 
 Cancellation: ``cancel()`` is polled between chunks of evaluations; when it
 returns True the check stops and raises :class:`GradcheckCancelled` whose
@@ -27,13 +31,21 @@ import numpy as np
 
 from rnnscope.engine.gradcheck.differences import (
     Differences,
+    Losses,
     Report,
     direction_differences,
     element_differences,
-    judge,
 )
-from rnnscope.engine.gradcheck.evaluators import InPlaceEvaluator, LossEvaluator, naive_evaluator
+from rnnscope.engine.gradcheck.evaluators import (
+    CountingEvaluator,
+    InPlaceEvaluator,
+    LossEvaluator,
+    naive_evaluator,
+)
 from rnnscope.engine.gradcheck.fast import fast_evaluator
+from rnnscope.engine.gradcheck.judge import judge
+from rnnscope.engine.gradcheck.linearity import differentiable
+from rnnscope.engine.gradcheck.negligible import notes_for
 from rnnscope.engine.gradcheck.options import CheckOptions, merged_options
 from rnnscope.engine.gradcheck.plan import TensorPlan, plan_tensor
 from rnnscope.engine.gradcheck.result import (
@@ -44,11 +56,14 @@ from rnnscope.engine.gradcheck.result import (
     TensorCheck,
 )
 from rnnscope.engine.gradcheck.rows import build_row
+from rnnscope.engine.gradcheck.scale import loss_scale
+from rnnscope.engine.gradcheck.tensors import CheckBatch, check_batch, checked_tensors
 from rnnscope.engine.models.base import RecurrentModel, State
 from rnnscope.engine.models.config import ModelConfig
 
 Progress = Callable[[int, int, str], None]
 Cancel = Callable[[], bool]
+UPCAST_NOTE = "the model is float32: a float64 copy of it was checked (finite differences need float64)"
 
 
 def check_gradients(
@@ -63,48 +78,53 @@ def check_gradients(
     cancel: Cancel | None = None,
     **settings: Any,
 ) -> GradcheckResult:
-    """Check every parameter's gradient of ``model`` on one fixed batch.
+    """Check the gradient of every parameter of ``model`` -- and of the inputs and the initial
+    state -- on one fixed batch.
 
     ``inputs`` ``(T, B, D)``, ``targets`` ``(T, B)`` or ``(T, B, O)``, ``mask``
-    ``(T, B)`` and ``state`` are passed to the model's loss unchanged. How to
-    check is ``options`` (a :class:`CheckOptions`), with any of its fields given
-    as keywords instead or on top (``mode="full"``, ``samples=20``, ...). A float32
-    model raises :class:`PrecisionError` unless ``upcast=True``, which checks a
-    float64 copy instead. ``engine="naive"`` forces two ``model.loss`` calls per
-    element; ``"auto"`` uses a batched evaluator when one exists for the model
-    (identical central differences, see ``fast.py``). Returns a :class:`GradcheckResult`.
+    ``(T, B)`` and ``state`` (``None``: the zero state) are what the model's loss
+    reads; the check works on its own copies of them. How to check is ``options``
+    (a :class:`CheckOptions`), with any of its fields given as keywords instead or
+    on top (``mode="full"``, ``samples=20``, ``with_inputs=False``, ...). A float32
+    model is checked as a float64 copy (with a note), or refused with
+    :class:`PrecisionError` when ``upcast=False``. ``engine="naive"`` forces one
+    ``model.loss`` call per perturbation; ``"auto"`` uses a batched evaluator
+    when one exists for the model (the same central differences, see ``fast.py``).
+    Returns a :class:`GradcheckResult`.
     """
     started = time.perf_counter()
     options = merged_options(options, settings)
     checked, was_upcast = _float64_model(model, options.upcast)
-    if was_upcast:
-        inputs, targets, state = _float64_batch(inputs, targets, state)
-    names = options.tensor_names(checked.params)
+    batch = check_batch(checked, inputs, targets, mask, state)
     params = checked.params
     saved = {name: params[name].copy() for name in params}
     try:
-        _, grads, _ = checked.loss_and_gradients(inputs, targets, mask, state)
-        evaluator = _evaluator(checked, inputs, targets, mask, state, options.engine)
-        base_loss = evaluator.base_loss()
-        analytic = {name: np.asarray(grads.params[name], dtype=np.float64) for name in names}
-        plans = {name: plan_tensor(name, analytic[name], params.gate_slices(name), options) for name in names}
-        collected = _Collected(checked.config, options, base_loss, evaluator.name, was_upcast, started)
+        _, grads, forward = checked.loss_and_gradients(batch.inputs, batch.targets, batch.mask, batch.state)
+        tensors = checked_tensors(checked, batch, grads, options.with_inputs)
+        names = options.tensor_names(tensors)
+        evaluator = CountingEvaluator(_evaluator(checked, batch, options.engine))
+        losses = Losses(evaluator.base_loss(), loss_scale(checked, forward))
+        plans = {
+            name: plan_tensor(name, tensors[name].analytic, tensors[name].slices, options) for name in names
+        }
+        collected = _Collected(checked.config, options, losses, evaluator, was_upcast, started)
         counter = _Counter(sum(plan.count for plan in plans.values()), progress, cancel)
         for name in names:
+            tensor = tensors[name]
             try:
                 check = check_tensor(
                     name,
-                    params[name],
-                    analytic[name],
+                    tensor.array,
+                    tensor.analytic,
                     plans[name],
                     evaluator,
-                    base_loss,
+                    losses,
                     options,
                     counter.start(name),
                 )
             except _Stop:
                 raise GradcheckCancelled(collected.result(cancelled=True)) from None
-            collected.add(check, build_row(check, params.gate_slices(name)))
+            collected.add(check, build_row(check, tensor.slices))
             if counter.cancelled() and name != names[-1]:
                 raise GradcheckCancelled(collected.result(cancelled=True))
         return collected.result(cancelled=False)
@@ -119,17 +139,21 @@ def check_tensor(
     grad: np.ndarray,
     plan: TensorPlan,
     evaluator: LossEvaluator,
-    base_loss: float,
+    losses: Losses,
     options: CheckOptions,
     report: Report,
 ) -> TensorCheck:
-    """The central differences of one tensor's ``plan``, judged against its gradient ``grad``."""
+    """The central differences of one tensor's ``plan``, judged against its gradient ``grad``.
+
+    ``losses`` holds the unperturbed loss and the loss scale the rounding is measured against.
+    """
     differences: Differences
     if options.mode == "directional":
-        differences = direction_differences(name, array, grad, plan, evaluator, base_loss, options, report)
+        differences = direction_differences(name, array, grad, plan, evaluator, losses, options, report)
     else:
-        differences = element_differences(name, array, grad, plan, evaluator, base_loss, options, report)
-    return judge(name, grad, plan, differences, base_loss, options.thresholds)
+        differences = element_differences(name, array, grad, plan, evaluator, losses, options, report)
+    smooth = differentiable(name, array, evaluator, losses, options, report)
+    return judge(name, grad, plan, differences, options.thresholds, smooth)
 
 
 def check_function(
@@ -144,9 +168,10 @@ def check_function(
     """Check ``analytic`` (same shape as ``array``) against central differences of ``f()``.
 
     ``f`` reads ``array``, which is perturbed in place and restored bit-exactly.
-    The same relative error, statuses and kink detection as :func:`check_gradients`,
-    for any scalar function (a custom loss, a layer under development). The mode
-    defaults to ``"full"``; ``upcast``, ``engine`` and ``parameters`` do not apply.
+    The same numerical derivative, relative error, statuses and kink detection as
+    :func:`check_gradients`, for any scalar function (a custom loss, a layer under
+    development); the loss scale is ``|f|``. The mode defaults to ``"full"``;
+    ``upcast``, ``engine``, ``with_inputs`` and ``parameters`` do not apply.
     """
     options = merged_options(options or CheckOptions(mode="full"), settings)
     if array.dtype != np.float64:
@@ -159,7 +184,7 @@ def check_function(
     try:
         base = evaluator.base_loss()
         plan = plan_tensor(name, grad, {}, options)
-        check = check_tensor(name, array, grad, plan, evaluator, base, options, _ignore)
+        check = check_tensor(name, array, grad, plan, evaluator, Losses(base, abs(base)), options, _ignore)
     finally:
         array[...] = saved
     return build_row(check, {}), check
@@ -167,7 +192,8 @@ def check_function(
 
 def unstarted_result(config: ModelConfig, options: CheckOptions) -> GradcheckResult:
     """The partial result of a check cancelled before it began: no rows, no loss."""
-    empty = _Collected(config, options, float("nan"), "none", False, time.perf_counter())
+    nothing = Losses(float("nan"), float("nan"))
+    empty = _Collected(config, options, nothing, None, False, time.perf_counter())
     return dataclasses.replace(empty.result(cancelled=True), timestamp="", duration_s=0.0)
 
 
@@ -213,15 +239,15 @@ class _Collected:
         self,
         config: ModelConfig,
         options: CheckOptions,
-        base_loss: float,
-        engine: str,
+        losses: Losses,
+        evaluator: CountingEvaluator | None,
         upcast: bool,
         started: float,
     ) -> None:
         self.config = config
         self.options = options
-        self.base_loss = base_loss
-        self.engine = engine
+        self.losses = losses
+        self.evaluator = evaluator
         self.upcast = upcast
         self.started = started
         self.rows: list[GradRow] = []
@@ -244,15 +270,32 @@ class _Collected:
             relative_step=bool(options.relative_step),
             samples=int(options.samples),
             directions=int(options.directions),
-            loss=float(self.base_loss),
+            loss=float(self.losses.base),
             numpy_version=np.__version__,
             timestamp=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
             duration_s=time.perf_counter() - self.started,
-            evaluations=2 * sum(len(check.gates) for check in self.tensors.values()),
-            engine=self.engine,
+            evaluations=0 if self.evaluator is None else self.evaluator.count,
+            engine="none" if self.evaluator is None else self.evaluator.name,
             upcast=self.upcast,
             cancelled=cancelled,
+            loss_scale=float(self.losses.scale),
+            notes=[
+                *([UPCAST_NOTE] if self.upcast else []),
+                *(
+                    _not_differentiable_note(name)
+                    for name, check in self.tensors.items()
+                    if not check.differentiable
+                ),
+                *notes_for(self.rows, options.step),
+            ],
         )
+
+
+def _not_differentiable_note(name: str) -> str:
+    return (
+        f"{name}: not differentiable at this point (derivatives along different directions do not "
+        "add up: a tie in a sort or max); its mismatches are kinks, not failures"
+    )
 
 
 def _float64_model(model: RecurrentModel, upcast: bool) -> tuple[RecurrentModel, bool]:
@@ -261,36 +304,18 @@ def _float64_model(model: RecurrentModel, upcast: bool) -> tuple[RecurrentModel,
     if not upcast:
         raise PrecisionError(
             f"the model is {model.dtype}: central differences in {model.dtype} are dominated by rounding "
-            "and give false alarms. Check a float64 model, or pass upcast=True (--upcast) to check a "
-            "float64 copy of this one."
+            "and give false alarms. Check a float64 model, or pass upcast=True to check a float64 copy "
+            "of this one."
         )
     config = ModelConfig.from_dict({**model.config.to_dict(), "dtype": "float64"})
     return type(model)(config, model.params.astype("float64")), True
 
 
-def _float64_batch(
-    inputs: np.ndarray, targets: np.ndarray, state: State | None
-) -> tuple[np.ndarray, np.ndarray, State | None]:
-    """The batch for a float64 copy of a model: integer targets (class indices) stay integers."""
-    if not np.issubdtype(np.asarray(targets).dtype, np.integer):
-        targets = np.asarray(targets, dtype=np.float64)
-    if state is not None:
-        state = {k: np.asarray(v, dtype=np.float64) for k, v in state.items()}
-    return np.asarray(inputs, dtype=np.float64), targets, state
-
-
-def _evaluator(
-    model: RecurrentModel,
-    inputs: np.ndarray,
-    targets: np.ndarray,
-    mask: np.ndarray | None,
-    state: State | None,
-    engine: str,
-) -> LossEvaluator:
+def _evaluator(model: RecurrentModel, batch: CheckBatch, engine: str) -> LossEvaluator:
     if engine != "naive":
-        fast = fast_evaluator(model, inputs, targets, mask, state)
+        fast = fast_evaluator(model, batch)
         if fast is not None:
             return fast
         if engine == "fast":
             raise ValueError(f"no fast evaluator for {type(model).__name__}; use engine='auto' or 'naive'")
-    return naive_evaluator(model, inputs, targets, mask, state)
+    return naive_evaluator(model, batch)

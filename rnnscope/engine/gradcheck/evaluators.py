@@ -1,11 +1,12 @@
 """Loss evaluators: the numerical side of the gradient check.
 
-An evaluator answers "what is the loss if tensor ``name`` had these values?"
-for many perturbations at once. :class:`InPlaceEvaluator` writes each
-perturbation into the arrays themselves, calls the loss and writes the old value
-back (bit-exact: the saved element is assigned, never ``x + h - h``);
-:func:`naive_evaluator` is that evaluator over a model's parameters, the
-reference the fast evaluators in :mod:`rnnscope.engine.gradcheck.fast` must
+An evaluator answers "what is the loss if tensor ``name`` (a parameter, the
+inputs or a state entry) had these values?" for many perturbations at once.
+:class:`InPlaceEvaluator` writes each perturbation into the arrays themselves,
+calls the loss and writes the old value back (bit-exact: the saved element is
+assigned, never ``x + h - h``); :func:`naive_evaluator` is that evaluator over
+a model's parameters and the check's copies of the inputs and initial state,
+the reference the fast evaluators in :mod:`rnnscope.engine.gradcheck.fast` must
 match with many perturbed copies in one batched forward.
 """
 
@@ -16,7 +17,8 @@ from typing import Protocol
 
 import numpy as np
 
-from rnnscope.engine.models.base import RecurrentModel, State
+from rnnscope.engine.gradcheck.tensors import CheckBatch, perturbable_arrays
+from rnnscope.engine.models.base import RecurrentModel
 
 
 class LossEvaluator(Protocol):
@@ -90,16 +92,38 @@ class InPlaceEvaluator:
         return out
 
 
-def naive_evaluator(
-    model: RecurrentModel,
-    inputs: np.ndarray,
-    targets: np.ndarray,
-    mask: np.ndarray | None,
-    state: State | None,
-) -> InPlaceEvaluator:
-    """Two ``model.loss`` calls per checked element, on the model's own parameter arrays."""
+def naive_evaluator(model: RecurrentModel, batch: CheckBatch) -> InPlaceEvaluator:
+    """One ``model.loss`` call per perturbation, on the model's own parameter arrays and the
+    check's copies of the inputs and the initial state (see :mod:`~rnnscope.engine.gradcheck.tensors`)."""
 
     def loss() -> float:
-        return model.loss(inputs, targets, mask, state)
+        return model.loss(batch.inputs, batch.targets, batch.mask, batch.state)
 
-    return InPlaceEvaluator(loss, model.params)
+    return InPlaceEvaluator(loss, perturbable_arrays(model, batch))
+
+
+class CountingEvaluator:
+    """An evaluator that counts the losses it hands out (refined steps and probes included)."""
+
+    def __init__(self, inner: LossEvaluator) -> None:
+        self.inner = inner
+        self.count = 0
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def chunk(self) -> int:
+        return self.inner.chunk
+
+    def base_loss(self) -> float:
+        return self.inner.base_loss()
+
+    def element_losses(self, name: str, indices: np.ndarray, values: np.ndarray) -> np.ndarray:
+        self.count += len(values)
+        return self.inner.element_losses(name, indices, values)
+
+    def dense_losses(self, name: str, tensors: np.ndarray) -> np.ndarray:
+        self.count += len(tensors)
+        return self.inner.dense_losses(name, tensors)

@@ -41,6 +41,9 @@ CORE_PARAMETERS = ("Wx", "Wh", "b")
 # nudge(t, pre, h_prev, m): add the perturbation of the m running copies at step t to their
 # pre-activations pre (m, G); h_prev (m, H) is their state before the step
 Nudge = Callable[[int, np.ndarray, np.ndarray, int], None]
+# on_join(t, h, c, first, last): change the state (m, H) of the copies first..last that have just
+# joined at step t (copies of a perturbed initial state); c is None for the RNN
+OnJoin = Callable[[int, np.ndarray, np.ndarray | None, int, int], None]
 
 
 class Recurrence:
@@ -60,7 +63,8 @@ class Recurrence:
         if lstm:
             self.half[: 3 * hidden] = 0.5
         steps, batch = base.steps, base.batch
-        self.xproj = input_projection(base.inputs, Wx * self.half).reshape(steps, batch, width)
+        self.Wx_half = Wx * self.half  # what one input unit adds to the (scaled) pre-activations
+        self.xproj = input_projection(base.inputs, self.Wx_half).reshape(steps, batch, width)
         self.xproj += b * self.half
         self.Wh = column_major(Wh, self.half if lstm else None)
         self.Wy = params["Wy"]
@@ -76,12 +80,15 @@ class Recurrence:
             lstm_cell_step(pre, c, pre, c, work[0], h, work[1])
 
 
-def run_copies(recurrence: Recurrence, rows: np.ndarray, start: np.ndarray, nudge: Nudge) -> np.ndarray:
+def run_copies(
+    recurrence: Recurrence, rows: np.ndarray, start: np.ndarray, nudge: Nudge, on_join: OnJoin | None = None
+) -> np.ndarray:
     """Run perturbed copies of sequences ``rows`` ``(N,)`` from their ``start`` step (ascending).
 
     Returns ``(N,)``: each copy's masked step-loss change, summed over time. Copies
     are sorted by start, so the running ones are always a prefix of the buffers
-    and every array operation works on contiguous memory, in place.
+    and every array operation works on contiguous memory, in place. ``on_join``
+    may change the state copies start from.
     """
     base = recurrence.base
     count = len(rows)
@@ -101,6 +108,8 @@ def run_copies(recurrence: Recurrence, rows: np.ndarray, start: np.ndarray, nudg
             h[active:now], c_before = base.state_before(t, rows[active:now])
             if c is not None and c_before is not None:
                 c[active:now] = c_before
+            if on_join is not None:
+                on_join(t, h, c, active, now)
             active = now
         m = active
         seq = rows[:m]

@@ -13,8 +13,13 @@ Modes (``mode``):
     tensors): ``u . grad`` against ``(f(x + h u) - f(x - h u)) / 2h``. Two forwards
     per direction: a fast first pass.
 
-Step: element ``x`` is moved by ``h = step * max(1, |x|)`` (``relative_step=True``,
-the default) or by ``h = step``.
+Step: element ``x`` is moved by ``+-h``, ``+-2h`` and ``+-4h`` with ``h = step *
+max(1, |x|)`` (``relative_step=True``, the default) or ``h = step``; the three
+central differences are extrapolated (see :mod:`~rnnscope.engine.gradcheck.relerr`).
+
+Besides the parameters, the gradients of the inputs and of every entry of the
+initial state are checked (``with_inputs=True``, the default): rows ``inputs`` and
+``state.h``, ``state.c``, ... after the parameters.
 """
 
 from __future__ import annotations
@@ -39,12 +44,13 @@ class CheckOptions:
     samples: int = 10  # sampled mode: elements per tensor or gate slice
     directions: int = 3  # directional mode: random unit directions per tensor or gate slice
     seed: int = 0  # chooses the sampled elements and the directions
-    step: float = 1e-5  # finite-difference step h
+    step: float = 1e-3  # finite-difference step h (the differences use h, 2h and 4h)
     relative_step: bool = True  # h * max(1, |x|) rather than h as is
     thresholds: Thresholds = field(default_factory=Thresholds)
-    upcast: bool = False  # check a float64 copy of a float32 model instead of refusing it
+    upcast: bool = True  # check a float64 copy of a float32 model (False: refuse it)
     engine: str = "auto"  # "auto": a batched evaluator where one exists; "fast": insist; "naive"
     parameters: Sequence[str] | None = None  # check only these tensors (None: every one)
+    with_inputs: bool = True  # also check the gradients of the inputs and of the initial state
 
     def __post_init__(self) -> None:
         if self.thresholds is None:  # the older keyword form accepted None for the defaults
@@ -69,7 +75,7 @@ class CheckOptions:
             return list(available)
         for name in self.parameters:
             if name not in available:
-                raise ValueError(f"no parameter {name!r}; the model has {list(available)}")
+                raise ValueError(f"no parameter {name!r}; the check can perturb {list(available)}")
         return list(self.parameters)
 
 

@@ -10,8 +10,9 @@ same elements.
 
 from __future__ import annotations
 
+import dataclasses
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -32,6 +33,10 @@ class TensorPlan:
     indices: np.ndarray
     gates: tuple[str | None, ...]
     directions: np.ndarray | None = None
+    # per group (gate slice, or None for the rest): the largest |analytic value| a check of it can
+    # have -- max |gradient| over the slice's elements, or the gradient's norm over the slice for
+    # directions -- which sets the slice's floor
+    scales: dict[str | None, float] = field(default_factory=dict)
 
     @property
     def count(self) -> int:
@@ -42,13 +47,18 @@ def plan_tensor(
     name: str, grad: np.ndarray, slices: dict[str, GateSlice], options: CheckOptions
 ) -> TensorPlan:
     """The plan for tensor ``name`` whose analytic gradient is ``grad`` (any shape)."""
-    if options.mode == "full":
-        return TensorPlan(np.arange(grad.size, dtype=np.int64), _gate_of_elements(grad.shape, slices))
-    rng = _rng(options.seed, name)
+    magnitude = np.abs(np.asarray(grad, dtype=np.float64).reshape(-1))
     groups = _groups(grad.shape, slices)
     if options.mode == "directional":
-        return _direction_plan(grad.shape, groups, options.directions, rng)
-    return _sample_plan(np.abs(np.asarray(grad, dtype=np.float64).reshape(-1)), groups, options.samples, rng)
+        norms = {gate: float(np.linalg.norm(magnitude[members])) for gate, members in groups}
+        plan = _direction_plan(grad.shape, groups, options.directions, _rng(options.seed, name))
+        return dataclasses.replace(plan, scales=norms)
+    largest = {gate: float(magnitude[members].max(initial=0.0)) for gate, members in groups}
+    if options.mode == "full":
+        indices = np.arange(grad.size, dtype=np.int64)
+        return TensorPlan(indices, _gate_of_elements(grad.shape, slices), scales=largest)
+    plan = _sample_plan(magnitude, groups, options.samples, _rng(options.seed, name))
+    return dataclasses.replace(plan, scales=largest)
 
 
 def _rng(seed: int, name: str) -> np.random.Generator:

@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from rnnscope.engine.gradcheck.status import STATUS_BY_CODE, Status, Thresholds, summarise_statuses
+from rnnscope.engine.gradcheck.tensor_check import TensorCheck, group_of
 
 __all__ = [
     "STATUS_BY_CODE",
@@ -29,19 +28,25 @@ __all__ = [
 
 @dataclass
 class GradRow:
-    """One line of the gradient table: a parameter, or one gate slice of a fused parameter.
+    """One line of the gradient table: a tensor, or one gate slice of a fused parameter.
 
-    ``name`` is ``"Wx"`` or ``"Wx[forget]"``; ``parameter`` the tensor (``"Wx"``)
-    and ``gate`` the slice (``"forget"``) or ``None``. ``shape`` is the shape of
-    the tensor or of the slice. Ranges and relative errors are over the checked
-    elements (directions, in directional mode); the relative-error statistics
-    leave out "too small" elements (``nan`` if every element is too small).
-    The relative error is the judged one (its part beyond the rounding allowance,
-    see :mod:`rnnscope.engine.gradcheck.relerr`), so 0 means "equal up to
-    rounding"; ``raw_rel_err_max`` is ``max |a - n| / max(|a|, |n|, floor)``
-    without that allowance. ``worst_index`` indexes the *whole* parameter tensor (``None`` in
-    directional mode, where ``worst_direction`` numbers the direction instead).
-    ``counts`` maps each status value to how many elements got it.
+    ``name`` is ``"Wx"``, ``"Wx[forget]"``, ``"inputs"`` or ``"state.h"``;
+    ``parameter`` the tensor (``"Wx"``) and ``gate`` the slice (``"forget"``) or
+    ``None``; ``group`` says what the tensor is (``"parameter"``, ``"input"`` or
+    ``"state"``, the initial state). ``shape`` is the shape of the tensor or of the
+    slice. Ranges and relative errors are over the checked elements (directions,
+    in directional mode); the relative-error statistics leave out "too small"
+    elements (``nan`` if every element is too small). The relative error is the
+    judged one (its part beyond the numerical allowance, see
+    :mod:`rnnscope.engine.gradcheck.relerr`), so 0 means "equal within the error
+    bar"; ``raw_rel_err_max`` is ``max |a - n| / max(|a|, |n|, floor)`` without
+    that allowance. ``resolution`` is the smallest relative error the row could
+    have seen (the least ``allowance / |gradient|`` among its judged elements;
+    ``nan`` if none was judged) and ``allowance_min`` the least absolute allowance
+    of its checks: what a gradient must exceed to be judged at all.
+    ``worst_index`` indexes the *whole* tensor (``None`` in directional mode,
+    where ``worst_direction`` numbers the direction instead). ``counts`` maps each
+    status value to how many elements got it.
     """
 
     name: str
@@ -64,7 +69,20 @@ class GradRow:
     counts: dict[str, int] = field(default_factory=dict)
     worst_direction: int | None = None
     raw_rel_err_max: float = float("nan")
+    resolution: float = float("nan")
+    allowance_min: float = float("nan")
+    rel_err_median: float = float("nan")
     sub_rows: list[GradRow] = field(default_factory=list)
+
+    @property
+    def group(self) -> str:
+        """``"parameter"``, ``"input"`` or ``"state"``."""
+        return group_of(self.parameter)
+
+    @property
+    def largest(self) -> float:
+        """The largest ``|analytic value|`` checked (``nan`` if nothing was)."""
+        return max(abs(self.analytic_min), abs(self.analytic_max))
 
     @property
     def failed(self) -> bool:
@@ -75,6 +93,7 @@ class GradRow:
             "name": self.name,
             "parameter": self.parameter,
             "gate": self.gate,
+            "group": self.group,
             "shape": list(self.shape),
             "checked": self.checked,
             "total": self.total,
@@ -85,7 +104,10 @@ class GradRow:
             "rel_err_min": self.rel_err_min,
             "rel_err_max": self.rel_err_max,
             "rel_err_mean": self.rel_err_mean,
+            "rel_err_median": self.rel_err_median,
             "raw_rel_err_max": self.raw_rel_err_max,
+            "resolution": self.resolution,
+            "allowance_min": self.allowance_min,
             "worst_index": None if self.worst_index is None else list(self.worst_index),
             "worst_direction": self.worst_direction,
             "worst_analytic": self.worst_analytic,
@@ -124,6 +146,9 @@ class GradRow:
             worst_index=None if worst is None else tuple(int(i) for i in worst),
             worst_direction=data.get("worst_direction"),
             raw_rel_err_max=_float(data.get("raw_rel_err_max")),
+            resolution=_float(data.get("resolution")),
+            rel_err_median=_float(data.get("rel_err_median")),
+            allowance_min=_float(data.get("allowance_min")),
             status=Status(data["status"]),
             counts={str(k): int(v) for k, v in data.get("counts", {}).items()},
             sub_rows=[cls.from_dict(row) for row in data.get("sub_rows", [])],
@@ -136,125 +161,17 @@ def _float(value: Any) -> float:
 
 
 @dataclass
-class TensorCheck:
-    """Every individual comparison made for one parameter tensor, for heatmaps and drill-down.
-
-    ``analytic`` is the whole analytic gradient (shape ``shape``), always present.
-    The ``K`` checks are described by parallel ``(K,)`` arrays:
-
-    * ``indices``: flat index into the tensor of the checked element (``-1`` for a
-      direction in directional mode);
-    * ``gates``: the gate slice each check belongs to (``None`` for unfused tensors);
-    * ``analytic_values``, ``numeric``: the two derivatives compared (for a direction,
-      ``u . grad`` and the central difference along ``u``);
-    * ``forward``, ``backward``: the one-sided differences used by the kink detector;
-    * ``rel_err`` (judged, beyond the rounding allowance ``noise``), ``raw_rel_err``
-      (without it); ``status_codes`` (see :data:`STATUS_BY_CODE`).
-
-    ``directions`` ``(K, size)`` holds the unit directions in directional mode
-    (``None`` otherwise). In full mode ``numeric_full()`` is the whole numerical
-    gradient; in sampled mode it is ``nan`` where nothing was checked.
-    """
-
-    name: str
-    shape: tuple[int, ...]
-    analytic: np.ndarray
-    indices: np.ndarray
-    gates: tuple[str | None, ...]
-    analytic_values: np.ndarray
-    numeric: np.ndarray
-    forward: np.ndarray
-    backward: np.ndarray
-    rel_err: np.ndarray
-    status_codes: np.ndarray
-    floor: float
-    noise: np.ndarray
-    raw_rel_err: np.ndarray
-    directions: np.ndarray | None = None
-
-    @property
-    def statuses(self) -> list[Status]:
-        return [STATUS_BY_CODE[int(code)] for code in self.status_codes]
-
-    def _scatter(self, values: np.ndarray, fill: float) -> np.ndarray:
-        out = np.full(int(np.prod(self.shape, dtype=np.int64)), fill, dtype=np.float64)
-        elements = self.indices >= 0
-        out[self.indices[elements]] = values[elements]
-        return out.reshape(self.shape)
-
-    def numeric_full(self) -> np.ndarray:
-        """The numerical gradient in the tensor's shape, ``nan`` where no element was checked."""
-        return self._scatter(self.numeric, np.nan)
-
-    def rel_err_full(self) -> np.ndarray:
-        """Relative errors in the tensor's shape, ``nan`` where no element was checked."""
-        return self._scatter(self.rel_err, np.nan)
-
-    def status_full(self) -> np.ndarray:
-        """Status codes in the tensor's shape, ``-1`` where no element was checked."""
-        return self._scatter(self.status_codes.astype(np.float64), -1.0).astype(np.int8)
-
-    def checked_mask(self) -> np.ndarray:
-        """Boolean array in the tensor's shape: ``True`` where an element was checked."""
-        out = np.zeros(int(np.prod(self.shape, dtype=np.int64)), dtype=bool)
-        out[self.indices[self.indices >= 0]] = True
-        return out.reshape(self.shape)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "shape": list(self.shape),
-            "floor": self.floor,
-            "indices": self.indices.tolist(),
-            "gates": list(self.gates),
-            "analytic_values": self.analytic_values.tolist(),
-            "numeric": self.numeric.tolist(),
-            "forward": self.forward.tolist(),
-            "backward": self.backward.tolist(),
-            "rel_err": self.rel_err.tolist(),
-            "raw_rel_err": self.raw_rel_err.tolist(),
-            "noise": np.broadcast_to(self.noise, self.rel_err.shape).tolist(),
-            "status": [STATUS_BY_CODE[int(c)].value for c in self.status_codes],
-            "analytic": self.analytic.reshape(-1).tolist(),
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TensorCheck:
-        """The inverse of :meth:`to_dict` (``None`` read as ``nan``; directions are not stored)."""
-        shape = tuple(int(n) for n in data["shape"])
-
-        def floats(key: str) -> np.ndarray:
-            return np.array(data[key], dtype=np.float64).reshape(-1)
-
-        size = int(np.prod(shape, dtype=np.int64))
-        analytic = floats("analytic") if "analytic" in data else np.full(size, np.nan)
-        rel = floats("rel_err")
-        return cls(
-            name=str(data["name"]),
-            shape=shape,
-            analytic=analytic.reshape(shape),
-            indices=np.array(data["indices"], dtype=np.int64).reshape(-1),
-            gates=tuple(data["gates"]),
-            analytic_values=floats("analytic_values"),
-            numeric=floats("numeric"),
-            forward=floats("forward"),
-            backward=floats("backward"),
-            rel_err=rel,
-            status_codes=np.array([Status(v).code for v in data["status"]], dtype=np.int8),
-            floor=_float(data.get("floor")),
-            noise=floats("noise") if "noise" in data else np.zeros_like(rel),
-            raw_rel_err=floats("raw_rel_err") if "raw_rel_err" in data else rel.copy(),
-        )
-
-
-@dataclass
 class GradcheckResult:
     """Everything one gradient check found, plus how it was run.
 
-    ``rows`` has one :class:`GradRow` per parameter, in the model's order, each
+    ``rows`` has one :class:`GradRow` per checked tensor: the parameters in the
+    model's order, then ``inputs`` and the initial state (``state.h``, ...), each
     with ``sub_rows`` per gate slice for fused tensors. ``tensors`` holds the
-    per-element data by parameter name. ``cancelled`` is ``True`` for the partial
-    result carried by :class:`GradcheckCancelled` (rows only for finished tensors).
+    per-element data by tensor name. ``loss_scale`` is the scale ``S`` the
+    rounding allowance is measured in. ``notes`` are plain sentences about the
+    check (a float32 model checked as a float64 copy, a slice whose gradient is
+    negligible for the loss). ``cancelled`` is ``True`` for the partial result
+    carried by :class:`GradcheckCancelled` (rows only for finished tensors).
     """
 
     rows: list[GradRow]
@@ -275,6 +192,8 @@ class GradcheckResult:
     engine: str
     upcast: bool = False
     cancelled: bool = False
+    loss_scale: float = float("nan")
+    notes: list[str] = field(default_factory=list)
 
     @property
     def status(self) -> Status:
@@ -287,7 +206,7 @@ class GradcheckResult:
         return any(row.failed or any(sub.failed for sub in row.sub_rows) for row in self.rows)
 
     def row(self, name: str) -> GradRow:
-        """The row or sub-row called ``name`` (``"Wx"`` or ``"Wx[forget]"``)."""
+        """The row or sub-row called ``name`` (``"Wx"``, ``"Wx[forget]"``, ``"state.h"``)."""
         for row in self.all_rows():
             if row.name == name:
                 return row
@@ -327,6 +246,8 @@ class GradcheckResult:
             "engine": self.engine,
             "upcast": self.upcast,
             "cancelled": self.cancelled,
+            "loss_scale": self.loss_scale,
+            "notes": list(self.notes),
             "status": self.status.value,
         }
 
@@ -359,6 +280,8 @@ class GradcheckResult:
             engine=str(data.get("engine", "")),
             upcast=bool(data.get("upcast", False)),
             cancelled=bool(data.get("cancelled", False)),
+            loss_scale=_float(data.get("loss_scale")),
+            notes=[str(note) for note in data.get("notes", [])],
         )
 
 
@@ -375,4 +298,4 @@ class GradcheckCancelled(Exception):
 
 
 class PrecisionError(ValueError):
-    """The model is float32: finite differences need float64 (pass ``upcast=True``)."""
+    """A float32 model with ``upcast=False``: finite differences need float64."""

@@ -2,7 +2,8 @@
 
 A row summarises a group of comparisons (all of a tensor's, or those of one gate
 slice): value ranges, relative-error statistics over the judged elements, the
-worst element and the most severe status (see :class:`GradRow`).
+resolution (the smallest relative error its best judged element could show),
+the worst element and the most severe status (see :class:`GradRow`).
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ def group_row(
     flat_index = int(check.indices[worst])
     worst_index = None if flat_index < 0 else tuple(int(i) for i in np.unravel_index(flat_index, check.shape))
     judged_rel = rel[judged]
+    allowance = check.allowance()[members]
+    magnitude = np.maximum(np.abs(analytic), np.abs(numeric))
+    plain = judged & (codes != Status.KINK.code)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        resolution = allowance[plain] / magnitude[plain]
     return GradRow(
         name=name,
         parameter=check.name,
@@ -58,7 +64,10 @@ def group_row(
         rel_err_min=_min(judged_rel),
         rel_err_max=_max(judged_rel),
         rel_err_mean=float(np.mean(judged_rel)) if judged_rel.size else float("nan"),
+        rel_err_median=float(np.median(judged_rel)) if judged_rel.size else float("nan"),
         raw_rel_err_max=_max(check.raw_rel_err[members][judged]),
+        resolution=_min(resolution[np.isfinite(resolution)]),
+        allowance_min=_min(allowance[np.isfinite(allowance)]),
         worst_index=worst_index,
         worst_direction=local if flat_index < 0 else None,
         worst_analytic=float(check.analytic_values[worst]),

@@ -73,7 +73,7 @@ _DESCRIPTIONS = {
     Status.OK: "relative error below the ok threshold",
     Status.WARN: "relative error between the ok and fail thresholds",
     Status.FAIL: "relative error above the fail threshold: the backward pass is wrong here",
-    Status.TOO_SMALL: "both gradients below the tensor's absolute floor: too small to judge",
+    Status.TOO_SMALL: "both gradients below the slice's floor or the numerical allowance: too small to judge",
     Status.KINK: "one-sided differences disagree: a non-smooth point (max/sort switch), not a bug",
 }
 
@@ -89,26 +89,32 @@ def summarise_statuses(statuses: list[Status] | tuple[Status, ...]) -> Status:
 class Thresholds:
     """Limits that turn relative errors into statuses (see ``docs/gradcheck.md``).
 
-    ``ok``: relative error below this is ok. ``fail``: above this is a failure;
-    in between is a warning. ``floor``: the absolute floor of a tensor is
-    ``floor * max|gradient|`` over that tensor (analytic and numeric), never below
-    ``absolute``; an element whose analytic and numeric gradients are both below
-    the floor is "too small". ``kink``: a mismatching element whose one-sided
+    ``ok``: a judged relative error below this is ok. ``fail``: above this is a
+    failure; in between is a warning. The judged error is the part of the
+    mismatch beyond the element's numerical allowance (rounding plus truncation),
+    so a correct gradient gives 0 and both thresholds can sit far below the raw
+    accuracy of a central difference. ``floor``: the floor of a gate slice (or of
+    a tensor without slices) is ``floor * max|gradient|`` over that slice, never
+    below ``absolute``; an element below its slice's floor, or below its own
+    allowance, is "too small". ``kink``: a mismatching element whose one-sided
     differences disagree by more than this (relative) and whose analytic value
-    matches one side is a kink. ``noise``: the rounding allowance of a central
-    difference, in units of ``eps * |loss| / h`` (``eps`` of float64): a mismatch
-    no larger than that cannot be told apart from rounding of the two losses.
+    matches one side is a kink. ``noise``: the rounding of one loss evaluation,
+    in units of ``eps * S`` (``eps`` of float64, ``S`` the loss scale, see
+    :func:`~rnnscope.engine.gradcheck.relerr.rounding_allowance`). ``truncation``:
+    the safety factor on the estimated truncation error of the extrapolated
+    central difference.
     """
 
-    ok: float = 1e-7
-    fail: float = 1e-4
+    ok: float = 1e-8
+    fail: float = 1e-7
     floor: float = 1e-4
-    absolute: float = 1e-12
+    absolute: float = 1e-15
     kink: float = 1e-3
     noise: float = 2.0
+    truncation: float = 2.0
 
     def __post_init__(self) -> None:
-        for name in ("ok", "fail", "floor", "absolute", "kink", "noise"):
+        for name in ("ok", "fail", "floor", "absolute", "kink", "noise", "truncation"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
                 raise ValueError(f"threshold {name} must be a finite number >= 0, got {value!r}")
@@ -120,4 +126,6 @@ class Thresholds:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Thresholds:
-        return cls(**{k: float(v) for k, v in data.items()})
+        """The inverse of :meth:`to_dict`; fields a report does not carry keep their defaults."""
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: float(v) for k, v in data.items() if k in known})

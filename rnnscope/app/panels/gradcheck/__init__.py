@@ -14,6 +14,7 @@ Open it alone on a small model with ``python -m rnnscope.app.panels.gradcheck``
 """
 
 from rnnscope.app.panels.gradcheck.details import GradientHeatmaps, RowDetails, WorstElements
+from rnnscope.app.panels.gradcheck.notes import CheckNotes
 from rnnscope.app.panels.gradcheck.panel import GradcheckPanel
 from rnnscope.app.panels.gradcheck.settings import CheckSettings
 from rnnscope.app.panels.gradcheck.table import (
@@ -28,6 +29,7 @@ from rnnscope.app.panels.gradcheck.table import (
 
 __all__ = [
     "COLUMN_KEYS",
+    "CheckNotes",
     "NAME_ROLE",
     "SORT_ROLE",
     "STATUS_ROLE",

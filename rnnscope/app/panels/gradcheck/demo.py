@@ -1,8 +1,8 @@
 """The gradient-check panel alone, on a small model: ``python -m rnnscope.app.panels.gradcheck``.
 
 ``--break NAME`` scales the analytic gradient of one core parameter (or gate
-slice) to show what a bug looks like; ``--screenshot PATH`` runs the check,
-renders the panel to a PNG and exits.
+slice) by ``--factor`` (1.3; 1.001 is a slip of 0.1 %) to show what a bug looks
+like; ``--screenshot PATH`` runs the check, renders the panel to a PNG and exits.
 """
 
 from __future__ import annotations
@@ -72,8 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         "--break",
         dest="broken",
         metavar="NAME",
-        help="scale the analytic gradient of this core parameter or gate slice (e.g. 'Wx[forget]') by 1.3",
+        help="scale the analytic gradient of this core parameter or gate slice ('Wx[forget]') by --factor",
     )
+    parser.add_argument("--factor", type=float, default=1.3, help="the --break factor (default 1.3)")
     args = parser.parse_args(argv)
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     panel.setWindowTitle("rnnscope - gradient check")
     model, (inputs, targets, mask) = demo_source(args.model, args.hidden)
     if args.broken:
-        model = with_broken_gradient(model, args.broken)
+        model = with_broken_gradient(model, args.broken, args.factor)
     panel.set_source(model, inputs, targets, mask)
     panel.settings.mode.setCurrentText(args.mode)
     panel.show()

@@ -1,8 +1,11 @@
 """The gradient-check panel: run the engine's checker in a worker and read its table.
 
 Layout, top to bottom: the check settings with Run / Cancel, a progress bar and
-the export buttons; the status legend; a summary; the result table; and, for
-the selected row, the analytic and numeric gradient side by side with their
+the export buttons; the status legend; a summary with the check's notes (a
+float32 model checked as a float64 copy, a slice negligible for the loss, and a
+button to check again with a step that would judge it); the result table, with
+rows for the inputs and the initial state after the parameters; and, for the
+selected row, the analytic and numeric gradient side by side with their
 difference, plus the worst elements.
 """
 
@@ -31,6 +34,7 @@ from PyQt6.QtWidgets import (
 from rnnscope.app.gradcheck_worker import GradcheckWorker
 from rnnscope.app.host import ModelHost
 from rnnscope.app.panels.gradcheck.details import RowDetails
+from rnnscope.app.panels.gradcheck.notes import CheckNotes
 from rnnscope.app.panels.gradcheck.settings import CheckSettings
 from rnnscope.app.panels.gradcheck.table import (
     NAME_ROLE,
@@ -82,6 +86,8 @@ class GradcheckPanel(QWidget):
         self.summary = QLabel("No check run yet.")
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.notes = CheckNotes()
+        self.notes.retry.connect(self._retry_with_step)
         self.legend = StatusLegend()
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self._build_table())
@@ -93,6 +99,7 @@ class GradcheckPanel(QWidget):
         layout.addLayout(self._build_buttons())
         layout.addWidget(self.legend)
         layout.addWidget(self.summary)
+        layout.addWidget(self.notes)
         layout.addWidget(splitter, 1)
         self._set_running(False)
 
@@ -258,7 +265,7 @@ class GradcheckPanel(QWidget):
     def _cancelled(self, partial: GradcheckResult) -> None:
         self._set_running(False)
         self.set_result(partial)
-        self._say(f"Cancelled: {len(partial.rows)} parameter(s) were checked before the cancel.")
+        self._say(f"Cancelled: {len(partial.rows)} tensor(s) were checked before the cancel.")
         self.check_finished.emit(partial)
 
     def _failed(self, message: str) -> None:
@@ -278,6 +285,7 @@ class GradcheckPanel(QWidget):
         self.table.expandAll()
         self.details.clear()
         self._set_running(self._busy)
+        self.notes.show_result(result)
         if result is None:
             self.summary.setText("No check run yet.")
             return
@@ -285,6 +293,10 @@ class GradcheckPanel(QWidget):
         if result.rows:
             # open on the row that needs looking at: the most severe, largest error (its worst gate)
             self.select_row(worst_row(result.rows).name)
+
+    def _retry_with_step(self, step: float) -> None:
+        self.settings.step.setText(f"{step:g}")
+        self.run_check()
 
     def row_index(self, name: str) -> QModelIndex:
         """The proxy index (column 0) of the row or sub-row called ``name``."""
@@ -367,7 +379,7 @@ def _summary(result: GradcheckResult) -> str:
     return (
         f"<b style='color:{verdict.colour}'>{verdict.label.upper()}</b> &nbsp; {result.mode} check of "
         f"{result.model_config.get('kind', '?')} H={result.model_config.get('hidden_size', '?')}: "
-        f"{len(result.rows)} parameters ({counts}); loss {result.loss:.6g}, {result.evaluations} "
+        f"{len(result.rows)} tensors ({counts}); loss {result.loss:.6g}, {result.evaluations} "
         f"evaluations in {result.duration_s:.2f} s{' (cancelled)' if result.cancelled else ''}"
     )
 

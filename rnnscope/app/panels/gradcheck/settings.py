@@ -1,11 +1,12 @@
-"""The check's settings as the user types them: mode, samples / directions, seed, step, thresholds."""
+"""The check's settings as the user types them: mode, samples / directions, seed, step, thresholds,
+and whether to check the inputs and the initial state too."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
-from PyQt6.QtWidgets import QComboBox, QGridLayout, QGroupBox, QLabel, QLineEdit, QSpinBox, QWidget
+from PyQt6.QtWidgets import QCheckBox, QComboBox, QGridLayout, QGroupBox, QLabel, QLineEdit, QSpinBox, QWidget
 
 from rnnscope.app.gradcheck_worker import GradcheckRequest
 from rnnscope.engine.gradcheck import MODES, CheckOptions, Thresholds
@@ -53,14 +54,23 @@ class CheckSettings(QGroupBox):
         )
         self.seed = _spin_box(0, 2**31 - 1, defaults.seed, "chooses the sampled elements and directions")
         limits = defaults.thresholds
-        self.step = _float_edit(defaults.step, "finite-difference step h (scaled by max(1, |x|))")
+        self.step = _float_edit(
+            defaults.step,
+            "finite-difference step h (scaled by max(1, |x|)); the differences at h, 2h and 4h are "
+            "extrapolated, and h is divided by 10 where they do not behave",
+        )
         self.ok_threshold = _float_edit(limits.ok, "relative error below this is ok")
         self.fail_threshold = _float_edit(limits.fail, "relative error above this fails")
         self.floor_threshold = _float_edit(
-            limits.floor, "'too small' below floor x the tensor's largest |gradient|"
+            limits.floor, "'too small' below floor x the gate slice's largest |gradient|"
         )
         self.kink_threshold = _float_edit(
             limits.kink, "one-sided differences disagreeing by more mark a kink"
+        )
+        self.inputs = QCheckBox("Inputs and state")
+        self.inputs.setChecked(defaults.with_inputs)
+        self.inputs.setToolTip(
+            "also check the gradients of the inputs and of the initial state (h, c, memory...)"
         )
         self.mode.currentTextChanged.connect(self._mode_changed)
         form = QGridLayout(self)
@@ -79,6 +89,7 @@ class CheckSettings(QGroupBox):
             row, column = divmod(number, 5)
             form.addWidget(QLabel(label), row, 2 * column)
             form.addWidget(widget, row, 2 * column + 1)
+        form.addWidget(self.inputs, 1, 8, 1, 2)
         self._mode_changed(self.mode.currentText())
 
     def _mode_changed(self, mode: str) -> None:
@@ -100,7 +111,7 @@ class CheckSettings(QGroupBox):
     def options(self) -> CheckOptions:
         """Every setting as :class:`CheckOptions` (``ValueError`` naming a bad field).
 
-        The panel checks a float64 copy of a float32 model (``upcast``).
+        A float32 model is checked as a float64 copy (the engine's default).
         """
         step = parse_float(self.step.text(), "the step h")
         if not step > 0:
@@ -112,7 +123,7 @@ class CheckSettings(QGroupBox):
             seed=self.seed.value(),
             step=step,
             thresholds=self.thresholds(),
-            upcast=True,
+            with_inputs=self.inputs.isChecked(),
         )
 
     def request(self, inputs: np.ndarray, targets: np.ndarray, mask: np.ndarray | None) -> GradcheckRequest:

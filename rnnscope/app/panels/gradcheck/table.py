@@ -75,11 +75,17 @@ def _items(row: GradRow, position: int) -> list[QStandardItem]:
 
 
 def worst_row(rows: list[GradRow]) -> GradRow:
-    """The row that needs looking at: the most severe, largest error (its worst gate sub-row)."""
+    """The row that needs looking at: the most severe, with the largest typical (median) error, then
+    the largest error (its worst gate sub-row). The median points at the slice a bug is in when
+    the bug's error spreads to other rows through the recurrence."""
 
-    def key(row: GradRow) -> tuple[int, float]:
-        error = row.rel_err_max
-        return row.status.severity, -math.inf if math.isnan(error) else error
+    def key(row: GradRow) -> tuple[int, float, float]:
+        typical, largest = row.rel_err_median, row.rel_err_max
+        return (
+            row.status.severity,
+            -math.inf if math.isnan(typical) else typical,
+            -math.inf if math.isnan(largest) else largest,
+        )
 
     worst = max(rows, key=key)
     return max(worst.sub_rows, key=key) if worst.sub_rows else worst
