@@ -222,6 +222,10 @@ def _options(args: argparse.Namespace) -> CheckOptions:
     )
 
 
+def _warn(text: str) -> None:
+    print(f"rnnscope gradcheck: warning: {text}", file=sys.stderr)
+
+
 def _use_colour(choice: str, stream: TextIO) -> bool:
     if choice != "auto":
         return choice == "always"
@@ -239,7 +243,7 @@ def _check(args: argparse.Namespace) -> tuple[GradcheckResult, str | None]:
 def _run_check(
     args: argparse.Namespace, options: CheckOptions, fmt: str | None
 ) -> tuple[GradcheckResult, str | None]:
-    model, batch = build(args)
+    model, batch = build(args, warn=_warn)
     progress = ProgressBar(
         sys.stderr,
         enabled=not args.quiet

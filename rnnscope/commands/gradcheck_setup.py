@@ -13,32 +13,43 @@ Every problem is a
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
 from rnnscope.commands.argtypes import UsageError
-from rnnscope.commands.own_model import check_users_model, chosen_model, opened_checkpoint
+from rnnscope.commands.gradcheck_budget import check_cost
+from rnnscope.commands.own_model import build_chosen, check_users_model, chosen_config, opened_checkpoint
 from rnnscope.engine.models.base import RecurrentModel
 from rnnscope.engine.tasks import Batch, TaskError, build_task
 from rnnscope.engine.tasks.base import Task
 from rnnscope.options import ModelChoice, OptionError
 
 
-def build(args: argparse.Namespace, **changes: Any) -> tuple[RecurrentModel, Batch]:
+def build(
+    args: argparse.Namespace, warn: Callable[[str], None] | None = None, **changes: Any
+) -> tuple[RecurrentModel, Batch]:
     """``(model, batch)`` from the options (``changes`` replace some of them, e.g. ``length=20``):
     a fresh model for the task (a built-in kind or the class of ``--model-file``), or a
-    checkpoint's model."""
+    checkpoint's model. The check is estimated before a fresh model is allocated
+    (:func:`~rnnscope.commands.gradcheck_budget.check_cost`): a :class:`UsageError` when
+    it cannot fit, ``warn`` called with each warning (a long check, much of the memory)."""
     if changes:
         args = argparse.Namespace(**{**vars(args), **changes})
     choice = ModelChoice.from_args(args)
     try:
         if args.checkpoint:
             model, task = _from_checkpoint(args, choice)
+            notes = check_cost(model.config, task, args, type(model))
         else:
             task = build_task(args.task or "chars", seed=args.seed, **task_options(args))
-            model = chosen_model(choice, task)
+            config, loaded = chosen_config(choice, task)
+            notes = check_cost(config, task, args, None if loaded is None else loaded.model_class)
+            model = build_chosen(config, loaded, task)
+        if warn is not None:
+            for note in notes:
+                warn(note)
         batch = task.sample(args.batch, np.random.default_rng(args.seed), length=args.length)
     except (TaskError, OptionError) as error:
         raise UsageError(str(error)) from error
