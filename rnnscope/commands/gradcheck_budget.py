@@ -21,21 +21,15 @@ from rnnscope.engine.tasks.base import Task
 
 LONG_CHECK_SECONDS = 120.0
 ModelClassArg = type[RecurrentModel] | None  # a user's model class states its shapes; None: a built-in
-GATE_SLICES = 4  # fused tensors are sampled per gate slice: an upper bound for the rows per tensor
 
 
 def checked_elements(
     config: ModelConfig, args: argparse.Namespace, steps: int, model_class: ModelClassArg = None
 ) -> int:
-    """How many elements (or directions) the options' mode checks: every element in ``full`` mode
-    (the parameters, and the inputs ``(T, B, D)`` unless ``--no-inputs``); at most ``--samples``
-    or ``--directions`` per tensor and gate slice otherwise."""
-    shapes = budget.parameter_shapes(config, model_class)
-    if args.mode == "full":
-        inputs = 0 if getattr(args, "no_inputs", False) else steps * args.batch * config.input_size
-        return budget.parameter_count(config, model_class) + inputs
+    """How many elements (or directions) the options' mode checks (:func:`budget.gradcheck_elements`)."""
     per_row = args.samples if args.mode == "sampled" else args.directions
-    return int(per_row) * GATE_SLICES * (len(shapes) + 2)
+    with_inputs = not getattr(args, "no_inputs", False)
+    return budget.gradcheck_elements(config, args.mode, per_row, steps, args.batch, with_inputs, model_class)
 
 
 def check_cost(

@@ -13,7 +13,8 @@ So long work is estimated first and refused (or warned about) with the number:
 - :func:`training_cost`: one training iteration (forward, backward, the optimiser's
   slots) at ``(T, B)``;
 - :func:`gradcheck_cost`: a gradient check of ``checks`` elements (memory, and the
-  time of two forward passes per element);
+  time of two forward passes per element); :func:`gradcheck_elements`: how many a
+  mode checks;
 - :func:`judge`: an :class:`Estimate` against the memory this machine has now:
   ``ok``, ``warn`` (more than half of it) or ``refuse`` (more than all of it).
 
@@ -187,6 +188,27 @@ def gradcheck_cost(
     seconds = 2 * checks * forward_seconds(as64, steps, batch)
     what = f"a gradient check of {checks:,} elements of the {config.kind} (H={config.hidden_size})"
     return Estimate(what, total, seconds)
+
+
+GATE_SLICES = 4  # fused tensors are sampled per gate slice: an upper bound for the rows per tensor
+
+
+def gradcheck_elements(
+    config: ModelConfig,
+    mode: str,
+    per_row: int,
+    steps: int,
+    batch: int,
+    with_inputs: bool = True,
+    model_class: ModelClass = None,
+) -> int:
+    """How many elements (or directions) a check in ``mode`` evaluates: every element in ``"full"``
+    mode (the parameters, and the inputs ``(T, B, D)`` when ``with_inputs``); at most ``per_row``
+    (samples or directions) per tensor and gate slice otherwise."""
+    if mode == "full":
+        inputs = steps * batch * config.input_size if with_inputs else 0
+        return parameter_count(config, model_class) + inputs
+    return per_row * GATE_SLICES * (len(parameter_shapes(config, model_class)) + 2)
 
 
 def forward_seconds(config: ModelConfig, steps: int, batch: int) -> float:

@@ -34,6 +34,7 @@ from PyQt6.QtWidgets import (
 from rnnscope.app.gradcheck_worker import GradcheckWorker
 from rnnscope.app.host import ModelHost
 from rnnscope.app.panels.gradcheck.details import RowDetails
+from rnnscope.app.panels.gradcheck.estimate import expected_duration
 from rnnscope.app.panels.gradcheck.notes import CheckNotes
 from rnnscope.app.panels.gradcheck.settings import CheckSettings
 from rnnscope.app.panels.gradcheck.table import (
@@ -226,7 +227,9 @@ class GradcheckPanel(QWidget):
         worker.finished.connect(self._finished)
         worker.cancelled.connect(self._cancelled)
         worker.failed.connect(self._failed)
-        self._pending_description = f"Checking {type(model).__name__} ({request.options.mode})..."
+        self._pending_description = (
+            f"Checking {type(model).__name__} ({request.options.mode})..." + expected_duration(model, request)
+        )
         return worker
 
     def start_check(self, worker: GradcheckWorker) -> None:
