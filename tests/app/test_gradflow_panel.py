@@ -1,0 +1,50 @@
+"""The gradient-flow panel follows the cursor and shows what the engine computes."""
+
+from __future__ import annotations
+
+import numpy as np
+from pytestqt.qtbot import QtBot
+
+from rnnscope.app.panels.gradflow import GradFlowPanel, GradFlowSource
+from rnnscope.engine.gradflow import input_saliency, memory_horizon, trace_with_gradient_flow
+from rnnscope.engine.models import ModelConfig, build_model
+
+
+def source() -> GradFlowSource:
+    model = build_model(ModelConfig("lstm", 4, 3, 4, seed=1))
+    rng = np.random.default_rng(0)
+    inputs, targets = rng.standard_normal((8, 1, 4)), rng.integers(0, 4, (8, 1))
+    trace = trace_with_gradient_flow(model, inputs, targets)[0]
+    return GradFlowSource(model, inputs, targets, None, trace)
+
+
+def test_views_follow_the_cursor(qtbot: QtBot) -> None:
+    panel = GradFlowPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    data = source()
+    panel.set_source(data)
+    panel.set_step(5)
+    expected = memory_horizon(data.trace["lstm/forget_gate"].data[:, 0], 5)
+    np.testing.assert_allclose(panel.horizon.image.image, expected.T)
+    panel.tabs.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: panel.jacobian.sources.size == 6, timeout=10_000)
+    assert panel.jacobian.norms[-1] == 1.0 and "t = 5" in panel.status.text()
+    panel.tabs.setCurrentIndex(2)
+    qtbot.waitUntil(lambda: panel.saliency.values.shape == (8, 8), timeout=10_000)
+    np.testing.assert_allclose(panel.saliency.values, input_saliency(data.model, data.inputs, data.targets))
+    assert panel.saliency.cursor_line.value() == 5
+    qtbot.waitUntil(lambda: not panel.busy, timeout=10_000)
+    panel.shutdown()
+
+
+def test_a_model_without_forget_gates_says_so(qtbot: QtBot) -> None:
+    panel = GradFlowPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    model = build_model(ModelConfig("gru", 4, 3, 4))
+    inputs, targets = np.ones((3, 1, 4)), np.zeros((3, 1), dtype=int)
+    panel.set_source(
+        GradFlowSource(model, inputs, targets, None, trace_with_gradient_flow(model, inputs, targets)[0])
+    )
+    assert "no forget gates" in panel.status.text()
