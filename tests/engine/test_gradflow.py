@@ -297,3 +297,15 @@ def test_forget_gate_probes_from_metadata() -> None:
         "controller/forget_gate"
     ]
     assert forget_gate_probes(trace_with_gradient_flow(model_of("rnn"), inputs, targets)[0]) == []
+
+
+def test_new_probes_export_like_any_probe(tmp_path: Path) -> None:
+    from rnnscope.report.trace_export import read_trace_npz, write_trace_npz
+
+    inputs, targets = sequence(10)
+    trace = trace_with_gradient_flow(model_of("lstm"), inputs, targets)[0]
+    write_trace_npz(trace, tmp_path / "trace.npz")
+    back = read_trace_npz(tmp_path / "trace.npz")
+    for name in ("grad/hidden", "grad/cell"):
+        np.testing.assert_array_equal(back[name].data, trace[name].data)
+        assert back[name].axes == ("unit",) and back[name].description == trace[name].description
