@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from pytestqt.qtbot import QtBot
 
-from rnnscope.app.panels.gradflow import GradFlowPanel, GradFlowSource
+from rnnscope.app.panels.gradflow import GradFlowPanel, GradFlowSource, install_gradient_flow
 from rnnscope.engine.gradflow import input_saliency, memory_horizon, trace_with_gradient_flow
 from rnnscope.engine.models import ModelConfig, build_model
 
@@ -48,3 +50,24 @@ def test_a_model_without_forget_gates_says_so(qtbot: QtBot) -> None:
         GradFlowSource(model, inputs, targets, None, trace_with_gradient_flow(model, inputs, targets)[0])
     )
     assert "no forget gates" in panel.status.text()
+
+
+def test_window_docks_the_panel_and_hands_it_the_cursor(make_window, qtbot, retrace):
+    window = make_window(model="lstm", task="chars", hidden=6, length=12)
+    panel, dock = install_gradient_flow(window)
+    assert dock.toggleViewAction() in window.view_menu.actions() and dock.windowTitle() == "Gradient flow"
+    assert "grad/hidden" in window.session.trace and "grad/cell" in window.session.trace
+    assert window.docks.panel("grad/hidden").isHidden()  # in the probe browser, not the first view
+    dock.show()
+    dock.raise_()
+    qtbot.waitUntil(panel.isVisible, timeout=10_000)
+    window.set_step(7)
+    forget = window.session.trace["lstm/forget_gate"].data[:, 0]
+    np.testing.assert_allclose(panel.horizon.image.image, memory_horizon(forget, 7).T)
+    other = build_model(replace(window.current_model().config, seed=5))
+    retrace(window, lambda: window.show_model(other))
+    assert window.current_model() is other
+    forget = window.session.trace["lstm/forget_gate"].data[:, 0]
+    np.testing.assert_allclose(panel.horizon.image.image, memory_horizon(forget, panel.step).T)
+    window.close()
+    assert not panel.busy

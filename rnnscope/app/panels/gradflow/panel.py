@@ -71,8 +71,9 @@ class GradFlowPanel(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(top)
         layout.addWidget(self.tabs, 1)
-        self._generation = 0
-        self._jobs: list[GradFlowJob] = []
+        self._serial = 0  # numbers every job
+        self._wanted: dict[str, int] = {}  # kind -> the job whose answer is shown
+        self._jobs: list[tuple[str, GradFlowJob]] = []
         self._jacobian_for: tuple[int, int] | None = None  # (step, layer) of the norms shown or asked
         self._saliency_done = False
         self._timer = QTimer(self)
@@ -84,7 +85,7 @@ class GradFlowPanel(QWidget):
     def set_source(self, source: GradFlowSource | None) -> None:
         """A new trace: everything is computed afresh (when in view)."""
         self.source = source
-        self._generation += 1
+        self._wanted.clear()  # what runs for the previous trace is dropped
         self._jacobian_for = None
         self._saliency_done = False
         self.jacobian.clear()
@@ -154,12 +155,16 @@ class GradFlowPanel(QWidget):
         source = self.source
         if source is None:
             return
+        if any(kind == "jacobian" for kind, _ in self._jobs):
+            return  # one at a time: when it ends, the panel catches up with the cursor
         step, layer = min(self.step, source.trace.steps - 1), self.layer.currentIndex()
         chosen = layer if self.layer.count() > 1 else None
         self._jacobian_for = (step, layer)
         self.status.setText(f"target step t = {step}: computing ‖dh_t/dh_s‖ …")
         self._run(
-            lambda: jacobian_norms(source.model, source.inputs, step, layer=chosen), self._jacobian_done
+            "jacobian",
+            lambda: jacobian_norms(source.model, source.inputs, step, layer=chosen),
+            self._jacobian_done,
         )
 
     def _jacobian_done(self, result: object) -> None:
@@ -177,6 +182,7 @@ class GradFlowPanel(QWidget):
         self._saliency_done = True
         self.status.setText("computing the input saliency of every step …")
         self._run(
+            "saliency",
             lambda: input_saliency(source.model, source.inputs, source.targets, source.mask),
             self._saliency_shown,
         )
@@ -187,23 +193,32 @@ class GradFlowPanel(QWidget):
         self.saliency.set_step(self.step)
         self.status.setText(f"target step t = {self.step} (red line): which inputs s its loss depends on")
 
-    def _run(self, job: Callable[[], object], shown: Callable[[object], None]) -> None:
-        generation = self._generation = self._generation + 1
-        worker = GradFlowJob(job, generation, self)
+    def _run(self, kind: str, job: Callable[[], object], shown: Callable[[object], None]) -> None:
+        """``job`` on a worker; its answer goes to ``shown`` unless a newer job of ``kind`` (or a new
+        trace) has been asked for since."""
+        self._serial += 1
+        number = self._wanted[kind] = self._serial
+        worker = GradFlowJob(job, number, self)
 
-        def done(number: int, result: object) -> None:
-            if number == self._generation:
+        def done(answer: int, result: object) -> None:
+            if self._wanted.get(kind) == answer:
                 shown(result)
 
-        def failed(number: int, message: str) -> None:
-            if number == self._generation:
+        def failed(answer: int, message: str) -> None:
+            if self._wanted.get(kind) == answer:
                 self.status.setText(f"not available: {message}")
 
         worker.done.connect(done)
         worker.failed.connect(failed)
-        worker.finished.connect(lambda: self._jobs.remove(worker) if worker in self._jobs else None)
-        self._jobs.append(worker)
+        worker.finished.connect(lambda: self._ended(worker, kind))
+        self._jobs.append((kind, worker))
         worker.start()
+
+    def _ended(self, worker: GradFlowJob, kind: str) -> None:
+        if (kind, worker) in self._jobs:
+            self._jobs.remove((kind, worker))
+        if kind == "jacobian":  # the cursor may have moved on while it ran: catch up once
+            self._refresh()
 
     @property
     def busy(self) -> bool:
@@ -213,5 +228,6 @@ class GradFlowPanel(QWidget):
     def shutdown(self) -> None:
         """Wait for every worker (on close: a running QThread must not be destroyed)."""
         self._timer.stop()
-        for worker in list(self._jobs):
+        self._wanted.clear()
+        for _, worker in list(self._jobs):
             worker.wait()

@@ -115,9 +115,11 @@ class SaliencyView(_ImageView):
         )
 
     def show_saliency(self, saliency: np.ndarray) -> None:
-        finite = saliency[np.isfinite(saliency)]
-        top = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
-        self._show(saliency, (0.0, top))
+        """``saliency`` ``(T, T)``; the colour scale tops out at the 99th percentile of the nonzero
+        values, so a few large entries (the step itself) do not leave the rest black."""
+        positive = saliency[np.isfinite(saliency) & (saliency > 0)]
+        top = float(np.percentile(positive, 99)) if positive.size else 1.0
+        self._show(saliency, (0.0, top if top > 0 else 1.0))
         steps = saliency.shape[0]
         self.plot.setXRange(-0.5, steps - 0.5, padding=0)
         self.plot.setYRange(-0.5, steps - 0.5, padding=0)
