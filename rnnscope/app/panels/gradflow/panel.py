@@ -123,8 +123,8 @@ class GradFlowPanel(QWidget):
         if current is self.horizon:
             self._show_horizon()
         elif current is self.jacobian:
-            self.status.setText(f"target step t = {self.step}")
             if self._jacobian_for != (self.step, self.layer.currentIndex()):
+                self.status.setText(f"target step t = {self.step}")
                 self._timer.start(JACOBIAN_DELAY_MS)
         else:
             self.saliency.set_step(self.step)
