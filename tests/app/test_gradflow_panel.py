@@ -8,7 +8,7 @@ import numpy as np
 from pytestqt.qtbot import QtBot
 
 from rnnscope.app.panels.gradflow import GradFlowPanel, GradFlowSource, install_gradient_flow
-from rnnscope.engine.gradflow import input_saliency, memory_horizon, trace_with_gradient_flow
+from rnnscope.engine.gradflow import input_saliency, jacobian_norms, memory_horizon, trace_with_gradient_flow
 from rnnscope.engine.models import ModelConfig, build_model
 
 
@@ -71,3 +71,34 @@ def test_window_docks_the_panel_and_hands_it_the_cursor(make_window, qtbot, retr
     np.testing.assert_allclose(panel.horizon.image.image, memory_horizon(forget, panel.step).T)
     window.close()
     assert not panel.busy
+
+
+def test_stacked_layers_and_the_dnc(qtbot: QtBot) -> None:
+    from rnnscope.app.panels.gradflow.demo import demo_source
+
+    panel = GradFlowPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    data = demo_source(steps=10, hidden=4)
+    panel.set_source(data)
+    assert panel.layer.count() == 2 and panel.layer.currentIndex() == 1  # the top layer first
+    panel.set_step(9)
+    forget = data.trace["lstm/l1/forget_gate"].data[:, 0]
+    np.testing.assert_allclose(panel.horizon.image.image, memory_horizon(forget, 9).T)
+    panel.layer.setCurrentIndex(0)
+    forget = data.trace["lstm/l0/forget_gate"].data[:, 0]
+    np.testing.assert_allclose(panel.horizon.image.image, memory_horizon(forget, 9).T)
+    panel.tabs.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: panel.jacobian.sources.size == 10, timeout=10_000)
+    expected = jacobian_norms(data.model, data.inputs, 9, layer=0).norms
+    np.testing.assert_allclose(panel.jacobian.norms, expected)
+    dnc = build_model(ModelConfig("dnc", 4, 3, 4, memory_slots=4, memory_width=3, read_heads=1))
+    inputs, targets = np.ones((5, 1, 4)), np.zeros((5, 1), dtype=int)
+    panel.set_source(
+        GradFlowSource(dnc, inputs, targets, None, trace_with_gradient_flow(dnc, inputs, targets)[0])
+    )
+    assert not panel.layer.isVisible()
+    qtbot.waitUntil(lambda: panel.jacobian.sources.size == 5, timeout=10_000)
+    panel.tabs.setCurrentIndex(0)
+    assert "controller/forget_gate" in panel.status.text()
+    qtbot.waitUntil(lambda: not panel.busy, timeout=10_000)
