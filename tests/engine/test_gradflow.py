@@ -162,6 +162,14 @@ def test_users_step_model_and_what_is_unavailable() -> None:
         jacobians(model, inputs, 9)
 
 
+def test_non_finite_weights_give_nan_norms_not_an_error() -> None:
+    model = model_of("rnn")
+    model.params["Wh"][0, 0] = np.inf
+    with np.errstate(all="ignore"):
+        norms = jacobian_norms(model, sequence()[0], 3).norms
+    assert norms.shape == (4,) and np.isnan(norms[:-1]).all()
+
+
 def test_large_hidden_is_refused_with_the_reason() -> None:
     model = build_model(ModelConfig("rnn", D, 600, O))
     with pytest.raises(GradFlowUnavailable, match="H = 600"):

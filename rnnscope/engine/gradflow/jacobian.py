@@ -46,7 +46,8 @@ class GradFlowUnavailable(ValueError):
 
 @dataclass
 class JacobianNorms:
-    """``norms[k]`` ``(S,)`` = ``||dh_t / dh_s||_2`` for ``s = first + k``, ``s = first .. target``."""
+    """``norms[k]`` ``(S,)`` = ``||dh_t / dh_s||_2`` for ``s = first + k``, ``s = first .. target``
+    (NaN where the matrix holds NaN or Inf)."""
 
     target: int
     first: int
@@ -76,7 +77,11 @@ def jacobian_norms(
     one); ``window`` caps the number of steps ``s`` (default: as many as the budget allows).
     """
     first, matrices = jacobians(model, inputs, target, state=state, row=row, layer=layer, window=window)
-    norms = np.linalg.norm(matrices, ord=2, axis=(1, 2))
+    # a matrix holding NaN / Inf (weights gone non-finite) has no SVD: its norm is NaN, a gap in the plot
+    finite = np.isfinite(matrices).all(axis=(1, 2))
+    norms = np.full(matrices.shape[0], np.nan, dtype=matrices.dtype)
+    if finite.any():
+        norms[finite] = np.linalg.norm(matrices[finite], ord=2, axis=(1, 2))
     return JacobianNorms(target, first, norms, _layer_of(model, layer))
 
 

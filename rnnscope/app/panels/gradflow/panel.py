@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from PyQt6.QtCore import QTimer
@@ -40,6 +41,12 @@ class GradFlowSource:
     targets: np.ndarray
     mask: np.ndarray | None
     trace: Trace
+
+
+def _quietly(job: Callable[[], object]) -> object:
+    """``job()`` with NumPy's floating-point warnings off: NaN weights give NaN norms, said in the plot."""
+    with np.errstate(all="ignore"):
+        return job()
 
 
 class GradFlowPanel(QWidget):
@@ -198,7 +205,7 @@ class GradFlowPanel(QWidget):
         trace) has been asked for since."""
         self._serial += 1
         number = self._wanted[kind] = self._serial
-        worker = GradFlowJob(job, number, self)
+        worker = GradFlowJob(partial(_quietly, job), number, self)
 
         def done(answer: int, result: object) -> None:
             if self._wanted.get(kind) == answer:
