@@ -155,6 +155,12 @@ def test_users_step_model_and_what_is_unavailable() -> None:
     np.testing.assert_allclose(
         jacobians(model, inputs, 3)[1][1], numeric_jacobian(model, inputs, 1, 3), atol=1e-7
     )
+    whole = load_model_file(EXAMPLES / "min_char_rnn.py").model_class  # the whole-sequence form
+    assert issubclass(whole, SequenceModel)
+    rnn = whole.build(D, H, O, seed=1)
+    np.testing.assert_allclose(
+        jacobians(rnn, inputs, 3)[1][1], numeric_jacobian(rnn, inputs, 1, 3), atol=1e-9
+    )
     no_hidden: type[SequenceModel] = type("NoHidden", (cls,), {"HIDDEN": None})
     with pytest.raises(GradFlowUnavailable, match="HIDDEN"):
         jacobians(no_hidden.build(D, H, O), inputs, 3)
