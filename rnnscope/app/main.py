@@ -144,6 +144,7 @@ def _install_actions(window: MainWindow, settings: QSettings | None, training_to
     from rnnscope.app.checkpoint_actions import CheckpointActions, install_training_tools
     from rnnscope.app.import_actions import ImportActions
     from rnnscope.app.model_file_actions import ModelFileActions
+    from rnnscope.app.panels.gradflow import install_gradient_flow
 
     tools = None
     if training_tools:
@@ -157,6 +158,7 @@ def _install_actions(window: MainWindow, settings: QSettings | None, training_to
     model_files = ModelFileActions(window, gradcheck=tools.gradcheck if tools is not None else None)
     model_files.install(window.file_menu, imports.action)
     checkpoints.read_checkpoint = model_files.open_checkpoint
+    install_gradient_flow(window)
     return OpenedWindow(window, checkpoints, tools, imports, model_files)
 
 

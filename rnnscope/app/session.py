@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from rnnscope.engine.checkpoint.model_file import source_of
-from rnnscope.engine.models.base import RecurrentModel, trace_with_gradients
+from rnnscope.engine.gradflow import trace_with_gradient_flow
+from rnnscope.engine.models.base import RecurrentModel
 from rnnscope.engine.models.config import CUSTOM_KIND, STACKED_KINDS, ModelConfig
 from rnnscope.engine.models.registry import build_model
 from rnnscope.engine.protocol import check_model, user_code
@@ -250,14 +251,15 @@ def trace_session(
     notes: list[str] | None = None,
     own: OwnClass | None = None,
 ) -> Session:
-    """Forward + backward with every probe recorded (``grad/hidden_norm`` included); an exception in
+    """Forward + backward with every probe recorded (``grad/hidden_norm``, ``grad/hidden`` and
+    ``grad/cell`` included); an exception in
     the code of a user's model (of ``own``'s folder) is a ``UserCodeError`` with the user's frames."""
     folders = [own.folder] if own is not None and own.folder else []
     # NaN weights must give a trace, which the window then reports
     with np.errstate(all="ignore"), user_code(folders):
         if own is not None:  # a value of the wrong shape is named before anything relies on it
             check_model(model, batch.inputs, batch.targets, batch.mask)
-        trace, _, _ = trace_with_gradients(model, batch.inputs, batch.targets, batch.mask)
+        trace, _, _ = trace_with_gradient_flow(model, batch.inputs, batch.targets, batch.mask)
     try:
         inputs, targets = task.step_labels(batch, 0)
     except Exception:  # labels are a nicety: a task that cannot name its steps still shows its trace

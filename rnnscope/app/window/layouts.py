@@ -38,6 +38,7 @@ HIDDEN_PATTERNS = (
     "*/l[0-9]*/tanh_cell",
     "*/l[0-9]*/candidate",
     "*/l[0-9]*/reset_hidden",
+    "grad/*",  # the gradients per unit: in the probe browser, under "gradient flow"
 )
 DNC_SHOWN = (
     "controller/hidden",
@@ -76,6 +77,8 @@ def browser_part(dock_name: str) -> str:
         return "loss and gradients"
     if dock_name.endswith("· per head"):
         return "per head"
+    if dock_name == "grad" or dock_name.startswith("grad ·"):
+        return "gradient flow"
     if dock_name.startswith("dnc"):
         return "memory"
     return dock_name
