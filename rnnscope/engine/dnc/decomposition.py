@@ -77,7 +77,8 @@ def normalise(weights: np.ndarray, how: Normalisation, slots: int | None = None)
     if how is Normalisation.UNIFORM:
         return values - 1.0 / (slots or values.shape[-1])
     peak = np.max(np.abs(values), axis=-1, keepdims=True)
-    return np.divide(values, peak, out=np.zeros_like(values), where=peak > 0)
+    scaled: np.ndarray = np.divide(values, peak, out=np.zeros_like(values), where=peak > 0)
+    return scaled
 
 
 def link_path(link: np.ndarray, threshold: float = LINK_THRESHOLD) -> list[int]:
