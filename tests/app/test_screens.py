@@ -226,7 +226,8 @@ def tree_rows(browser) -> dict[str, list[str]]:
 def test_probe_browser_groups_by_model_part_per_head(make_window):
     window = make_window(model="dnc", task="copy")
     rows = tree_rows(window.probe_browser)
-    assert set(rows) == {"controller", "memory", "per head", "output", "loss and gradients"}
+    assert set(rows) == {"controller", "memory", "per head", "addressing", "output", "loss and gradients"}
+    assert rows["addressing"] == ["dnc/addressing", "dnc/link · write order"]
     assert rows["per head"][:2] == ["head 0", "head 1"]  # then the one-value-per-head panels
     assert all(not row.startswith("head") for row in rows["per head"][2:])
     assert "dnc/link" in rows["memory"] and "controller/hidden" in rows["controller"]

@@ -12,6 +12,7 @@ from PyQt6.QtCore import QPointF, pyqtSignal
 from PyQt6.QtWidgets import QVBoxLayout, QWidget
 
 from rnnscope.app.panels.axes import ReadableLogAxis
+from rnnscope.app.panels.marks import MARK_COLOUR, step_line
 
 LOG_SCALE_PREFIXES = ("grad/",)  # positive series spanning decades: drawn on a log axis
 
@@ -55,6 +56,7 @@ class ScalarPanel(QWidget):
                 plot.setXLink(first)
             self.view.nextRow()
         self.series: dict[str, np.ndarray] = {}
+        self.marks: dict[str, pg.InfiniteLine] = {}  # curve name -> the line at its first non-finite step
         self.set_series(series)
         self.view.scene().sigMouseMoved.connect(self._on_move)
         layout = QVBoxLayout(self)
@@ -71,6 +73,19 @@ class ScalarPanel(QWidget):
         self.series = dict(series)
         for name, values in series.items():
             self._draw(name, np.asarray(values, dtype=float))
+        for name in list(self.marks):  # a mark belonged to the old values
+            self.plots[name].removeItem(self.marks.pop(name))
+            self.plots[name].setTitle(name, size="9pt")
+
+    def mark_nonfinite(self, name: str, step: int, word: str = "NaN") -> None:
+        """Curve ``name`` went non-finite first at ``step`` (a gap in the line): a dashed red line
+        labelled ``word`` there and the plot's title in red."""
+        plot = self.plots[name]
+        if name in self.marks:
+            plot.removeItem(self.marks.pop(name))
+        self.marks[name] = step_line(step, word)
+        plot.addItem(self.marks[name], ignoreBounds=True)
+        plot.setTitle(f"⚠ {name}: {word} at step {step}", size="9pt", color=MARK_COLOUR)
 
     def _draw(self, name: str, values: np.ndarray) -> None:
         plot = self.plots[name]

@@ -46,6 +46,7 @@ DNC_SHOWN = (
     "dnc/usage",
     "dnc/write_weighting",
     "dnc/read_weighting",
+    "dnc/read_mode_parts",  # the addressing panel, a tab behind the controller's
 )
 # model docks in the order they fill the left grid (the DNC's memory first); others after
 LEFT_ORDER = ("· matrices", "· slots", "· per head")
@@ -76,6 +77,8 @@ def browser_part(dock_name: str) -> str:
         return "loss and gradients"
     if dock_name.endswith("· per head"):
         return "per head"
+    if dock_name.endswith("· addressing"):
+        return "addressing"
     if dock_name.startswith("dnc"):
         return "memory"
     return dock_name
