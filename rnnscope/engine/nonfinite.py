@@ -74,7 +74,7 @@ class NonFiniteReport:
         return ", ".join([f"batch {self.batch}", *named])
 
     def value_word(self) -> str:
-        return "NaN" if math.isnan(self.value) else ("+Inf" if self.value > 0 else "-Inf")
+        return value_word(self.value)
 
     def describe(self) -> str:
         """One line for the status bar: what, where, and the likely cause (or that none is known)."""
@@ -95,6 +95,13 @@ class NonFiniteReport:
             "cause_text": self.cause.text if self.cause else None,
             "text": self.describe(),
         }
+
+
+def value_word(value: float) -> str:
+    """``NaN``, ``+Inf`` or ``-Inf`` (a finite value as it prints)."""
+    if math.isnan(value):
+        return "NaN"
+    return ("+Inf" if value > 0 else "-Inf") if math.isinf(value) else f"{value:g}"
 
 
 def first_nonfinite_forward(trace: Trace) -> NonFinite | None:
@@ -240,8 +247,8 @@ def _parameter_rule(trace: Trace, first: NonFinite) -> Cause | None:
         return None
     return Cause(
         "nonfinite_parameter",
-        f"a non-finite weight or bias: {first.probe} is a linear function of values that are all "
-        f"finite and below {largest:.3g} up to step {first.step}",
+        f"a non-finite weight or bias ({first.probe} is linear in values all finite and below "
+        f"{largest:.3g} up to step {first.step})",
     )
 
 

@@ -61,7 +61,7 @@ def test_link_path_follows_the_strongest_links_in_write_order():
     link[0, 3] = 0.8  # then 0
     link[4, 2] = 0.05  # too weak to follow
     assert link_path(link) == [1, 3, 0]
-    assert describe_path([1, 3, 0]) == "1 → 3 → 0"
+    assert describe_path([1, 3, 0]) == "1→3→0"
     assert link_path(np.zeros((4, 4))) == [] and "no link" in describe_path([])
     cycle = np.zeros((3, 3))
     cycle[1, 0] = cycle[2, 1] = 0.9

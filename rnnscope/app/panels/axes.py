@@ -124,3 +124,12 @@ def free_label_width(label: pg.LabelItem) -> None:
         Qt.SizeHint.MinimumDescent: (0, 0),
     }
     label.updateGeometry()
+
+
+def free_title_width(plot: pg.PlotItem) -> None:
+    """Make ``plot``'s title cut when long instead of widening the plot past its panel (pyqtgraph
+    makes the title's text width the minimum width of the plot's column)."""
+    label = plot.titleLabel
+    if not getattr(label, "_width_free", False):
+        label.updateMin = lambda: free_label_width(label)
+        label._width_free = True

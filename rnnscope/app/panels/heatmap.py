@@ -20,7 +20,7 @@ from PyQt6.QtCore import QPointF, pyqtSignal
 from PyQt6.QtGui import QResizeEvent
 from PyQt6.QtWidgets import QVBoxLayout, QWidget
 
-from rnnscope.app.panels.axes import free_label_width, name_ticks
+from rnnscope.app.panels.axes import free_title_width, name_ticks
 from rnnscope.app.panels.colour_bar import ColourBar
 from rnnscope.app.panels.marks import MARK_COLOUR, CellMark
 from rnnscope.engine.trace import Probe, ProbeKind
@@ -105,11 +105,7 @@ class ImagePanel(QWidget):
 
     def set_title(self, text: str, color: str | None = None) -> None:
         """The plot's title; a long one is cut rather than pushing the colour bar out of a narrow dock."""
-        label = self.plot.titleLabel
-        if not getattr(label, "_width_free", False):
-            # pyqtgraph makes the title's text width the minimum width of the plot's column
-            label.updateMin = lambda: free_label_width(label)
-            label._width_free = True
+        free_title_width(self.plot)
         self.plot.setTitle(text, size="9pt", **({"color": color} if color else {}))
 
     def name_rows(self, names: tuple[str, ...] | None) -> None:

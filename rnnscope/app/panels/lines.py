@@ -13,6 +13,7 @@ from PyQt6.QtWidgets import QVBoxLayout, QWidget
 
 from rnnscope.app.panels.axes import ReadableLogAxis
 from rnnscope.app.panels.marks import MARK_COLOUR, step_line
+from rnnscope.engine.nonfinite import value_word
 
 LOG_SCALE_PREFIXES = ("grad/",)  # positive series spanning decades: drawn on a log axis
 
@@ -76,16 +77,28 @@ class ScalarPanel(QWidget):
         for name in list(self.marks):  # a mark belonged to the old values
             self.plots[name].removeItem(self.marks.pop(name))
             self.plots[name].setTitle(name, size="9pt")
+        for name, values in self.series.items():  # a gap in a curve is said where it starts
+            bad = np.flatnonzero(~np.isfinite(np.asarray(values, dtype=float)))
+            if bad.size:
+                step = int(bad[0])
+                word = value_word(float(values[step]))
+                self._line(name, step, word)
+                self.plots[name].setTitle(f"{name}: {word} from step {step}", size="9pt")
 
-    def mark_nonfinite(self, name: str, step: int, word: str = "NaN") -> None:
-        """Curve ``name`` went non-finite first at ``step`` (a gap in the line): a dashed red line
-        labelled ``word`` there and the plot's title in red."""
+    def _line(self, name: str, step: int, word: str) -> None:
         plot = self.plots[name]
         if name in self.marks:
             plot.removeItem(self.marks.pop(name))
         self.marks[name] = step_line(step, word)
         plot.addItem(self.marks[name], ignoreBounds=True)
-        plot.setTitle(f"⚠ {name}: {word} at step {step}", size="9pt", color=MARK_COLOUR)
+
+    def mark_nonfinite(self, name: str, step: int, word: str = "NaN") -> None:
+        """Curve ``name`` holds the trace's first non-finite value, at ``step`` (a gap in the line): a
+        dashed red line labelled ``word`` there and the plot's title in red."""
+        self._line(name, step, word)
+        self.plots[name].setTitle(
+            f"⚠ {name}: {word} at step {step}, the first", size="9pt", color=MARK_COLOUR
+        )
 
     def _draw(self, name: str, values: np.ndarray) -> None:
         plot = self.plots[name]

@@ -26,6 +26,8 @@ SPLIT_ABOVE = 12  # a group with more probes is split into docks by axes (matric
 Panel = ImagePanel | ScalarPanel | AddressingPanel | LinkOrderPanel
 TracePanel = AddressingPanel | LinkOrderPanel  # drawn from several probes: made from the whole trace
 ADDRESSING_DOCK = "dnc · addressing"
+MATRICES_DOCK = "dnc · matrices"
+LINK_ORDER = "dnc/link · write order"
 
 
 def panel_order(probe: Probe) -> int:
@@ -83,23 +85,23 @@ def curves(trace: Trace) -> dict[str, np.ndarray]:
 
 @dataclass(frozen=True)
 class TracePanelSpec:
-    """A panel drawn from several probes of a trace (the DNC's addressing views); ``probe_name`` is the
-    probe it stands for (the one the probe browser and the non-finite marks go by)."""
+    """A panel drawn from several probes of a trace (the DNC's addressing views). ``probe_name`` is the
+    name the designed layout and the non-finite marks know it by: the probe it stands for
+    (``dnc/read_mode_parts``), or its own title where a plain panel of that probe exists too."""
 
     title: str
     probe_name: str
     make: Callable[[Trace], TracePanel]
 
 
-def addressing_slots(trace: Trace) -> list[Slot]:
-    """The DNC's addressing decomposition and its link matrix in write order (a DNC's trace only)."""
+def addressing_slots(trace: Trace) -> dict[str, list[Slot]]:
+    """A DNC's addressing decomposition (a dock of its own) and its link matrix in write order (beside
+    the memory), by dock; nothing for other traces."""
     if "dnc/read_mode_parts" not in trace or "dnc/write_parts" not in trace:
-        return []
-    specs = (
-        TracePanelSpec("dnc/addressing", "dnc/read_mode_parts", AddressingPanel),
-        TracePanelSpec("dnc/link · write order", "dnc/link", LinkOrderPanel),
-    )
-    return [Slot(spec.title, spec) for spec in specs]
+        return {}
+    addressing = TracePanelSpec("dnc/addressing", "dnc/read_mode_parts", AddressingPanel)
+    order = TracePanelSpec(LINK_ORDER, LINK_ORDER, LinkOrderPanel)
+    return {ADDRESSING_DOCK: [Slot(addressing.title, addressing)], MATRICES_DOCK: [Slot(order.title, order)]}
 
 
 @dataclass
@@ -132,8 +134,8 @@ def panels_by_dock(session: Session) -> dict[str, list[Slot]]:
             layer = probe.layer if stacked else None
             slots = [Slot(spec.title, spec, layer=layer) for spec in specs]
             groups.setdefault(dock_key(probe, sizes[probe.group] > SPLIT_ABOVE, stacked), []).extend(slots)
-    if addressing := addressing_slots(trace):
-        groups[ADDRESSING_DOCK] = addressing
+    for dock, slots in addressing_slots(trace).items():
+        groups.setdefault(dock, []).extend(slots)
     if curves(trace):
         groups.setdefault("curves", []).append(Slot("curves", None))
     return groups

@@ -114,7 +114,7 @@ def link_path(link: np.ndarray, threshold: float = LINK_THRESHOLD) -> list[int]:
 
 
 def describe_path(path: list[int]) -> str:
-    """``"3 → 0 → 5"``, or a sentence when there is no link to follow."""
+    """``"3→0→5"``, or a sentence when there is no link to follow."""
     if not path:
-        return "no link above the threshold yet (nothing written twice in a row)"
-    return " → ".join(str(slot) for slot in path)
+        return "no link yet (no two writes in a row)"
+    return "→".join(str(slot) for slot in path)

@@ -19,6 +19,7 @@ import pyqtgraph as pg
 from PyQt6.QtCore import QPointF, pyqtSignal
 from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from rnnscope.app.panels.axes import free_title_width
 from rnnscope.app.panels.dnc.parts import (
     PART_COLOURS,
     WRITE_HEAD,
@@ -49,18 +50,17 @@ class AddressingPanel(QWidget):
         self.probe_name = "dnc/read_mode_parts"
         self.head: int | None = None  # (no per-head panel: the selector picks the head)
         self.step = 0
+        self.problem: str | None = None  # a non-finite value in a probe drawn here, said over the plots
+        self.summary = QLabel()  # the terms' mass at the cursor, each name in its colour
+        self.summary.setToolTip("each term's share of the weighting at the cursor step")
         self.head_box = QComboBox()
         self.head_box.setToolTip("the head whose weighting is decomposed")
         self.norm_box = QComboBox()
         self.norm_box.setToolTip("how the weightings are scaled: near-uniform ones look alike as they are")
         for how in Normalisation:
             self.norm_box.addItem(how.label, how)
-        self.legend = QLabel()
-        self.view = pg.GraphicsLayoutWidget()
-        self.view.setBackground("w")
-        self.view.ci.setContentsMargins(2, 2, 2, 2)
-        self.bars_plot = self._plot("slot", "weight", 0)
-        self.time_plot = self._plot("step", "slot", 1)
+        self.bars_view, self.bars_plot = _plot("slot", "")
+        self.time_view, self.time_plot = _plot("step", "slot")
         self.time_plot.invertY(True)
         self.image = pg.ImageItem()
         self.time_plot.addItem(self.image)
@@ -73,17 +73,9 @@ class AddressingPanel(QWidget):
         self.set_trace(trace)
         self.head_box.currentIndexChanged.connect(self._redraw)
         self.norm_box.currentIndexChanged.connect(self._redraw)
-        self.view.scene().sigMouseMoved.connect(self._on_move)
-        self.setMinimumSize(360, 170)
-
-    def _plot(self, x_label: str, y_label: str, column: int) -> pg.PlotItem:
-        plot = self.view.addPlot(row=0, col=column, enableMenu=False)
-        plot.setMenuEnabled(False)
-        plot.setMouseEnabled(x=False, y=False)
-        plot.hideButtons()
-        plot.setLabel("bottom", x_label)
-        plot.setLabel("left", y_label)
-        return plot
+        for view in (self.bars_view, self.time_view):
+            view.scene().sigMouseMoved.connect(self._on_move)
+        self.setMinimumSize(300, 170)
 
     def _layout(self) -> None:
         controls = QHBoxLayout()
@@ -91,12 +83,17 @@ class AddressingPanel(QWidget):
         controls.addWidget(self.head_box)
         controls.addWidget(QLabel("scale"))
         controls.addWidget(self.norm_box)
-        controls.addWidget(self.legend, 1)
+        controls.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(1)
         layout.addLayout(controls)
-        layout.addWidget(self.view, 1)
+        layout.addWidget(self.summary)
+        plots = QHBoxLayout()
+        plots.setSpacing(0)
+        plots.addWidget(self.bars_view, 1)
+        plots.addWidget(self.time_view, 1)
+        layout.addLayout(plots, 1)
 
     # ------------------------------------------------------------------ data
     def set_trace(self, trace: Trace) -> None:
@@ -134,11 +131,7 @@ class AddressingPanel(QWidget):
         steps, _, slots = parts.values.shape
         self.time_plot.setRange(xRange=(0, steps), yRange=(0, slots), padding=0)
         self.time_plot.disableAutoRange()
-        self.time_plot.setTitle(f"over time ({how.label})", size="9pt")
         self._new_bars(parts)
-        self.legend.setText(
-            "  ".join(f'<span style="color:rgb{PART_COLOURS[name]}">■ {name}</span>' for name in parts.names)
-        )
         self.set_step(self.step)
 
     def _new_bars(self, parts: HeadParts) -> None:
@@ -171,7 +164,9 @@ class AddressingPanel(QWidget):
             height = self._scaled[step, k]
             bar.setOpts(y0=bottom.copy(), height=height)
             bottom = bottom + height
-        self.bars_plot.setTitle(f"{parts.label} at step {step}: {step_summary(parts, step)}", size="9pt")
+        # the terms' names in their colours: the summary is the legend too
+        warning = f'<span style="color:{MARK_COLOUR}">⚠ {self.problem}</span> ' if self.problem else ""
+        self.summary.setText(f"{warning}step {step}: {step_summary(parts, step)}")
 
     def bar_heights(self) -> np.ndarray:
         """``(K, N)`` the bars drawn now (what the user sees), one row per term."""
@@ -181,7 +176,8 @@ class AddressingPanel(QWidget):
         self, column: int | None = None, row: int | None = None, note: str = "non-finite"
     ) -> None:
         """The trace's first non-finite value is in a probe drawn here: said in red over the bars."""
-        self.bars_plot.setTitle(f"⚠ {note}", size="9pt", color=MARK_COLOUR)
+        self.problem = note
+        self.set_step(self.step)
 
     def _on_move(self, pos: QPointF) -> None:
         parts = self.parts
@@ -198,6 +194,21 @@ class AddressingPanel(QWidget):
             text = cell_text(parts, step, slot)
             self.setToolTip(text)
             self.hovered.emit(text)
+
+
+def _plot(x_label: str, y_label: str) -> tuple[pg.GraphicsLayoutWidget, pg.PlotItem]:
+    view = pg.GraphicsLayoutWidget()
+    view.setBackground("w")
+    view.ci.setContentsMargins(2, 2, 2, 2)
+    plot = view.addPlot(enableMenu=False)
+    plot.setMenuEnabled(False)
+    plot.setMouseEnabled(x=False, y=False)
+    plot.hideButtons()
+    plot.setLabel("bottom", x_label)
+    if y_label:
+        plot.setLabel("left", y_label)
+    free_title_width(plot)
+    return view, plot
 
 
 def _preview() -> None:  # pragma: no cover - interactive

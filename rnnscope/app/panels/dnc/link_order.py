@@ -15,6 +15,7 @@ import pyqtgraph as pg
 from PyQt6.QtCore import QPointF, pyqtSignal
 from PyQt6.QtWidgets import QVBoxLayout, QWidget
 
+from rnnscope.app.panels.axes import free_title_width
 from rnnscope.app.panels.marks import MARK_COLOUR
 from rnnscope.engine.dnc.decomposition import describe_path, link_path
 from rnnscope.engine.trace import Trace
@@ -33,7 +34,7 @@ class LinkOrderPanel(QWidget):
         super().__init__(parent)
         self.title = TITLE
         self.setObjectName(TITLE)
-        self.probe_name = "dnc/link"
+        self.probe_name = TITLE  # (a view of dnc/link; the plain matrix panel is that probe's)
         self.head: int | None = None
         self.step = 0
         self.path: list[int] = []
@@ -48,6 +49,7 @@ class LinkOrderPanel(QWidget):
         self.plot.invertY(True)
         self.plot.setLabel("bottom", "slot j (written before)")
         self.plot.setLabel("left", "slot i (written after)")
+        free_title_width(self.plot)
         self.image = pg.ImageItem()
         self.image.setLookupTable(pg.colormap.get("viridis").getLookupTable(nPts=256))
         self.plot.addItem(self.image)
@@ -78,7 +80,7 @@ class LinkOrderPanel(QWidget):
         self.path = link_path(matrix)
         self._draw_path()
         words = describe_path(self.path)
-        title = f"{TITLE} (step {step}): {words}"
+        title = f"write order {words}" if self.path else f"step {step}: {words}"
         if self.problem:
             title = f"⚠ {self.problem} · {title}"
         self.plot.setTitle(title, size="9pt", **({"color": MARK_COLOUR} if self.problem else {}))

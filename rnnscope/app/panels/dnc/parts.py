@@ -65,12 +65,13 @@ def scaled_parts(parts: HeadParts, how: Normalisation) -> tuple[np.ndarray, floa
 def composite(parts: HeadParts, how: Normalisation) -> np.ndarray:
     """``(N, T, 3)`` uint8 image: white where the weighting is small, the colour of the dominant term
     (a mix, by share) where it is large; the intensity is the weighting as ``how`` normalises it,
-    clipped to 0..1 (below-uniform slots are white in ``uniform``)."""
+    clipped to 0..1; in ``uniform`` the excess over ``1/N`` relative to its largest value over the
+    whole trace (below-uniform slots are white)."""
     total = parts.total  # (T, N)
     intensity = np.clip(normalise(total, how), 0.0, 1.0)
-    if how is Normalisation.UNIFORM:
-        peak = intensity.max(axis=-1, keepdims=True)
-        intensity = np.divide(intensity, peak, out=np.zeros_like(intensity), where=peak > 0)
+    if how is Normalisation.UNIFORM:  # deviations of a few 1/N: scaled by the largest of the whole trace
+        peak = float(intensity.max())
+        intensity = intensity / peak if peak > 0 else intensity
     share = np.divide(
         parts.values,
         total[:, None, :],
@@ -84,11 +85,15 @@ def composite(parts: HeadParts, how: Normalisation) -> np.ndarray:
     return image
 
 
-def step_summary(parts: HeadParts, step: int) -> str:
-    """``"content 0.92 · forward 0.08 · backward 0.00"``: each term's mass at ``step``, largest first."""
+def step_summary(parts: HeadParts, step: int, html: bool = True) -> str:
+    """``"content 0.92  forward 0.08  backward 0.00"``: each term's mass at ``step``, largest first;
+    ``html``: each name in its colour (the title is the plot's legend)."""
     mass = parts.values[step].sum(axis=-1)
     order = np.argsort(-mass, kind="stable")
-    return " · ".join(f"{parts.names[k]} {mass[k]:.2f}" for k in order)
+    words = [parts.names[k] for k in order]
+    if html:
+        words = [f'<span style="color:rgb{PART_COLOURS[name]}">■ {name}</span>' for name in words]
+    return "  ".join(f"{word} {mass[k]:.2f}" for word, k in zip(words, order, strict=True))
 
 
 def cell_text(parts: HeadParts, step: int, slot: int) -> str:
