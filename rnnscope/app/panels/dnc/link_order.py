@@ -66,6 +66,7 @@ class LinkOrderPanel(QWidget):
 
     def set_trace(self, trace: Trace) -> None:
         self.links = np.asarray(trace["dnc/link"].row(0), dtype=float)  # (T, N, N)
+        self._paths: dict[int, list[int]] = {}
         slots = self.links.shape[1]
         self.plot.setRange(xRange=(0, slots), yRange=(0, slots), padding=0)
         self.plot.disableAutoRange()
@@ -77,7 +78,9 @@ class LinkOrderPanel(QWidget):
         self.step = step
         matrix = self.links[step]
         self.image.setImage(np.nan_to_num(matrix, nan=0.0), autoLevels=False, levels=(0.0, 1.0))
-        self.path = link_path(matrix)
+        if step not in self._paths:  # the links of a step never change: its chain is read once
+            self._paths[step] = link_path(matrix)
+        self.path = self._paths[step]
         self._draw_path()
         words = describe_path(self.path)
         title = f"write order {words}" if self.path else f"step {step}: {words}"
@@ -90,23 +93,34 @@ class LinkOrderPanel(QWidget):
         return [(after, before) for before, after in zip(self.path, self.path[1:], strict=False)]
 
     def _draw_path(self) -> None:
-        for item in [*self.labels, *self.heads]:
-            self.plot.removeItem(item)
-        self.labels, self.heads = [], []
+        """Number and arrow the chain's entries; the items are kept and reused (a step moves them)."""
         cells = self.path_cells()
         centres = [(j + 0.5, i + 0.5) for i, j in cells]
         self.arrows.setData([x for x, _ in centres], [y for _, y in centres])
-        for number, (x, y) in enumerate(centres, start=1):
-            label = pg.TextItem(str(number), color="w", anchor=(0.5, 0.5), fill=pg.mkBrush(PATH_COLOUR))
-            label.setPos(x, y)
+        while len(self.labels) < len(centres):
+            label = pg.TextItem("", color="w", anchor=(0.5, 0.5), fill=pg.mkBrush(PATH_COLOUR))
             self.plot.addItem(label)
             self.labels.append(label)
-        for (x0, y0), (x1, y1) in zip(centres, centres[1:], strict=False):
-            angle = float(np.degrees(np.arctan2(-(y1 - y0), x1 - x0)))  # y is inverted on screen
-            head = pg.ArrowItem(angle=180 - angle, headLen=10, brush=PATH_COLOUR, pen=None)
-            head.setPos((x0 + x1) / 2, (y0 + y1) / 2)
+        while len(self.heads) < max(len(centres) - 1, 0):
+            head = pg.ArrowItem(headLen=10, brush=PATH_COLOUR, pen=None)
             self.plot.addItem(head)
             self.heads.append(head)
+        for number, label in enumerate(self.labels, start=1):
+            label.setVisible(number <= len(centres))
+            if number <= len(centres):
+                label.setText(str(number))
+                label.setPos(*centres[number - 1])
+        for k, head in enumerate(self.heads):
+            head.setVisible(k + 1 < len(centres))
+            if k + 1 < len(centres):
+                (x0, y0), (x1, y1) = centres[k], centres[k + 1]
+                angle = float(np.degrees(np.arctan2(-(y1 - y0), x1 - x0)))  # y is inverted on screen
+                head.setStyle(angle=180 - angle)
+                head.setPos((x0 + x1) / 2, (y0 + y1) / 2)
+
+    def shown_labels(self) -> list[str]:
+        """The numbers on the chain's entries, as drawn now."""
+        return [label.toPlainText() for label in self.labels if label.isVisible()]
 
     def mark_problem(
         self, column: int | None = None, row: int | None = None, note: str = "non-finite"
