@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QPointF, pyqtSignal
+from PyQt6.QtCore import QPoint, QPointF, pyqtSignal
 from PyQt6.QtWidgets import QVBoxLayout, QWidget
 
 from rnnscope.app.panels.axes import ReadableLogAxis
@@ -99,6 +99,12 @@ class ScalarPanel(QWidget):
         self.plots[name].setTitle(
             f"⚠ {name}: {word} at step {step}, the first", size="9pt", color=MARK_COLOUR
         )
+
+    def plot_centre(self, name: str) -> QPoint:
+        """The centre of curve ``name``'s plot in this panel's coordinates (to scroll it into view)."""
+        centre: QPoint = self.view.mapFromScene(self.plots[name].sceneBoundingRect().center())
+        inside: QPoint = self.view.mapTo(self, centre)
+        return inside
 
     def _draw(self, name: str, values: np.ndarray) -> None:
         plot = self.plots[name]

@@ -356,6 +356,10 @@ class PanelDocks(QObject):
                 scroll = dock.widget()
                 if isinstance(scroll, QScrollArea):
                     scroll.ensureWidgetVisible(panel)
+                    if isinstance(panel, ScalarPanel) and probe_name in panel.plots and scroll.widget():
+                        # the curve itself, not only the top of the panel of every curve
+                        point = panel.mapTo(scroll.widget(), panel.plot_centre(probe_name))
+                        scroll.ensureVisible(point.x(), point.y(), 50, 60)
 
     def _docks_of(self, panel: QWidget) -> list[QDockWidget]:
         return [
