@@ -70,8 +70,13 @@ def test_dnc_panels_per_head_matrices_and_read_modes(make_window):
     modes = window.panel("dnc/read_modes [head 1]")
     ticks = modes.plot.getAxis("left")._tickLevels[0]
     assert [text for _, text in ticks] == ["backward", "content", "forward"]
+    window.probe_browser.set_shown(
+        "dnc/link", True
+    )  # the plain matrix (the first view has it in write order)
+    window.probe_browser.flush()
     memory = window.panel("dnc/memory")
     link = window.panel("dnc/link")
+    order = window.panel("dnc/link · write order")
     assert isinstance(memory, MatrixPanel) and memory.axes == ("slot", "width")
     assert isinstance(link, MatrixPanel) and link.axes == ("slot", "slot")
     assert memory.image.image.shape == (6, 4) and link.image.image.shape == (6, 6)
@@ -79,6 +84,7 @@ def test_dnc_panels_per_head_matrices_and_read_modes(make_window):
     window.set_step(4)
     np.testing.assert_array_equal(memory.image.image, trace["dnc/memory"].row(0)[4])
     np.testing.assert_array_equal(link.image.image, trace["dnc/link"].row(0)[4])
+    np.testing.assert_array_equal(order.image.image, trace["dnc/link"].row(0)[4])
     assert not np.array_equal(before, memory.image.image)
     assert "step 4" in memory.plot.titleLabel.text
 
