@@ -25,7 +25,7 @@ from rnnscope.engine.models.registry import build_model
 from rnnscope.engine.protocol import check_model, user_code
 from rnnscope.engine.tasks import TASK_NAMES, Batch, Task, build_task
 from rnnscope.engine.tasks.chars import CharTask
-from rnnscope.engine.trace import NonFinite, Trace
+from rnnscope.engine.trace import Trace
 from rnnscope.options import ModelChoice, OptionError
 
 # the shared defaults (rnnscope/options.py): what `rnnscope gradcheck` and `rnnscope train` build too
@@ -302,13 +302,3 @@ def same_batch(a: Batch, b: Batch) -> bool:
         np.array_equal(x, y, equal_nan=True)
         for x, y in ((a.inputs, b.inputs), (a.targets, b.targets), (a.mask, b.mask))
     )
-
-
-def first_nonfinite_forward(trace: Trace) -> NonFinite | None:
-    """Where NaN / Inf first appeared, looking at the forward pass before the gradients.
-
-    Gradients run backward in time: one NaN at step t makes ``grad/hidden_norm``
-    NaN at every earlier step, which is not where the problem started.
-    """
-    forward = Trace({n: p for n, p in trace.probes.items() if p.group != "grad"}, trace.model_kind)
-    return forward.first_nonfinite() or trace.first_nonfinite()

@@ -4,6 +4,9 @@ The ``.npz`` holds one array per probe (keyed by probe name) plus ``__trace__``,
 a JSON string with the trace's model kind, vocabulary and each probe's kind,
 axes, gate, description and tick labels, so :func:`read_trace_npz` rebuilds the
 same :class:`~rnnscope.engine.trace.Trace`. Loading uses ``allow_pickle=False``.
+When the trace holds NaN / Inf, ``nonfinite`` in that JSON says where it first
+appeared and the likely cause (:meth:`~rnnscope.engine.nonfinite.NonFiniteReport.to_json`;
+``null`` for a finite trace).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import numpy as np
 
 from rnnscope.engine import limits
 from rnnscope.engine.jsondata import JsonDataError, Record, loads_bounded, show
+from rnnscope.engine.nonfinite import find_nonfinite
 from rnnscope.engine.npz import ArrayHeader, NpzArchive, NpzError
 from rnnscope.engine.trace import ProbeKind, Trace
 from rnnscope.report.files import ReportError, atomic_write_bytes, atomic_write_text
@@ -28,6 +32,7 @@ _META_CHARACTERS = 16 * 2**20  # of the metadata JSON
 
 def write_trace_npz(trace: Trace, path: str | os.PathLike[str]) -> None:
     """Save every probe of ``trace`` and its metadata to ``path`` atomically (``.npz``)."""
+    nonfinite = find_nonfinite(trace)
     meta: dict[str, Any] = {
         "model_kind": trace.model_kind,
         "vocab": list(trace.vocab) if trace.vocab is not None else None,
@@ -42,6 +47,7 @@ def write_trace_npz(trace: Trace, path: str | os.PathLike[str]) -> None:
             }
             for p in trace
         ],
+        "nonfinite": nonfinite.to_json() if nonfinite is not None else None,
     }
     buffer = io.BytesIO()
     # keyed by probe name, so np.load(path)["lstm/forget_gate"] works in a notebook
@@ -92,7 +98,8 @@ def _read_meta(archive: NpzArchive) -> Record:
     if header.dtype.kind != "U" or header.shape != () or header.nbytes > 4 * _META_CHARACTERS:
         raise NpzError(f"the {_META} entry must be one string of metadata, got {header.dtype} {header.shape}")
     text = str(archive.read(_META, header).item())
-    return Record(loads_bounded(text, 5), _META, required=("model_kind", "vocab", "probes"))
+    required, optional = ("model_kind", "vocab", "probes"), ("nonfinite",)
+    return Record(loads_bounded(text, 5), _META, required=required, optional=optional)
 
 
 def _probe_list(meta: Record) -> list[object]:

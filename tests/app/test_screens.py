@@ -167,7 +167,7 @@ def test_the_dnc_default_shows_memory_links_usage_and_reads(make_window):
     window = make_window(model="dnc", task="copy")
     for title in (
         "dnc/memory",
-        "dnc/link",
+        "dnc/link · write order",
         "dnc/usage",
         "dnc/write_weighting",
         "dnc/read_weighting [head 0]",
@@ -226,9 +226,18 @@ def tree_rows(browser) -> dict[str, list[str]]:
 def test_probe_browser_groups_by_model_part_per_head(make_window):
     window = make_window(model="dnc", task="copy")
     rows = tree_rows(window.probe_browser)
-    parts = {"controller", "memory", "per head", "output", "loss and gradients", "gradient flow"}
+    parts = {
+        "controller",
+        "memory",
+        "per head",
+        "addressing",
+        "output",
+        "loss and gradients",
+        "gradient flow",
+    }
     assert set(rows) == parts
     assert rows["gradient flow"] == ["grad/hidden", "grad/cell"]
+    assert rows["addressing"] == ["dnc/addressing"] and "dnc/link · write order" in rows["memory"]
     assert rows["per head"][:2] == ["head 0", "head 1"]  # then the one-value-per-head panels
     assert all(not row.startswith("head") for row in rows["per head"][2:])
     assert "dnc/link" in rows["memory"] and "controller/hidden" in rows["controller"]

@@ -12,7 +12,9 @@ from PyQt6.QtCore import QPointF, Qt
 from PyQt6.QtGui import QImage
 
 import rnnscope.app.window.main_window as main_window
+from rnnscope.app.panels.dnc import AddressingPanel
 from rnnscope.app.panels.heatmap import HeatmapPanel, MatrixPanel
+from rnnscope.app.panels.lines import ScalarPanel
 from rnnscope.app.session import build_session
 from rnnscope.engine.models.config import MODEL_KINDS
 
@@ -68,8 +70,13 @@ def test_dnc_panels_per_head_matrices_and_read_modes(make_window):
     modes = window.panel("dnc/read_modes [head 1]")
     ticks = modes.plot.getAxis("left")._tickLevels[0]
     assert [text for _, text in ticks] == ["backward", "content", "forward"]
+    window.probe_browser.set_shown(
+        "dnc/link", True
+    )  # the plain matrix (the first view has it in write order)
+    window.probe_browser.flush()
     memory = window.panel("dnc/memory")
     link = window.panel("dnc/link")
+    order = window.panel("dnc/link · write order")
     assert isinstance(memory, MatrixPanel) and memory.axes == ("slot", "width")
     assert isinstance(link, MatrixPanel) and link.axes == ("slot", "slot")
     assert memory.image.image.shape == (6, 4) and link.image.image.shape == (6, 6)
@@ -77,6 +84,7 @@ def test_dnc_panels_per_head_matrices_and_read_modes(make_window):
     window.set_step(4)
     np.testing.assert_array_equal(memory.image.image, trace["dnc/memory"].row(0)[4])
     np.testing.assert_array_equal(link.image.image, trace["dnc/link"].row(0)[4])
+    np.testing.assert_array_equal(order.image.image, trace["dnc/link"].row(0)[4])
     assert not np.array_equal(before, memory.image.image)
     assert "step 4" in memory.plot.titleLabel.text
 
@@ -656,8 +664,11 @@ def test_other_weights_update_the_panels_in_place(make_window, retrace, kind):
             if not panel.kind.bounded:
                 assert panel.levels[1] == pytest.approx(np.abs(expected).max())  # levels follow the data
         elif isinstance(panel, MatrixPanel):
-            np.testing.assert_array_equal(panel.image.image, trace[panel.probe_name].row(0)[4])
-        else:
+            if panel.isVisible():  # a hidden one catches up with the cursor when shown
+                np.testing.assert_array_equal(panel.image.image, trace[panel.probe_name].row(0)[4])
+        elif isinstance(panel, AddressingPanel):
+            np.testing.assert_array_equal(panel.bar_heights(), trace["dnc/read_mode_parts"].row(0)[4, 0])
+        elif isinstance(panel, ScalarPanel):
             for name, curve in panel.curves.items():
                 np.testing.assert_array_equal(curve.yData, trace[name].row(0))  # before any log mapping
     assert window.unit_plot.values is not None and not np.array_equal(window.unit_plot.values, old_unit)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pyqtgraph as pg
+from PyQt6.QtCore import Qt
 
 PIXELS_PER_LABEL = 28  # vertical room one tick label needs, with a gap
 
@@ -92,3 +94,42 @@ def readable_log_axis(plot: pg.PlotItem, side: str = "left") -> ReadableLogAxis:
     axis = ReadableLogAxis(side)
     plot.setAxisItems({side: axis})
     return axis
+
+
+NAME_PIXELS = {"left": 14, "bottom": 40}  # room one entry's name needs along a vertical / horizontal axis
+
+
+def name_ticks(names: tuple[str, ...], pixels: float, side: str) -> list[list[tuple[float, str]]]:
+    """pyqtgraph ticks naming rows ``0..len(names)-1`` at their centres: every k-th name so that
+    they fit ``pixels`` along the axis (never printed over each other; hover gives every name)."""
+    stride = max(1, int(np.ceil(len(names) * NAME_PIXELS[side] / max(pixels, 1.0))))
+    return [[(i + 0.5, str(name)) for i, name in enumerate(names) if i % stride == 0]]
+
+
+def free_label_width(label: pg.LabelItem) -> None:
+    """Like ``LabelItem.updateMin``, but with no minimum width: a long text is cut, not the plot.
+
+    A new text of the same height (a matrix's ``(step 12)``) leaves the layout alone: re-laying
+    out the plot on every step would cost more than drawing it."""
+    height = label.itemRect().height()
+    hint = getattr(label, "_sizeHint", None)
+    if hint is not None and hint.get(Qt.SizeHint.MinimumSize) == (0, height):
+        return
+    label.setMinimumWidth(0)
+    label.setMinimumHeight(height)
+    label._sizeHint = {
+        Qt.SizeHint.MinimumSize: (0, height),
+        Qt.SizeHint.PreferredSize: (0, height),
+        Qt.SizeHint.MaximumSize: (-1, -1),
+        Qt.SizeHint.MinimumDescent: (0, 0),
+    }
+    label.updateGeometry()
+
+
+def free_title_width(plot: pg.PlotItem) -> None:
+    """Make ``plot``'s title cut when long instead of widening the plot past its panel (pyqtgraph
+    makes the title's text width the minimum width of the plot's column)."""
+    label = plot.titleLabel
+    if not getattr(label, "_width_free", False):
+        label.updateMin = lambda: free_label_width(label)
+        label._width_free = True

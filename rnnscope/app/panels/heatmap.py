@@ -16,11 +16,13 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QPointF, Qt, pyqtSignal
+from PyQt6.QtCore import QPointF, pyqtSignal
 from PyQt6.QtGui import QResizeEvent
 from PyQt6.QtWidgets import QVBoxLayout, QWidget
 
+from rnnscope.app.panels.axes import free_title_width, name_ticks
 from rnnscope.app.panels.colour_bar import ColourBar
+from rnnscope.app.panels.marks import MARK_COLOUR, CellMark
 from rnnscope.engine.trace import Probe, ProbeKind
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
@@ -37,36 +39,6 @@ def colour_map_and_levels(kind: ProbeKind, data: np.ndarray) -> tuple[pg.ColorMa
     bound = float(np.abs(finite).max()) if finite.size else 1.0
     bound = bound if bound > 0 else 1.0
     return pg.colormap.get("CET-D1"), (-bound, bound)
-
-
-NAME_PIXELS = {"left": 14, "bottom": 40}  # room one entry's name needs along a vertical / horizontal axis
-
-
-def name_ticks(names: tuple[str, ...], pixels: float, side: str) -> list[list[tuple[float, str]]]:
-    """pyqtgraph ticks naming rows ``0..len(names)-1`` at their centres: every k-th name so that
-    they fit ``pixels`` along the axis (never printed over each other; hover gives every name)."""
-    stride = max(1, int(np.ceil(len(names) * NAME_PIXELS[side] / max(pixels, 1.0))))
-    return [[(i + 0.5, str(name)) for i, name in enumerate(names) if i % stride == 0]]
-
-
-def _free_label_width(label: pg.LabelItem) -> None:
-    """Like ``LabelItem.updateMin``, but with no minimum width: a long text is cut, not the plot.
-
-    A new text of the same height (a matrix's ``(step 12)``) leaves the layout alone: re-laying
-    out the plot on every step would cost more than drawing it."""
-    height = label.itemRect().height()
-    hint = getattr(label, "_sizeHint", None)
-    if hint is not None and hint.get(Qt.SizeHint.MinimumSize) == (0, height):
-        return
-    label.setMinimumWidth(0)
-    label.setMinimumHeight(height)
-    label._sizeHint = {
-        Qt.SizeHint.MinimumSize: (0, height),
-        Qt.SizeHint.PreferredSize: (0, height),
-        Qt.SizeHint.MaximumSize: (-1, -1),
-        Qt.SizeHint.MinimumDescent: (0, 0),
-    }
-    label.updateGeometry()
 
 
 class ImagePanel(QWidget):
@@ -105,6 +77,8 @@ class ImagePanel(QWidget):
         self.plot.invertY(True)
         self.image = pg.ImageItem()
         self.plot.addItem(self.image)
+        self.mark = CellMark(self.plot)  # where the trace first went non-finite, if here
+        self.problem: str | None = None  # the title's note while marked
         self.colour_bar: ColourBar | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -131,11 +105,7 @@ class ImagePanel(QWidget):
 
     def set_title(self, text: str, color: str | None = None) -> None:
         """The plot's title; a long one is cut rather than pushing the colour bar out of a narrow dock."""
-        label = self.plot.titleLabel
-        if not getattr(label, "_width_free", False):
-            # pyqtgraph makes the title's text width the minimum width of the plot's column
-            label.updateMin = lambda: _free_label_width(label)
-            label._width_free = True
+        free_title_width(self.plot)
         self.plot.setTitle(text, size="9pt", **({"color": color} if color else {}))
 
     def name_rows(self, names: tuple[str, ...] | None) -> None:
@@ -162,9 +132,20 @@ class ImagePanel(QWidget):
         if self._names:
             self._fit_names()
 
-    def mark_problem(self) -> None:
-        """Title in red: the first non-finite value of the trace is in this panel."""
-        self.set_title(f"⚠ {self.title}: non-finite", color="#b71c1c")
+    def mark_problem(
+        self, column: int | None = None, row: int | None = None, note: str = "non-finite"
+    ) -> None:
+        """Title in red: the first non-finite value of the trace is in this panel; with the image's
+        ``column`` (a heatmap's step) and ``row`` (its unit) a red cross on that cell."""
+        self.problem = note
+        self.set_title(f"⚠ {self.title}: {note}", color=MARK_COLOUR)
+        if column is not None and row is not None:
+            self.mark.place(column, row)
+
+    def clear_problem(self) -> None:
+        self.problem = None
+        self.mark.clear()
+        self.set_title(self.title)
 
     def shown_values(self) -> np.ndarray:
         """The 2-D array currently drawn (rows x columns)."""
@@ -248,7 +229,7 @@ class HeatmapPanel(ImagePanel):
             raise ValueError(f"{self.title}: new values {values.shape} do not match {self.values.shape}")
         self.values = values
         self._show(values.T, values)
-        self.set_title(self.title)  # a non-finite mark belonged to the old values
+        self.clear_problem()  # a non-finite mark belonged to the old values
 
     def set_step(self, step: int) -> None:
         """Only the cursor line moves: the units x time image stays as it is."""
@@ -284,6 +265,7 @@ class MatrixPanel(ImagePanel):
         self.axes = axes
         self.unit_axis = axes[0]
         self.step = 0
+        self.marked_step: int | None = None  # the step of the marked entry
         self._show(values[0], values)
         self.set_title(f"{title}  (step 0)")
 
@@ -298,7 +280,15 @@ class MatrixPanel(ImagePanel):
         self.values = values
         step = min(self.step, len(values) - 1)
         self._show(values[step], values)
+        self.problem, self.marked_step = None, None
+        self.mark.clear()
         self.set_step(step)
+
+    def mark_cell(self, step: int, row: int, column: int, note: str = "non-finite") -> None:
+        """The red title and a cross on entry ``(row, column)``, shown while the cursor is at ``step``."""
+        self.problem, self.marked_step = note, step
+        self.mark.place(column, row)
+        self.set_step(self.step)  # the title and the cross as that step shows them
 
     def set_step(self, step: int) -> None:
         """Swap in the small matrix of ``step`` (levels stay those of the whole trace)."""
@@ -306,7 +296,9 @@ class MatrixPanel(ImagePanel):
         low, high = self.levels
         matrix = np.nan_to_num(self.values[step], nan=0.0, posinf=high, neginf=low)
         self.image.setImage(matrix, autoLevels=False)
-        self.set_title(f"{self.title}  (step {step})")
+        note = f"  ⚠ {self.problem} at step {self.marked_step}" if self.problem else ""
+        self.set_title(f"{self.title}  (step {step}){note}", MARK_COLOUR if note else None)
+        self.mark.show(step == self.marked_step)
 
     def cell_name(self, row: int, col: int) -> str:
         return f"{self.title}  {self.axes[0]} {row}  {self.axes[1]} {col}"

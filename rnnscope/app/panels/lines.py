@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QPointF, pyqtSignal
+from PyQt6.QtCore import QPoint, QPointF, pyqtSignal
 from PyQt6.QtWidgets import QVBoxLayout, QWidget
 
 from rnnscope.app.panels.axes import ReadableLogAxis
+from rnnscope.app.panels.marks import MARK_COLOUR, step_line
+from rnnscope.engine.nonfinite import value_word
 
 LOG_SCALE_PREFIXES = ("grad/",)  # positive series spanning decades: drawn on a log axis
 
@@ -55,6 +57,7 @@ class ScalarPanel(QWidget):
                 plot.setXLink(first)
             self.view.nextRow()
         self.series: dict[str, np.ndarray] = {}
+        self.marks: dict[str, pg.InfiniteLine] = {}  # curve name -> the line at its first non-finite step
         self.set_series(series)
         self.view.scene().sigMouseMoved.connect(self._on_move)
         layout = QVBoxLayout(self)
@@ -71,6 +74,37 @@ class ScalarPanel(QWidget):
         self.series = dict(series)
         for name, values in series.items():
             self._draw(name, np.asarray(values, dtype=float))
+        for name in list(self.marks):  # a mark belonged to the old values
+            self.plots[name].removeItem(self.marks.pop(name))
+            self.plots[name].setTitle(name, size="9pt")
+        for name, values in self.series.items():  # a gap in a curve is said where it starts
+            bad = np.flatnonzero(~np.isfinite(np.asarray(values, dtype=float)))
+            if bad.size:
+                step = int(bad[0])
+                word = value_word(float(values[step]))
+                self._line(name, step, word)
+                self.plots[name].setTitle(f"{name}: {word} from step {step}", size="9pt")
+
+    def _line(self, name: str, step: int, word: str) -> None:
+        plot = self.plots[name]
+        if name in self.marks:
+            plot.removeItem(self.marks.pop(name))
+        self.marks[name] = step_line(step, word)
+        plot.addItem(self.marks[name], ignoreBounds=True)
+
+    def mark_nonfinite(self, name: str, step: int, word: str = "NaN") -> None:
+        """Curve ``name`` holds the trace's first non-finite value, at ``step`` (a gap in the line): a
+        dashed red line labelled ``word`` there and the plot's title in red."""
+        self._line(name, step, word)
+        self.plots[name].setTitle(
+            f"⚠ {name}: {word} at step {step}, the first", size="9pt", color=MARK_COLOUR
+        )
+
+    def plot_centre(self, name: str) -> QPoint:
+        """The centre of curve ``name``'s plot in this panel's coordinates (to scroll it into view)."""
+        centre: QPoint = self.view.mapFromScene(self.plots[name].sceneBoundingRect().center())
+        inside: QPoint = self.view.mapTo(self, centre)
+        return inside
 
     def _draw(self, name: str, values: np.ndarray) -> None:
         plot = self.plots[name]

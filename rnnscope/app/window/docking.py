@@ -25,7 +25,9 @@ from rnnscope.app.window.layouts import (
     hide_stale_tab_bars,
     layout_key,
 )
-from rnnscope.app.window.slots import Panel, Slot, curves
+from rnnscope.app.window.nonfinite_marks import mark_panel
+from rnnscope.app.window.slots import Panel, Slot, TracePanel, TracePanelSpec, curves
+from rnnscope.engine.nonfinite import NonFiniteReport
 from rnnscope.engine.trace import Trace
 
 RIGHT_GROUPS = ("output", "curves")  # docks of the right column; model groups go on the left
@@ -218,6 +220,8 @@ class PanelDocks(QObject):
                 raise RuntimeError("no trace to make panels from")
             if slot.spec is None:
                 slot.panel = ScalarPanel(curves(self.trace))
+            elif isinstance(slot.spec, TracePanelSpec):
+                slot.panel = slot.spec.make(self.trace)
             else:
                 slot.panel = slot.spec.make(self.trace[slot.spec.probe_name])
             slot.panel.hovered.connect(self.hovered)
@@ -264,6 +268,7 @@ class PanelDocks(QObject):
             self.grids.pop(name, None)
             self.view_menu.removeAction(dock.toggleViewAction())
             self.window.removeDockWidget(dock)
+            dock.setObjectName("")  # until deleted, restoreState must not find it in place of its successor
             dock.deleteLater()
 
     def show_values(self, trace: Trace) -> None:
@@ -274,6 +279,8 @@ class PanelDocks(QObject):
         for panel in self.panels:
             if isinstance(panel, ScalarPanel):
                 panel.set_series(series)
+            elif isinstance(panel, TracePanel):
+                panel.set_trace(trace)
             else:
                 panel.set_values(panel_values(panel, trace[panel.probe_name]))
 
@@ -331,22 +338,35 @@ class PanelDocks(QObject):
                 return self._made(slot)
         raise KeyError(f"no panel {title!r}")
 
-    def reveal(self, probe_name: str) -> None:
-        """Show the panel(s) of ``probe_name``, bring their dock to the front and frame them in red."""
+    def reveal(self, probe_name: str, report: NonFiniteReport | None = None) -> None:
+        """Show the panel(s) of ``probe_name`` (the curves, for a one-value-per-step probe), bring their
+        dock to the front and mark them in red; with ``report``, a mark on its step and element."""
         titles = [slot.title for slot in self.slots() if slot.probe_name == probe_name]
+        if not titles and probe_name in curves(self.trace or Trace()):
+            titles = ["curves"]
         if any(title in self.hidden for title in titles):
             self.set_shown(dict.fromkeys(titles, True))
             self.browser.set_entries(self._entries())
         for title in titles:
             panel = self.panel(title)
-            if isinstance(panel, ImagePanel):
-                panel.mark_problem()
-            for dock in self.group_docks.values():
+            mark_panel(panel, probe_name, report)
+            for dock in self._docks_of(panel):
+                dock.show()
+                dock.raise_()
                 scroll = dock.widget()
-                if isinstance(scroll, QScrollArea) and scroll.isAncestorOf(panel):
-                    dock.show()
-                    dock.raise_()
+                if isinstance(scroll, QScrollArea):
                     scroll.ensureWidgetVisible(panel)
+                    if isinstance(panel, ScalarPanel) and probe_name in panel.plots and scroll.widget():
+                        # the curve itself, not only the top of the panel of every curve
+                        point = panel.mapTo(scroll.widget(), panel.plot_centre(probe_name))
+                        scroll.ensureVisible(point.x(), point.y(), 50, 60)
+
+    def _docks_of(self, panel: QWidget) -> list[QDockWidget]:
+        return [
+            dock
+            for dock in self.group_docks.values()
+            if isinstance(scroll := dock.widget(), QScrollArea) and scroll.isAncestorOf(panel)
+        ]
 
     def _entries(self) -> list[BrowserEntry]:
         return [

@@ -2,8 +2,9 @@
 
 What a first view shows (``hidden_by_default``): the gates and states that tell the
 story (LSTM: input, forget and output gates, cell, hidden; GRU: reset and update gates,
-candidate, hidden; RNN: hidden and pre-activation; DNC: memory, links, usage, write
-weighting, each head's read weighting and the controller's hidden state) and the output
+candidate, hidden; RNN: hidden and pre-activation; DNC: memory, the links in write order,
+usage, write weighting, each head's read weighting, the controller's hidden state and,
+tabbed behind it, the addressing decomposition) and the output
 probabilities; pre-activations, logits, an embedding's vectors and the DNC's intermediate
 vectors are one click away in the probe browser. A stacked model shows its top layer so
 (the one the read-out reads); the layers below are in the browser, a dock each when shown.
@@ -43,10 +44,11 @@ HIDDEN_PATTERNS = (
 DNC_SHOWN = (
     "controller/hidden",
     "dnc/memory",
-    "dnc/link",
+    "dnc/link · write order",  # the link matrix with its write order drawn (the plain one in the browser)
     "dnc/usage",
     "dnc/write_weighting",
     "dnc/read_weighting",
+    "dnc/read_mode_parts",  # the addressing panel, a tab behind the controller's
 )
 # model docks in the order they fill the left grid (the DNC's memory first); others after
 LEFT_ORDER = ("· matrices", "· slots", "· per head")
@@ -79,6 +81,8 @@ def browser_part(dock_name: str) -> str:
         return "per head"
     if dock_name == "grad" or dock_name.startswith("grad ·"):
         return "gradient flow"
+    if dock_name.endswith("· addressing"):
+        return "addressing"
     if dock_name.startswith("dnc"):
         return "memory"
     return dock_name

@@ -27,7 +27,6 @@ from rnnscope.app.session import (
     SessionSpec,
     build_session,
     build_task_for,
-    first_nonfinite_forward,
     model_file_of,
     options_problem,
     own_class_of,
@@ -48,8 +47,9 @@ from rnnscope.app.window.screen import fit_to_screen, shrink_to_screen
 from rnnscope.app.window.slots import layout_signature, panels_by_dock
 from rnnscope.app.window.stepper import DEFAULT_SPEED, Stepper
 from rnnscope.engine.models.base import RecurrentModel
+from rnnscope.engine.nonfinite import NonFiniteReport, find_nonfinite
 from rnnscope.engine.tasks import Batch, Task
-from rnnscope.engine.trace import NonFinite, Trace
+from rnnscope.engine.trace import Trace
 
 FIRST_TRACE_IN_BACKGROUND = 1_000_000  # steps x hidden units above which even the first trace is threaded
 DEFAULT_SIZE = QSize(1600, 1000)  # fitted to the screen's available area
@@ -91,7 +91,7 @@ class MainWindow(PanelWindow):
         self.own_class: OwnClass | None = None  # builds the models of kind "custom" (the user's class)
         self._signature: tuple[object, ...] | None = None  # layout_signature the panels were built for
         self.panels_rebuilt = False  # did the last session rebuild the panels (or update them in place)
-        self.last_nonfinite: NonFinite | None = None
+        self.last_nonfinite: NonFiniteReport | None = None
         self.message = ""
         self._falling_back = False
         self._fitted = False
@@ -339,17 +339,14 @@ class MainWindow(PanelWindow):
 
     def _go_to(self, trace: Trace, step: int) -> None:
         """``step``, unless ``trace`` holds NaN / Inf: then where it first appeared, with a message."""
-        bad = self.last_nonfinite = first_nonfinite_forward(trace)
+        bad = self.last_nonfinite = find_nonfinite(trace)
         if bad is None:
             self.set_step(step)
             return
         self.stepper.stop_playing()
-        self.show_message(
-            f"Non-finite value {bad.value} in {bad.probe} at step {bad.step} "
-            f"(index {bad.index}): jumped there"
-        )
+        self.show_message(f"Non-finite value: {bad.describe()} (jumped there)")
         self.set_step(bad.step)
-        self.docks.reveal(bad.probe)
+        self.docks.reveal(bad.probe, bad)
 
     # ------------------------------------------------------------------ stepping
     @property

@@ -10,10 +10,12 @@ A panel is a :class:`Slot` until it is first shown (:mod:`.docking` makes it the
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from rnnscope.app.panels.dnc import AddressingPanel, LinkOrderPanel
 from rnnscope.app.panels.heatmap import ImagePanel, PanelSpec, panel_specs
 from rnnscope.app.panels.lines import ScalarPanel
 from rnnscope.app.session import Session
@@ -21,7 +23,11 @@ from rnnscope.engine.trace import Probe, ProbeKind, Trace
 
 SPLIT_ABOVE = 12  # a group with more probes is split into docks by axes (matrices, per head, ...)
 
-Panel = ImagePanel | ScalarPanel
+Panel = ImagePanel | ScalarPanel | AddressingPanel | LinkOrderPanel
+TracePanel = AddressingPanel | LinkOrderPanel  # drawn from several probes: made from the whole trace
+ADDRESSING_DOCK = "dnc · addressing"
+MATRICES_DOCK = "dnc · matrices"
+LINK_ORDER = "dnc/link · write order"
 
 
 def panel_order(probe: Probe) -> int:
@@ -77,13 +83,34 @@ def curves(trace: Trace) -> dict[str, np.ndarray]:
     return {p.name: p.row(0) for p in sorted(trace, key=panel_order) if _drawn(p) and p.data.ndim == 2}
 
 
+@dataclass(frozen=True)
+class TracePanelSpec:
+    """A panel drawn from several probes of a trace (the DNC's addressing views). ``probe_name`` is the
+    name the designed layout and the non-finite marks know it by: the probe it stands for
+    (``dnc/read_mode_parts``), or its own title where a plain panel of that probe exists too."""
+
+    title: str
+    probe_name: str
+    make: Callable[[Trace], TracePanel]
+
+
+def addressing_slots(trace: Trace) -> dict[str, list[Slot]]:
+    """A DNC's addressing decomposition (a dock of its own) and its link matrix in write order (beside
+    the memory), by dock; nothing for other traces."""
+    if "dnc/read_mode_parts" not in trace or "dnc/write_parts" not in trace:
+        return {}
+    addressing = TracePanelSpec("dnc/addressing", "dnc/read_mode_parts", AddressingPanel)
+    order = TracePanelSpec(LINK_ORDER, LINK_ORDER, LinkOrderPanel)
+    return {ADDRESSING_DOCK: [Slot(addressing.title, addressing)], MATRICES_DOCK: [Slot(order.title, order)]}
+
+
 @dataclass
 class Slot:
     """A panel's place in a dock: its title, what it shows (``spec``; None: the curves) and the panel
     once made (a panel nobody has shown is never made)."""
 
     title: str
-    spec: PanelSpec | None
+    spec: PanelSpec | TracePanelSpec | None
     panel: Panel | None = None
     layer: int | None = None  # the recurrent layer of a stacked model's probe (None: one layer, or none)
 
@@ -107,6 +134,8 @@ def panels_by_dock(session: Session) -> dict[str, list[Slot]]:
             layer = probe.layer if stacked else None
             slots = [Slot(spec.title, spec, layer=layer) for spec in specs]
             groups.setdefault(dock_key(probe, sizes[probe.group] > SPLIT_ABOVE, stacked), []).extend(slots)
+    for dock, slots in addressing_slots(trace).items():
+        groups.setdefault(dock, []).extend(slots)
     if curves(trace):
         groups.setdefault("curves", []).append(Slot("curves", None))
     return groups

@@ -64,6 +64,12 @@ name                             shape             axes         kind       meani
 ``dnc/write_strength``           ``(T, B)``                     scalar     ``beta_w >= 1``
 ===============================  ================  ===========  =========  ===========================
 
+And the addressing decomposition (:mod:`rnnscope.engine.dnc.decomposition`), computed after
+the time loop from the probes above: ``dnc/read_mode_parts`` ``(T, B, R, 3, N)`` (axes head,
+mode, slot; ``pi[i][m]`` times the backward / content / forward weighting, summing over the
+mode axis to ``w_r``) and ``dnc/write_parts`` ``(T, B, 2, N)`` (axes part, slot:
+``g_w g_a a`` and ``g_w (1 - g_a) c_w``, summing to ``w_w``), both of kind weighting.
+
 The backward is exact through every path, the usage included; the allocation's
 sort permutation is held fixed (see :mod:`rnnscope.engine.dnc.allocation`).
 """
@@ -81,6 +87,7 @@ from rnnscope.engine.dnc.access import (
     access_step_backward,
     access_step_forward,
 )
+from rnnscope.engine.dnc.decomposition import WRITE_PARTS, read_mode_parts, write_parts
 from rnnscope.engine.dnc.interface import INTERFACE_PARTS, READ_MODES, interface_layout, interface_size
 from rnnscope.engine.models.base import CoreOutput, RecurrentModel, State, init_uniform
 from rnnscope.engine.models.config import ModelConfig
@@ -298,6 +305,7 @@ class DNC(RecurrentModel):
             data = _probe_data(s, path)
             labels: dict[int, tuple[str, ...]] | None = {1: READ_MODES} if name == "read_modes" else None
             trace.add(f"dnc/{name}", data, kind, axes, description=text, tick_labels=labels)
+        _record_decomposition(trace)
 
     # ----------------------------------------------------------------- backward
     def backward_core(
@@ -336,6 +344,39 @@ class DNC(RecurrentModel):
         rows = steps * batch
         dinputs = (dpreact.reshape(rows, 4 * H) @ Wx[:D].T).reshape(steps, batch, D) if need_inputs else None
         return param_grads, dinputs, dstate, dhidden
+
+
+def _record_decomposition(trace: Trace) -> None:
+    """The read and write weightings split into their terms, from the probes just recorded."""
+    probe = trace.probes
+    modes = read_mode_parts(
+        probe["dnc/read_modes"].data,
+        probe["dnc/backward_weighting"].data,
+        probe["dnc/read_content_weighting"].data,
+        probe["dnc/forward_weighting"].data,
+    )
+    trace.add(
+        "dnc/read_mode_parts",
+        modes,
+        _WEIGHTING,
+        ("head", "mode", "slot"),
+        description="read weighting by mode: pi_b bw, pi_c c, pi_f fw (they sum to w_r)",
+        tick_labels={1: READ_MODES},
+    )
+    written = write_parts(
+        probe["dnc/allocation_gate"].data,
+        probe["dnc/write_gate"].data,
+        probe["dnc/allocation"].data,
+        probe["dnc/write_content_weighting"].data,
+    )
+    trace.add(
+        "dnc/write_parts",
+        written,
+        _WEIGHTING,
+        ("part", "slot"),
+        description="write weighting by term: g_w g_a a, g_w (1 - g_a) c_w (they sum to w_w)",
+        tick_labels={0: WRITE_PARTS},
+    )
 
 
 def _controller_weight_gradients(
