@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from rnnscope.engine.gradcheck.diagnosis_context import DiagnosisContext
+from rnnscope.engine.gradcheck.diagnosis_run import diagnose
 from rnnscope.engine.gradcheck.differences import (
     Differences,
     Losses,
@@ -127,6 +129,21 @@ def check_gradients(
             collected.add(check, build_row(check, tensor.slices))
             if counter.cancelled() and name != names[-1]:
                 raise GradcheckCancelled(collected.result(cancelled=True))
+        if options.diagnose:
+            context = DiagnosisContext(
+                checked,
+                batch,
+                {name: tensors[name] for name in names},
+                evaluator,
+                losses,
+                options,
+                counter.poll,
+                lambda model, short: _evaluator(model, short, options.engine),
+            )
+            try:
+                collected.notes.extend(diagnose(collected.rows, collected.tensors, context))
+            except _Stop:
+                raise GradcheckCancelled(collected.result(cancelled=True)) from None
         return collected.result(cancelled=False)
     finally:
         for name, values in saved.items():
@@ -231,6 +248,11 @@ class _Counter:
     def cancelled(self) -> bool:
         return self._cancel is not None and self._cancel()
 
+    def poll(self, count: int) -> None:
+        """The report function of the diagnoses: they poll ``cancel`` but are not counted in ``progress``."""
+        if self.cancelled():
+            raise _Stop
+
 
 class _Collected:
     """The rows and per-element checks gathered so far, and how they were made."""
@@ -252,6 +274,7 @@ class _Collected:
         self.started = started
         self.rows: list[GradRow] = []
         self.tensors: dict[str, TensorCheck] = {}
+        self.notes: list[str] = []  # what the diagnoses add
 
     def add(self, check: TensorCheck, row: GradRow) -> None:
         self.tensors[check.name] = check
@@ -287,6 +310,7 @@ class _Collected:
                     if not check.differentiable
                 ),
                 *notes_for(self.rows, options.step),
+                *self.notes,
             ],
         )
 

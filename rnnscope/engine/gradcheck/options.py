@@ -51,6 +51,7 @@ class CheckOptions:
     engine: str = "auto"  # "auto": a batched evaluator where one exists; "fast": insist; "naive"
     parameters: Sequence[str] | None = None  # check only these tensors (None: every one)
     with_inputs: bool = True  # also check the gradients of the inputs and of the initial state
+    diagnose: bool = True  # name the likely cause of each failing row (see diagnosis_run.py)
 
     def __post_init__(self) -> None:
         if self.thresholds is None:  # the older keyword form accepted None for the defaults
