@@ -19,7 +19,6 @@ from rnnscope.engine.gradcheck.tensors import CheckBatch, CheckedTensor
 from rnnscope.engine.models.base import RecurrentModel
 from rnnscope.engine.params import GateSlice
 
-BUDGET = 2000  # numerical derivatives a check may add for its diagnoses
 PROBES = 16  # elements of a slice compared with another slice (swap) or with their transposes
 
 MakeEvaluator = Callable[[RecurrentModel, CheckBatch], LossEvaluator]
@@ -40,9 +39,13 @@ class DiagnosisContext:
     options: CheckOptions
     report: Report
     make_evaluator: MakeEvaluator
-    budget: int = BUDGET
     spent: int = 0
     short: list[str] = field(default_factory=list)
+
+    @property
+    def budget(self) -> int:
+        """How many numerical derivatives the diagnoses may add (``options.diagnosis_budget``)."""
+        return int(self.options.diagnosis_budget)
 
     @property
     def sizes(self) -> dict[str, int]:

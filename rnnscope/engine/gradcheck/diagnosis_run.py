@@ -19,8 +19,8 @@ keeps what they find (``GradRow.diagnoses``). What each test reads:
 * **only some steps** re-checks a few failing elements on shorter sequences.
 
 The numerical derivatives computed for diagnoses are at most
-:data:`~rnnscope.engine.gradcheck.diagnosis_context.BUDGET` per check (elements
-times lengths for the re-checks); a test that would exceed it is not run, and
+``options.diagnosis_budget`` (2000) per check (elements times lengths for the
+re-checks); a test that would exceed it is not run, and
 the result's notes say for which rows.
 """
 
