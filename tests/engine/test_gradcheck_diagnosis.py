@@ -345,7 +345,7 @@ def test_a_diagnosis_round_trips_through_the_result_dict():
 def test_factors_are_named_as_fractions_and_sizes():
     assert factor_names(0.04, {"T": 25, "B": 4, "H": 64}, 1e-6) == ["1/25", "1/T"]
     assert factor_names(-0.25, {"T": 25, "B": 4, "H": 64}, 1e-6) == ["-1/4", "-1/B"]
-    assert factor_names(100.0, {"T": 25, "B": 4, "H": 64}, 1e-6) == ["TB"]
+    assert factor_names(100.0, {"T": 25, "B": 4, "H": 64}, 1e-6) == ["T*B"]
     assert factor_names(1.001, {"T": 25, "B": 4, "H": 64}, 1e-6) == []
     assert shorter_lengths(25) == [1, 2, 3, 6, 12, 18]
     assert shorter_lengths(1) == []

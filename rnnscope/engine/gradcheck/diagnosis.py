@@ -91,8 +91,9 @@ def diagnosis_line(diagnoses: list[Diagnosis]) -> str:
 
 
 # -------------------------------------------------------------------------- naming a factor
-# the simple fractions a factor is named as: p/q with p, q up to this
+# the simple fractions a factor is named as: p/q with p up to SIMPLE and q up to DENOMINATOR
 SIMPLE = 8
+DENOMINATOR = 64
 
 
 def factor_names(factor: float, sizes: dict[str, int], tolerance: float) -> list[str]:
@@ -100,15 +101,15 @@ def factor_names(factor: float, sizes: dict[str, int], tolerance: float) -> list
 
     ``sizes`` are the check's sizes by letter (``{"T": 25, "B": 4, "H": 64}``);
     their products of two and the inverses are tried as well. The exact
-    fraction comes first (denominators up to 64), then the sizes it matches.
+    fraction comes first (``p/q`` with ``p`` up to 8, ``q`` up to 64), then the sizes it matches.
     """
     if not math.isfinite(factor) or factor == 0:
         return []
     sign = "-" if factor < 0 else ""
     size = abs(factor)
     names: list[str] = []
-    fraction = Fraction(size).limit_denominator(64)
-    if fraction != 1 and fraction.numerator <= 64 and _close(size, float(fraction), tolerance):
+    fraction = Fraction(size).limit_denominator(DENOMINATOR)
+    if fraction != 1 and fraction.numerator <= SIMPLE and _close(size, float(fraction), tolerance):
         names.append(sign + str(fraction))
     for label, value in _size_candidates(sizes):
         if _close(size, value, tolerance) and value != 1:
@@ -123,11 +124,20 @@ def _close(value: float, target: float, tolerance: float) -> bool:
 def _size_candidates(sizes: dict[str, int]) -> list[tuple[str, float]]:
     out: list[tuple[str, float]] = []
     letters = [(label, n) for label, n in sizes.items() if n > 1]
-    products = [(a + b, m * n) for i, (a, m) in enumerate(letters) for b, n in letters[i + 1 :]]
+    products = [(f"{a}*{b}", m * n) for i, (a, m) in enumerate(letters) for b, n in letters[i + 1 :]]
     for label, n in [*letters, *products]:
         out.append((label, float(n)))
         out.append((f"1/{label}" if len(label) == 1 else f"1/({label})", 1.0 / n))
     return out
+
+
+def _inverses(sizes: list[str]) -> list[str]:
+    """``["1/T", "H"]`` -> ``["1/T", "1/H"]``: the factor each size name is the inverse of."""
+    out = []
+    for name in sizes:
+        inverse = name[2:].strip("()") if name.startswith("1/") else name
+        out.append(f"1/{inverse}" if len(inverse) == 1 else f"1/({inverse})")
+    return list(dict.fromkeys(out))
 
 
 def scaled_text(factor: float, names: list[str], evidence: int, spread: float) -> str:
@@ -141,12 +151,9 @@ def scaled_text(factor: float, names: list[str], evidence: int, spread: float) -
     elif _close(size, 2.0, 1e-6) or _close(size, 0.5, 1e-6):
         cause = "a missing or extra factor 2 (the 1/2 of a square?)"
         if sizes:
-            cause = f"a missing or extra factor 2 (the 1/2 of a square, or {' or '.join(sizes)}?)"
+            cause = f"a missing or extra factor 2 (the 1/2 of a square, or {' or '.join(_inverses(sizes))}?)"
     elif sizes:
-        inverse = sizes[0][2:] if sizes[0].startswith("1/") else sizes[0]
-        cause = (
-            f"a missing or extra 1/{inverse}?" if len(inverse) == 1 else f"a missing or extra 1/({inverse})?"
-        )
+        cause = f"a missing or extra {' or '.join(_inverses(sizes))}?"
     elif names:
         cause = "a constant factor"
     else:
