@@ -25,3 +25,9 @@ def test_a_bug_of_no_known_kind_gets_no_cause(capsys):
     assert main(["gradcheck", "--model-file", str(EXAMPLES / "buggy_lstm.py"), *SMALL]) == 1
     out = capsys.readouterr().out
     assert "fail      Wh[forget]" in out and "likely cause" not in out
+
+
+def test_no_diagnosis_leaves_the_causes_out(capsys):
+    argv = ["gradcheck", "--model-file", str(EXAMPLES / "swapped_gates_lstm.py"), *SMALL, "--no-diagnosis"]
+    assert main(argv) == 1
+    assert "likely cause" not in capsys.readouterr().out
