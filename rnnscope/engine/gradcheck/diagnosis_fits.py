@@ -114,6 +114,14 @@ def match_count(analytic: np.ndarray, numeric: np.ndarray, allowance: np.ndarray
     return count if bool(matched.all()) else 0
 
 
+def mismatched(analytic: np.ndarray, numeric: np.ndarray, allowance: np.ndarray, usable: np.ndarray) -> bool:
+    """True when a significant comparison among ``usable`` clearly does not match (see ``match_count``)."""
+    values = Values(analytic, numeric, allowance, np.zeros(analytic.shape, dtype=bool))
+    evidence = usable & values.significant()
+    a, n, e = analytic[evidence], numeric[evidence], allowance[evidence]
+    return bool(np.any(np.abs(a - n) > 4.0 * e + MATCH_RELATIVE * np.abs(n)))
+
+
 def swapped_diagnosis(row: str, other: str, count: int, both: bool) -> Diagnosis:
     """``row`` holds the gradient of ``other`` (``both``: and ``other`` holds ``row``'s)."""
     text = f"{row} holds the gradient of {other} ({count} elements match)"

@@ -40,6 +40,7 @@ from rnnscope.engine.gradcheck.diagnosis_context import (
 from rnnscope.engine.gradcheck.diagnosis_fits import (
     Values,
     match_count,
+    mismatched,
     scale_fit,
     swapped_diagnosis,
     transposed_diagnosis,
@@ -50,6 +51,8 @@ from rnnscope.engine.gradcheck.differences import element_differences
 from rnnscope.engine.gradcheck.plan import TensorPlan
 from rnnscope.engine.gradcheck.result import GradRow, TensorCheck
 from rnnscope.engine.gradcheck.tensors import INPUTS, CheckedTensor
+
+FIRST_PROBES = 4  # places compared first for a swap or a transpose, before the whole probe
 
 
 def diagnose(rows: list[GradRow], checks: dict[str, TensorCheck], context: DiagnosisContext) -> list[str]:
@@ -171,9 +174,9 @@ def _swaps(
             return coords
 
         q = _moved(p, check.shape, shift)
-        if not known.ensure(q, group.row.name, tensor, check.name, context):
-            return out
-        count = match_count(analytic[p], known.numeric[q], known.allowance[q], np.ones(p.size, dtype=bool))
+        count = _staged_match(
+            analytic[p], q, np.ones(p.size, dtype=bool), group, tensor, check, known, context
+        )
         if count:
             both = known.ensure(p, group.row.name, tensor, check.name, context) and bool(
                 match_count(analytic[q], known.numeric[p], known.allowance[p], np.ones(p.size, dtype=bool))
@@ -200,10 +203,28 @@ def _transposed(
         return local
 
     q = _moved(p, check.shape, transpose)
-    off_diagonal = p != q
-    if not off_diagonal.any() or not known.ensure(
-        q[off_diagonal], group.row.name, tensor, check.name, context
-    ):
-        return None
-    count = match_count(analytic[p], known.numeric[q], known.allowance[q], off_diagonal)
+    count = _staged_match(analytic[p], q, p != q, group, tensor, check, known, context)
     return transposed_diagnosis(group.row.name, count) if count else None
+
+
+def _staged_match(
+    analytic: np.ndarray,
+    places: np.ndarray,
+    usable: np.ndarray,
+    group: RowGroup,
+    tensor: CheckedTensor,
+    check: TensorCheck,
+    known: Known,
+    context: DiagnosisContext,
+) -> int:
+    """How many of ``analytic`` match the numerical values at ``places`` (see ``match_count``),
+    computing those first for a few places: one clear mismatch there ends it (a wrong gate is
+    usually no swap), so a row pays the whole probe only when the swap is likely."""
+    for stop in (FIRST_PROBES, len(places)):
+        wanted = places[:stop][usable[:stop]]
+        if not wanted.size or not known.ensure(wanted, group.row.name, tensor, check.name, context):
+            return 0
+        numeric, allowance = known.numeric[places[:stop]], known.allowance[places[:stop]]
+        if mismatched(analytic[:stop], numeric, allowance, usable[:stop]):
+            return 0
+    return match_count(analytic, known.numeric[places], known.allowance[places], usable)
