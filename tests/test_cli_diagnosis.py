@@ -5,7 +5,7 @@ from pathlib import Path
 from rnnscope.cli import main
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-SMALL = ["--hidden", "4", "--length", "6"]
+SMALL = ["--hidden", "3", "--length", "4"]
 
 
 def test_the_swapped_gates_example_is_named_under_its_rows(capsys):

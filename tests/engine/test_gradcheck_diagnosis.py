@@ -300,7 +300,7 @@ def test_a_correct_model_gets_no_diagnosis_on_twenty_seeds(kind):
 
 @pytest.mark.parametrize(("kind", "size"), [("rnn", 1e-2), ("lstm", 1e-2), ("lstm", 1e-5), ("gru", 1e-3)])
 def test_unrelated_noise_fails_without_a_diagnosis(kind, size):
-    for seed in range(3):
+    for seed in range(2):
         result = run(kind, noisy(size, seed), "sampled", seed=seed)
         assert result.failed
         assert {row.name: row.diagnoses for row in result.all_rows() if row.diagnoses} == {}
