@@ -237,6 +237,23 @@ def test_a_dropped_carry_is_right_on_short_sequences_only(mode):
     assert result.row("Wy").status is Status.OK
 
 
+class FiveStepsOnly(CarrylessRNN):
+    """The carryless RNN of a user who only ever runs it on 5 steps."""
+
+    def forward_core(self, inputs, state, trace):
+        if inputs.shape[0] != 5:
+            raise ValueError("this model runs on 5 steps")
+        return super().forward_core(inputs, state, trace)
+
+
+def test_a_model_that_cannot_run_on_fewer_steps_keeps_its_check_and_says_so():
+    model, x, y, mask, state = problem("rnn")
+    result = check_gradients(FiveStepsOnly(model.config, model.params.copy()), x, y, mask, state)
+    assert result.row("Wh").failed and result.row("Wh").diagnoses == []
+    note = "diagnosis: the model could not be run on its first 1 step(s) (ValueError: this model runs on 5"
+    assert any(n.startswith(note) for n in result.notes)
+
+
 def _planted_bug(name: str, monkeypatch) -> GradcheckResult:
     (bug,) = [bug for bug in BUGS if bug.name == name]
     model, x, y, mask, state = problem(bug.kind, bug.loss, **bug.extra)

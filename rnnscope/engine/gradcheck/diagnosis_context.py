@@ -29,7 +29,8 @@ class DiagnosisContext:
     """What the diagnoses may use: the checked (float64) model, the check's batch, its tensors, the
     evaluator and losses of the check, its options, ``report`` (polls cancellation) and how to make
     an evaluator for a shorter batch. ``spent`` counts the numerical derivatives added so far;
-    ``short`` names the rows a test was skipped for, the budget being spent."""
+    ``short`` names the rows a test was skipped for, the budget being spent; ``notes`` are other
+    sentences for the result (a test that could not run)."""
 
     model: RecurrentModel
     batch: CheckBatch
@@ -41,6 +42,7 @@ class DiagnosisContext:
     make_evaluator: MakeEvaluator
     spent: int = 0
     short: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def budget(self) -> int:

@@ -72,10 +72,11 @@ def diagnose(rows: list[GradRow], checks: dict[str, TensorCheck], context: Diagn
             unexplained.append((check, rest))
     diagnose_steps(unexplained, context)
     if not context.short:
-        return []
+        return list(context.notes)
     return [
         f"diagnosis: the budget of {context.budget} extra numerical derivatives ran out; "
-        f"not every test was run for {', '.join(context.short)}"
+        f"not every test was run for {', '.join(context.short)}",
+        *context.notes,
     ]
 
 

@@ -28,12 +28,13 @@ import numpy as np
 from rnnscope.engine.gradcheck.diagnosis_context import DiagnosisContext, RowGroup, largest_elements
 from rnnscope.engine.gradcheck.diagnosis_fits import Stage, steps_fit
 from rnnscope.engine.gradcheck.differences import Losses, element_differences
+from rnnscope.engine.gradcheck.evaluators import LossEvaluator
 from rnnscope.engine.gradcheck.judge import judge
 from rnnscope.engine.gradcheck.plan import TensorPlan, plan_tensor
 from rnnscope.engine.gradcheck.result import TensorCheck
 from rnnscope.engine.gradcheck.scale import loss_scale
 from rnnscope.engine.gradcheck.status import Status
-from rnnscope.engine.gradcheck.tensors import INPUTS, CheckBatch, checked_tensors
+from rnnscope.engine.gradcheck.tensors import INPUTS, CheckBatch, CheckedTensor, checked_tensors
 
 STEP_PROBES = 8  # failing elements of a row re-checked at each shorter sequence length
 
@@ -121,11 +122,21 @@ def _shorter_stages(items: list[_Pending], context: DiagnosisContext) -> bool:
     for item in items:
         by_tensor.setdefault(item.check.name, []).append(item)
     for length in shorter_lengths(int(context.batch.inputs.shape[0])):
+        try:
+            run = _shorter_run(length, context)
+        except Exception as error:
+            # the model's own code, on a batch it was not given: this diagnosis is left out and
+            # the check stands (a cancellation is raised later, outside this)
+            context.notes.append(
+                f"diagnosis: the model could not be run on its first {length} step(s) "
+                f"({type(error).__name__}: {error}); 'only some steps' was not tested"
+            )
+            return False
         for name, mine in by_tensor.items():
             indices = np.unique(np.concatenate([item.probes for item in mine]))
             if not context.afford(int(indices.size), mine[0].group.row.name):
                 return False
-            judged = _recheck(name, indices, length, context)
+            judged = _recheck(name, indices, run, context)
             for item in mine:
                 chosen = np.zeros(0, dtype=bool) if judged is None else np.isin(judged.indices, item.probes)
                 codes = np.zeros(0, dtype=np.int8) if judged is None else judged.status_codes[chosen]
@@ -138,9 +149,18 @@ def _shorter_stages(items: list[_Pending], context: DiagnosisContext) -> bool:
     return bool(items) and bool(items[0].stages)
 
 
-def _recheck(name: str, indices: np.ndarray, length: int, context: DiagnosisContext) -> TensorCheck | None:
-    """The elements ``indices`` of tensor ``name`` checked on the first ``length`` steps of the batch
-    (None when the model has no gradient for that tensor then)."""
+@dataclass(frozen=True)
+class _ShorterRun:
+    """The model on the first steps of the batch: what can be checked there (``tensors``, by row
+    name), its evaluator and its losses."""
+
+    tensors: dict[str, CheckedTensor]
+    evaluator: LossEvaluator
+    losses: Losses
+
+
+def _shorter_run(length: int, context: DiagnosisContext) -> _ShorterRun:
+    """The model run on the first ``length`` steps of the batch, from the same initial state."""
     batch = context.batch
     short = CheckBatch(
         batch.inputs[:length].copy(),
@@ -150,15 +170,23 @@ def _recheck(name: str, indices: np.ndarray, length: int, context: DiagnosisCont
     )
     model = context.model
     _, grads, forward = model.loss_and_gradients(short.inputs, short.targets, short.mask, short.state)
-    tensor = checked_tensors(model, short, grads, True).get(name)
-    if tensor is None:
-        return None
     evaluator = context.make_evaluator(model, short)
     losses = Losses(evaluator.base_loss(), loss_scale(model, forward))
+    return _ShorterRun(checked_tensors(model, short, grads, True), evaluator, losses)
+
+
+def _recheck(
+    name: str, indices: np.ndarray, run: _ShorterRun, context: DiagnosisContext
+) -> TensorCheck | None:
+    """The elements ``indices`` of tensor ``name`` checked in the shorter ``run`` (None when the
+    model has no gradient for that tensor there)."""
+    tensor = run.tensors.get(name)
+    if tensor is None:
+        return None
     options = dataclasses.replace(context.options, mode="full")
     full = plan_tensor(name, tensor.analytic, tensor.slices, options)
     plan = TensorPlan(indices, tuple(full.gates[int(i)] for i in indices), scales=full.scales)
     differences = element_differences(
-        name, tensor.array, tensor.analytic, plan, evaluator, losses, options, context.report
+        name, tensor.array, tensor.analytic, plan, run.evaluator, run.losses, options, context.report
     )
     return judge(name, tensor.analytic, plan, differences, options.thresholds)
