@@ -350,6 +350,25 @@ def test_the_budget_bounds_the_probes_and_says_what_it_left_out():
     assert run("lstm", swapped("Wx", "input", "forget"), diagnose=False).row("Wx[input]").diagnoses == []
 
 
+def test_a_cancel_during_the_diagnoses_stops_them_with_every_row_checked(monkeypatch):
+    from rnnscope.engine.gradcheck import GradcheckCancelled, checker
+
+    started = []
+    diagnose = checker.diagnose
+
+    def noting(*args, **kwargs):
+        started.append(True)
+        return diagnose(*args, **kwargs)
+
+    monkeypatch.setattr(checker, "diagnose", noting)
+    model, batch = planted("lstm", swapped("Wx", "input", "forget"))
+    with pytest.raises(GradcheckCancelled) as stopped:
+        check_gradients(model, *batch, samples=2, cancel=lambda: bool(started))
+    partial = stopped.value.partial
+    assert partial.cancelled and [row.name for row in partial.rows][-1] == "state.c"
+    assert partial.row("Wx[input]").failed
+
+
 def test_a_diagnosis_round_trips_through_the_result_dict():
     result = run("lstm", scaled("Wx", 1 / 5), "sampled")
     back = GradcheckResult.from_dict(result.to_dict())
