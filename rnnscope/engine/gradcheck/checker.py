@@ -65,6 +65,8 @@ from rnnscope.engine.models.config import ModelConfig
 
 Progress = Callable[[int, int, str], None]
 Cancel = Callable[[], bool]
+# the name progress is given while the likely causes of failing rows are looked for
+DIAGNOSING = "the likely causes of the failing rows"
 UPCAST_NOTE = "the model is float32: a float64 copy of it was checked (finite differences need float64)"
 
 
@@ -129,7 +131,8 @@ def check_gradients(
             collected.add(check, build_row(check, tensor.slices))
             if counter.cancelled() and name != names[-1]:
                 raise GradcheckCancelled(collected.result(cancelled=True))
-        if options.diagnose:
+        if options.diagnose and any(row.failed for row in collected.rows):
+            counter.start(DIAGNOSING)  # what the time after the last element is spent on
             context = DiagnosisContext(
                 checked,
                 batch,
@@ -140,10 +143,7 @@ def check_gradients(
                 counter.poll,
                 lambda model, short: _evaluator(model, short, options.engine),
             )
-            try:
-                collected.notes.extend(diagnose(collected.rows, collected.tensors, context))
-            except _Stop:
-                raise GradcheckCancelled(collected.result(cancelled=True)) from None
+            _diagnose(collected, context)
         return collected.result(cancelled=False)
     finally:
         for name, values in saved.items():
@@ -212,6 +212,14 @@ def unstarted_result(config: ModelConfig, options: CheckOptions) -> GradcheckRes
     nothing = Losses(float("nan"), float("nan"))
     empty = _Collected(config, options, nothing, None, False, time.perf_counter())
     return dataclasses.replace(empty.result(cancelled=True), timestamp="", duration_s=0.0)
+
+
+def _diagnose(collected: _Collected, context: DiagnosisContext) -> None:
+    """The likely causes of the failing rows, into the rows; a cancel raises GradcheckCancelled."""
+    try:
+        collected.notes.extend(diagnose(collected.rows, collected.tensors, context))
+    except _Stop:
+        raise GradcheckCancelled(collected.result(cancelled=True)) from None
 
 
 def _ignore(count: int) -> None:
