@@ -131,6 +131,13 @@ def _size_candidates(sizes: dict[str, int]) -> list[tuple[str, float]]:
     return out
 
 
+def _digits(factor: float) -> str:
+    """``factor`` with enough digits to tell it from 1: ``0.2``, ``1.001``, ``1.0000002``."""
+    off = abs(abs(factor) - 1.0)
+    digits = 4 if off == 0 else max(4, int(math.ceil(-math.log10(off))) + 1)
+    return f"{factor:.{min(digits, 16)}g}"
+
+
 def _inverses(sizes: list[str]) -> list[str]:
     """``["1/T", "H"]`` -> ``["1/T", "1/H"]``: the factor each size name is the inverse of."""
     out = []
@@ -142,7 +149,7 @@ def _inverses(sizes: list[str]) -> list[str]:
 
 def scaled_text(factor: float, names: list[str], evidence: int, spread: float) -> str:
     """The sentence of a ``"scaled"`` diagnosis: the factor, what it equals and the likely slip."""
-    shown = f"{factor:.4g}"
+    shown = _digits(factor)
     equal = "".join(f" = {name}" for name in names if name != shown)
     size = abs(factor)
     sizes = [name.lstrip("-") for name in names if any(c.isalpha() for c in name)]
