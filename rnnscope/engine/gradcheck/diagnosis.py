@@ -131,11 +131,15 @@ def _size_candidates(sizes: dict[str, int]) -> list[tuple[str, float]]:
     return out
 
 
-def _digits(factor: float) -> str:
-    """``factor`` with enough digits to tell it from 1: ``0.2``, ``1.001``, ``1.0000002``."""
+def _digits(factor: float, spread: float) -> str:
+    """``factor`` with the digits that tell it from 1 (``1.001``, ``1.0000002``), no more than
+    its ``spread`` (relative) supports, and four where it does not differ from 1 (``-1``)."""
     off = abs(abs(factor) - 1.0)
-    digits = 4 if off == 0 else max(4, int(math.ceil(-math.log10(off))) + 1)
-    return f"{factor:.{min(digits, 16)}g}"
+    if off <= 3.0 * spread:
+        return f"{factor:.4g}"
+    digits = max(4, int(math.ceil(-math.log10(off))) + 1)
+    supported = int(math.ceil(-math.log10(max(spread, 1e-15))))
+    return f"{factor:.{max(4, min(digits, supported, 16))}g}"
 
 
 def _inverses(sizes: list[str]) -> list[str]:
@@ -149,7 +153,7 @@ def _inverses(sizes: list[str]) -> list[str]:
 
 def scaled_text(factor: float, names: list[str], evidence: int, spread: float) -> str:
     """The sentence of a ``"scaled"`` diagnosis: the factor, what it equals and the likely slip."""
-    shown = _digits(factor)
+    shown = _digits(factor, spread)
     equal = "".join(f" = {name}" for name in names if name != shown)
     size = abs(factor)
     sizes = [name.lstrip("-") for name in names if any(c.isalpha() for c in name)]
