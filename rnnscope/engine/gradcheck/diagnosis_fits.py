@@ -1,9 +1,10 @@
 """The tests behind each diagnosis, on plain arrays of compared values.
 
 Every test looks only at *significant* comparisons -- a numerical value at
-least :data:`SIGNIFICANT` times its own allowance, so it is known to a few per
-cent or better -- and needs at least :data:`MIN_EVIDENCE` of them: a pattern
-seen in one or two numbers is not evidence. Each returns a
+least :data:`SIGNIFICANT` times its own allowance, so it is known to a tenth of
+itself or better -- and needs at least :data:`MIN_EVIDENCE` of them: a pattern
+seen in one or two numbers is not evidence (zero asks instead that every failing
+comparison be one, however few they are). Each returns a
 :class:`~rnnscope.engine.gradcheck.diagnosis.Diagnosis` with its numbers, or
 ``None`` when the values do not support it. The tolerances are set so that a
 correct gradient (whose mismatches are within the allowance) and unrelated
@@ -28,7 +29,7 @@ import numpy as np
 
 from rnnscope.engine.gradcheck.diagnosis import Diagnosis, factor_names, scaled_text
 
-SIGNIFICANT = 10.0  # a numerical value this many allowances from 0 is known well enough
+SIGNIFICANT = 10.0  # a numerical value this many allowances from 0 is known to a tenth or better
 MIN_EVIDENCE = 3  # significant comparisons a diagnosis needs
 SCALE_SPREAD = 1e-3  # how far the ratios may scatter, as a fraction of |c - 1|
 MATCH_RELATIVE = 1e-6  # how closely a swapped or transposed value must match, beyond the allowance
@@ -45,7 +46,7 @@ class Values:
     failing: np.ndarray
 
     def significant(self) -> np.ndarray:
-        """``(K,)``: numerical values known to better than a tenth of themselves."""
+        """``(K,)``: numerical values known to a tenth of themselves or better."""
         with np.errstate(invalid="ignore"):
             known: np.ndarray = np.isfinite(self.numeric) & (
                 np.abs(self.numeric) > SIGNIFICANT * self.allowance
@@ -74,10 +75,14 @@ def zero_fit(values: Values, whole: bool, size: int, where: str = "") -> Diagnos
         )
     else:
         text = (
-            f"analytic is 0 at the {int(failing.sum())} failing elements{where} where numeric reaches "
+            f"analytic is 0 at the {_elements(int(failing.sum()))}{where} where numeric reaches "
             f"{peak:.2e}: a term never accumulated there?"
         )
     return Diagnosis("zero", text, count)
+
+
+def _elements(count: int) -> str:
+    return "failing element" if count == 1 else f"{count} failing elements"
 
 
 def scale_fit(values: Values, sizes: dict[str, int]) -> Diagnosis | None:
