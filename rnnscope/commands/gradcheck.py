@@ -120,6 +120,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="skip the gradients of the inputs and of the initial state (checked by default)",
     )
     check.add_argument(
+        "--diagnosis-budget",
+        type=int,
+        default=DEFAULTS.diagnosis_budget,
+        metavar="N",
+        help="extra numerical derivatives the likely causes of failing rows may cost; 0 keeps to "
+        f"the check's own values, --no-diagnosis skips them (default: {DEFAULTS.diagnosis_budget})",
+    )
+    check.add_argument(
+        "--no-diagnosis", action="store_true", help="do not look for the likely cause of failing rows"
+    )
+    check.add_argument(
         "--engine",
         choices=ENGINES,
         default=DEFAULTS.engine,
@@ -219,6 +230,8 @@ def _options(args: argparse.Namespace) -> CheckOptions:
         engine=args.engine,
         parameters=args.parameters,
         with_inputs=not args.no_inputs,
+        diagnose=not args.no_diagnosis,
+        diagnosis_budget=args.diagnosis_budget,
     )
 
 

@@ -16,6 +16,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from rnnscope.engine.gradcheck.diagnosis import diagnosis_line
 from rnnscope.engine.gradcheck.result import GradRow
 from rnnscope.engine.gradcheck.status import Status
 
@@ -192,6 +193,21 @@ COLUMNS: tuple[Column, ...] = (
         "worst_numeric", "Worst numeric", "numerical value at the worst element", lambda r: r.worst_numeric
     ),
     *(_status_count(status) for status in Status),
+    # tables show a row's diagnoses as lines under it, not as a column
+    _text(
+        "diagnosis",
+        "Diagnosis",
+        "the likely cause of a failing row, with its numbers (empty when the evidence supports none)",
+        lambda r: diagnosis_line(r.diagnoses),
+        shown=False,
+    ),
+    _text(
+        "diagnosis_kind",
+        "Diagnosis kind",
+        "zero, scaled, swapped, transposed or steps (several separated by spaces)",
+        lambda r: " ".join(d.kind for d in r.diagnoses),
+        shown=False,
+    ),
 )
 SHOWN: tuple[Column, ...] = tuple(column for column in COLUMNS if column.shown)
 COMPACT: tuple[Column, ...] = tuple(

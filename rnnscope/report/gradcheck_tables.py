@@ -88,6 +88,10 @@ def to_markdown(result: GradcheckResult) -> str:
     ]
     for row in result.all_rows():
         lines.append("| " + " | ".join(_markdown_cell(column, row) for column in COMPACT) + " |")
+    diagnosed = [row for row in result.all_rows() if row.diagnoses]
+    if diagnosed:
+        lines += ["", "**Likely causes**", ""]
+        lines += [f"- `{row.name}`: {d.text}" for row in diagnosed for d in row.diagnoses]
     return "\n".join(lines) + "\n"
 
 
@@ -102,6 +106,8 @@ td.number { text-align: right; }
 td.name, td.status { font-family: ui-monospace, monospace; }
 tr.sub td.name { padding-left: 2em; }
 tr.sub { font-size: 0.92em; }
+tr.diagnosis td { padding-left: 2.5em; font-style: italic; color: #8a1c1d; border-bottom: 1px solid #ccc; }
+tr.diagnosis td:before { content: "\\21B3\\00a0 "; }
 ul.legend { list-style: none; padding: 0; }
 ul.notes li { margin: 0.15em 0; }
 ul.legend li { margin: 0.15em 0; }
@@ -141,9 +147,15 @@ def _html_cell(column: Column, row: GradRow) -> str:
 def _html_row(row: GradRow) -> str:
     kind = "param" if row.gate is None else "sub"
     status = row.status
+    cells = "".join(_html_cell(c, row) for c in SHOWN)
+    lines = "".join(
+        f'\n<tr class="diagnosis" data-row="{html.escape(row.name)}" data-kind="{d.kind}">'
+        f'<td colspan="{len(SHOWN)}">likely cause: {html.escape(d.text)}</td></tr>'
+        for d in row.diagnoses
+    )
     return (
         f'<tr class="{kind} status-{status.value}" data-status="{status.value}" '
-        f'style="background:{status.background}">' + "".join(_html_cell(c, row) for c in SHOWN) + "</tr>"
+        f'style="background:{status.background}">{cells}</tr>{lines}'
     )
 
 
@@ -205,6 +217,12 @@ def _text_cell(column: Column, row: GradRow) -> str:
     return column.text(row)
 
 
+def _text_lines(first: str, row: GradRow) -> list[str]:
+    """A row's line, then one line per diagnosis under it."""
+    indent = "    " if row.gate is None else "      "
+    return [first, *(f"{indent}-> likely cause: {d.text}" for d in row.diagnoses)]
+
+
 def to_text(result: GradcheckResult, colour: bool = False) -> str:
     """A fixed-width table for the terminal; ANSI colours on the status column if ``colour``."""
     header = tuple(column.header for column in COMPACT)
@@ -227,7 +245,11 @@ def to_text(result: GradcheckResult, colour: bool = False) -> str:
         f"loss {result.loss:.6g}",
         line(header),
         line(tuple("-" * width for width in widths)),
-        *(line(texts, row.status) for texts, row in zip(cells, rows, strict=True)),
+        *(
+            text
+            for texts, row in zip(cells, rows, strict=True)
+            for text in _text_lines(line(texts, row.status), row)
+        ),
         "",
         f"result: {result.status.label.upper()} ({counts_summary(result)}); thresholds ok < {t.ok:g}, "
         f"fail > {t.fail:g}; {result.duration_s:.2f} s",

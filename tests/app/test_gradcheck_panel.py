@@ -10,6 +10,7 @@ from PyQt6.QtCore import QObject, Qt, pyqtSignal
 from PyQt6.QtGui import QColor
 
 from rnnscope.app.panels.gradcheck import COLUMN_KEYS, NAME_ROLE, GradcheckPanel
+from rnnscope.app.panels.gradcheck.table import DIAGNOSIS_ROLE
 from rnnscope.engine.gradcheck import Status, check_gradients
 from rnnscope.engine.models.config import ModelConfig
 from rnnscope.engine.models.registry import build_model
@@ -76,7 +77,8 @@ def run_to_end(qtbot, panel):
 
 
 def table_rows(panel):
-    """(name, status text, status colour, row background) of every row and sub-row, in view order."""
+    """(name, status text, status colour, row background) of every row and sub-row, in view order
+    (the diagnosis lines under diagnosed rows left out)."""
     model = panel.proxy
     out = []
 
@@ -84,6 +86,8 @@ def table_rows(panel):
         for r in range(model.rowCount(parent)):
             status = model.index(r, STATUS_COLUMN, parent)
             first = model.index(r, 0, parent)
+            if first.data(DIAGNOSIS_ROLE) is not None:
+                continue
             out.append(
                 (
                     first.data(NAME_ROLE),

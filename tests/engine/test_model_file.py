@@ -45,6 +45,7 @@ def _batch(task, seed=0):
         ("cs231n_lstm", "CS231nLSTM"),
         ("d2l_gru", "D2LGRU"),
         ("buggy_lstm", "BuggyLSTM"),
+        ("swapped_gates_lstm", "SwappedGatesLSTM"),
     ],
 )
 def test_every_example_loads_with_or_without_its_class_name(name, class_name):

@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from rnnscope.engine.gradcheck.diagnosis_context import DiagnosisContext
+from rnnscope.engine.gradcheck.diagnosis_run import diagnose
 from rnnscope.engine.gradcheck.differences import (
     Differences,
     Losses,
@@ -63,6 +65,8 @@ from rnnscope.engine.models.config import ModelConfig
 
 Progress = Callable[[int, int, str], None]
 Cancel = Callable[[], bool]
+# the name progress is given while the likely causes of failing rows are looked for
+DIAGNOSING = "the likely causes of the failing rows"
 UPCAST_NOTE = "the model is float32: a float64 copy of it was checked (finite differences need float64)"
 
 
@@ -127,6 +131,19 @@ def check_gradients(
             collected.add(check, build_row(check, tensor.slices))
             if counter.cancelled() and name != names[-1]:
                 raise GradcheckCancelled(collected.result(cancelled=True))
+        if options.diagnose and any(row.failed for row in collected.rows):
+            counter.start(DIAGNOSING)  # what the time after the last element is spent on
+            context = DiagnosisContext(
+                checked,
+                batch,
+                {name: tensors[name] for name in names},
+                evaluator,
+                losses,
+                options,
+                counter.poll,
+                lambda model, short: _evaluator(model, short, options.engine),
+            )
+            _diagnose(collected, context)
         return collected.result(cancelled=False)
     finally:
         for name, values in saved.items():
@@ -197,6 +214,14 @@ def unstarted_result(config: ModelConfig, options: CheckOptions) -> GradcheckRes
     return dataclasses.replace(empty.result(cancelled=True), timestamp="", duration_s=0.0)
 
 
+def _diagnose(collected: _Collected, context: DiagnosisContext) -> None:
+    """The likely causes of the failing rows, into the rows; a cancel raises GradcheckCancelled."""
+    try:
+        collected.notes.extend(diagnose(collected.rows, collected.tensors, context))
+    except _Stop:
+        raise GradcheckCancelled(collected.result(cancelled=True)) from None
+
+
 def _ignore(count: int) -> None:
     pass
 
@@ -231,6 +256,11 @@ class _Counter:
     def cancelled(self) -> bool:
         return self._cancel is not None and self._cancel()
 
+    def poll(self, count: int) -> None:
+        """The report function of the diagnoses: they poll ``cancel`` but are not counted in ``progress``."""
+        if self.cancelled():
+            raise _Stop
+
 
 class _Collected:
     """The rows and per-element checks gathered so far, and how they were made."""
@@ -252,6 +282,7 @@ class _Collected:
         self.started = started
         self.rows: list[GradRow] = []
         self.tensors: dict[str, TensorCheck] = {}
+        self.notes: list[str] = []  # what the diagnoses add
 
     def add(self, check: TensorCheck, row: GradRow) -> None:
         self.tensors[check.name] = check
@@ -287,6 +318,7 @@ class _Collected:
                     if not check.differentiable
                 ),
                 *notes_for(self.rows, options.step),
+                *self.notes,
             ],
         )
 

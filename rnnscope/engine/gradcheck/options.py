@@ -51,6 +51,8 @@ class CheckOptions:
     engine: str = "auto"  # "auto": a batched evaluator where one exists; "fast": insist; "naive"
     parameters: Sequence[str] | None = None  # check only these tensors (None: every one)
     with_inputs: bool = True  # also check the gradients of the inputs and of the initial state
+    diagnose: bool = True  # name the likely cause of each failing row (see diagnosis_run.py)
+    diagnosis_budget: int = 2000  # extra numerical derivatives the diagnoses may compute
 
     def __post_init__(self) -> None:
         if self.thresholds is None:  # the older keyword form accepted None for the defaults
@@ -63,6 +65,8 @@ class CheckOptions:
             value = getattr(self, name)
             if int(value) != value or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if int(self.diagnosis_budget) != self.diagnosis_budget or self.diagnosis_budget < 0:
+            raise ValueError(f"diagnosis_budget must be a whole number >= 0, got {self.diagnosis_budget!r}")
         if not (math.isfinite(self.step) and self.step > 0):
             raise ValueError(f"step must be a positive number, got {self.step!r}")
         if self.parameters is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from rnnscope.engine.gradcheck.diagnosis import Diagnosis
 from rnnscope.engine.gradcheck.status import STATUS_BY_CODE, Status, Thresholds, summarise_statuses
 from rnnscope.engine.gradcheck.tensor_check import TensorCheck, group_of
 
@@ -44,6 +45,8 @@ class GradRow:
     have seen (the least ``allowance / |gradient|`` among its judged elements;
     ``nan`` if none was judged) and ``allowance_min`` the least absolute allowance
     of its checks: what a gradient must exceed to be judged at all.
+    ``diagnoses`` are the likely causes found for a failing row (see
+    :mod:`rnnscope.engine.gradcheck.diagnosis`; empty when the evidence supports none).
     ``worst_index`` indexes the *whole* tensor (``None`` in directional mode,
     where ``worst_direction`` numbers the direction instead). ``counts`` maps each
     status value to how many elements got it.
@@ -73,6 +76,7 @@ class GradRow:
     allowance_min: float = float("nan")
     rel_err_median: float = float("nan")
     sub_rows: list[GradRow] = field(default_factory=list)
+    diagnoses: list[Diagnosis] = field(default_factory=list)
 
     @property
     def group(self) -> str:
@@ -114,6 +118,7 @@ class GradRow:
             "worst_numeric": self.worst_numeric,
             "status": self.status.value,
             "counts": dict(self.counts),
+            "diagnoses": [diagnosis.to_dict() for diagnosis in self.diagnoses],
         }
         if include_sub_rows:
             data["sub_rows"] = [row.to_dict() for row in self.sub_rows]
@@ -152,6 +157,7 @@ class GradRow:
             status=Status(data["status"]),
             counts={str(k): int(v) for k, v in data.get("counts", {}).items()},
             sub_rows=[cls.from_dict(row) for row in data.get("sub_rows", [])],
+            diagnoses=[Diagnosis.from_dict(item) for item in data.get("diagnoses", [])],
             **floats,
         )
 

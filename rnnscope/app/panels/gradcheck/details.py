@@ -1,9 +1,10 @@
 """What the gradient panel shows for the selected row: heatmaps and the worst elements.
 
-:class:`RowDetails` holds both under a title line. :class:`GradientHeatmaps`
-draws the analytic and numeric gradient of the row's tensor (or gate slice)
-side by side with their difference; :class:`WorstElements` lists the checked
-elements (or directions) with the largest relative error.
+:class:`RowDetails` holds both under a title line and, for a diagnosed row, the
+likely cause of its failure. :class:`GradientHeatmaps` draws the analytic and
+numeric gradient of the row's tensor (or gate slice) side by side with their
+difference; :class:`WorstElements` lists the checked elements (or directions)
+with the largest relative error.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from PyQt6.QtWidgets import (
 from rnnscope.engine.gradcheck import STATUS_BY_CODE, GradcheckResult, GradRow, Status, TensorCheck
 from rnnscope.engine.params import GateSlice
 from rnnscope.report.columns import sci, shape_text
+
+# the text of a diagnosis: the fail colour, darkened for reading (as under the table's row)
+DIAGNOSIS_COLOUR = "#8a1c1d"
 
 pg.setConfigOptions(imageAxisOrder="row-major")
 
@@ -186,13 +190,19 @@ def _worst_first(check: TensorCheck, gate: str | None) -> np.ndarray:
 
 
 class RowDetails(QWidget):
-    """The selected row in detail: a title line, :class:`GradientHeatmaps` and :class:`WorstElements`."""
+    """The selected row in detail: a title line, the likely cause of its failure when the check
+    found one (``cause``, hidden otherwise), :class:`GradientHeatmaps` and :class:`WorstElements`."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.heatmaps = GradientHeatmaps()
         self.worst = WorstElements()
         self.title = QLabel("Select a row to compare analytic and numeric gradients.")
+        self.cause = QLabel()
+        self.cause.setWordWrap(True)
+        self.cause.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.cause.setStyleSheet(f"color: {DIAGNOSIS_COLOUR}; font-style: italic;")
+        self.cause.hide()
         worst_box = QGroupBox("Worst elements")
         worst_layout = QVBoxLayout(worst_box)
         worst_layout.addWidget(self.worst)
@@ -203,11 +213,14 @@ class RowDetails(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
+        layout.addWidget(self.cause)
         layout.addWidget(lower)
 
     def clear(self) -> None:
         self.heatmaps.clear_arrays()
         self.worst.setRowCount(0)
+        self.cause.clear()
+        self.cause.hide()
 
     def show_row(
         self, result: GradcheckResult, row: GradRow, slices: dict[str, dict[str, GateSlice]]
@@ -228,6 +241,8 @@ class RowDetails(QWidget):
             numeric = None if numeric is None else numeric[index]
         self.heatmaps.set_arrays(row.name, analytic, numeric)
         self.worst.show_elements(result, row)
+        self.cause.setText("\n".join(f"Likely cause: {d.text}" for d in row.diagnoses))
+        self.cause.setVisible(bool(row.diagnoses))
         checked = f"{row.checked} of {row.total} {'directions' if directional else 'elements'} checked"
         self.title.setText(
             f"<b>{row.name}</b> {shape_text(row.shape)}: <span style='color:{row.status.colour}'>"

@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable
 
 import numpy as np
-from PyQt6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QThread, pyqtSignal
+from PyQt6.QtCore import QModelIndex, Qt, QThread, pyqtSignal
 from PyQt6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -40,9 +40,11 @@ from rnnscope.app.panels.gradcheck.settings import CheckSettings
 from rnnscope.app.panels.gradcheck.table import (
     NAME_ROLE,
     SORT_ROLE,
+    DiagnosisSortProxy,
     GradcheckTableModel,
     KeepColoursDelegate,
     StatusLegend,
+    span_diagnosis_lines,
     worst_row,
 )
 from rnnscope.app.threads import start_worker, stop_thread
@@ -137,11 +139,12 @@ class GradcheckPanel(QWidget):
 
     def _build_table(self) -> QTreeView:
         self.table_model = GradcheckTableModel(self)
-        self.proxy = QSortFilterProxyModel(self)
+        self.proxy = DiagnosisSortProxy(self)
         self.proxy.setSourceModel(self.table_model)
         self.proxy.setSortRole(SORT_ROLE)
         self.table = QTreeView()
         self.table.setModel(self.proxy)
+        span_diagnosis_lines(self.table)
         self.table.setSortingEnabled(True)
         self.table.setItemDelegate(KeepColoursDelegate(self.table))
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)

@@ -2,23 +2,37 @@
 
 The columns are the report's (:data:`rnnscope.report.columns.SHOWN`): the same
 headers, tooltips and texts as the HTML report, coloured the same way (the row
-tinted with ``Status.background``, the status cell in ``Status.colour``).
+tinted with ``Status.background``, the status cell in ``Status.colour``). A row's
+diagnoses (the likely cause of its failure) are lines under it: its first
+children, spanning the table (:class:`DiagnosisSortProxy` keeps them first in any
+sort order, :func:`span_diagnosis_lines` spans them in a view).
 """
 
 from __future__ import annotations
 
 import math
 
-from PyQt6.QtCore import QModelIndex, QObject, Qt
-from PyQt6.QtGui import QBrush, QColor, QPainter, QPen, QStandardItem, QStandardItemModel
-from PyQt6.QtWidgets import QHBoxLayout, QLabel, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+from PyQt6.QtCore import QModelIndex, QObject, QSortFilterProxyModel, Qt
+from PyQt6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QStandardItem, QStandardItemModel
+from PyQt6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTreeView,
+    QWidget,
+)
 
+from rnnscope.app.panels.gradcheck.details import DIAGNOSIS_COLOUR
 from rnnscope.engine.gradcheck import GradcheckResult, GradRow, Status
+from rnnscope.engine.gradcheck.diagnosis import Diagnosis
 from rnnscope.report.columns import SHOWN, sort_value
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 NAME_ROLE = Qt.ItemDataRole.UserRole + 2
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 3
+DIAGNOSIS_ROLE = Qt.ItemDataRole.UserRole + 4  # the kind of a diagnosis line ("swapped", ...); None on rows
 COLUMN_KEYS = tuple(column.key for column in SHOWN)
 
 
@@ -30,6 +44,8 @@ class GradcheckTableModel(QStandardItemModel):
     model's order for the name); the whole row is tinted with the status'
     ``background`` and the status cell uses the strong ``colour``. ``NAME_ROLE``
     holds the row name (``"Wx"`` / ``"Wx[forget]"``), ``STATUS_ROLE`` its status value.
+    A diagnosed row's first children are its diagnosis lines (``DIAGNOSIS_ROLE``: the
+    kind; ``NAME_ROLE``: the row's name, so selecting the line shows the row).
     """
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -46,9 +62,82 @@ class GradcheckTableModel(QStandardItemModel):
             return
         for position, row in enumerate(result.rows):
             items = _items(row, position)
+            for diagnosis in row.diagnoses:
+                items[0].appendRow(_diagnosis_items(row, diagnosis))
             for sub_position, sub in enumerate(row.sub_rows):
-                items[0].appendRow(_items(sub, sub_position))
+                sub_items = _items(sub, sub_position)
+                for diagnosis in sub.diagnoses:
+                    sub_items[0].appendRow(_diagnosis_items(sub, diagnosis))
+                items[0].appendRow(sub_items)
             self.appendRow(items)
+
+
+def _diagnosis_items(row: GradRow, diagnosis: Diagnosis) -> list[QStandardItem]:
+    """The line under ``row`` saying one likely cause: its text in the first cell (spanned by the
+    view), the other cells empty, all tinted like the row."""
+    tint = QBrush(QColor(row.status.background))
+    items = []
+    for number in range(len(SHOWN)):
+        item = QStandardItem("\u21b3 likely cause: " + diagnosis.text if number == 0 else "")
+        item.setEditable(False)
+        item.setData(row.name, NAME_ROLE)
+        item.setData(diagnosis.kind, DIAGNOSIS_ROLE)
+        item.setData(row.status.value, STATUS_ROLE)
+        item.setData(-1, SORT_ROLE)
+        item.setBackground(tint)
+        if number == 0:
+            font = QFont()
+            font.setItalic(True)
+            item.setFont(font)
+            item.setForeground(QBrush(QColor(DIAGNOSIS_COLOUR)))
+            item.setToolTip(f"{row.name}: {diagnosis.text}")
+        items.append(item)
+    return items
+
+
+class DiagnosisSortProxy(QSortFilterProxyModel):
+    """Sorts the table by ``SORT_ROLE`` and keeps every diagnosis line first under its row, whatever
+    the column and the order."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.setSortRole(SORT_ROLE)
+
+    def lessThan(self, left: QModelIndex, right: QModelIndex) -> bool:
+        left_line = left.data(DIAGNOSIS_ROLE) is not None
+        right_line = right.data(DIAGNOSIS_ROLE) is not None
+        if left_line != right_line:
+            # descending order puts the larger first: a line must then be the larger
+            ascending = self.sortOrder() == Qt.SortOrder.AscendingOrder
+            return left_line if ascending else right_line
+        return bool(super().lessThan(left, right))
+
+
+def span_diagnosis_lines(view: QTreeView) -> None:
+    """Let every diagnosis line of ``view`` span all columns, now and whenever the rows change or are
+    sorted (spans belong to the view and are lost on a re-sort)."""
+    model = view.model()
+    if model is None:
+        return
+
+    def apply() -> None:
+        _span_children(view, QModelIndex())
+
+    for signal in (model.layoutChanged, model.modelReset, model.rowsInserted):
+        signal.connect(lambda *_: apply())
+    apply()
+
+
+def _span_children(view: QTreeView, parent: QModelIndex) -> None:
+    model = view.model()
+    if model is None:
+        return
+    for number in range(model.rowCount(parent)):
+        index = model.index(number, 0, parent)
+        if index.data(DIAGNOSIS_ROLE) is not None:
+            view.setFirstColumnSpanned(number, parent, True)
+        elif model.hasChildren(index):
+            _span_children(view, index)
 
 
 def _items(row: GradRow, position: int) -> list[QStandardItem]:
