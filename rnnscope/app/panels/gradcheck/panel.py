@@ -1,7 +1,7 @@
 """The gradient-check panel: run the engine's checker in a worker and read its table.
 
-Layout, top to bottom: the check settings with Run / Cancel, a progress bar and
-the export buttons; the status legend; a summary with the check's notes (a
+Layout, top to bottom, in rows that wrap to the dock's width: the check settings;
+Run / Cancel and the report buttons; a progress bar; the status legend; a summary with the check's notes (a
 float32 model checked as a float64 copy, a slice negligible for the loss, and a
 button to check again with a step that would judge it); the result table, with
 rows for the inputs and the initial state after the parameters; and, for the
@@ -20,7 +20,6 @@ from PyQt6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFileDialog,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QProgressBar,
@@ -31,6 +30,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from rnnscope.app.compact import flow
 from rnnscope.app.gradcheck_worker import GradcheckWorker
 from rnnscope.app.host import ModelHost
 from rnnscope.app.panels.gradcheck.details import RowDetails
@@ -92,6 +92,7 @@ class GradcheckPanel(QWidget):
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self._build_table())
         self.details = RowDetails()
+        self.details.title.setWordWrap(True)  # a long row title wraps rather than widening the dock
         splitter.addWidget(self.details)
         splitter.setSizes([220, 420])
         layout = QVBoxLayout(self)
@@ -104,7 +105,9 @@ class GradcheckPanel(QWidget):
         self._set_running(False)
 
     # ------------------------------------------------------------------ layout
-    def _build_buttons(self) -> QHBoxLayout:
+    def _build_buttons(self) -> QVBoxLayout:
+        """Run / Cancel and the report buttons in a row that wraps to the dock's width, the progress
+        bar under them as wide as the dock."""
         self.run_button = QPushButton("Run check")
         self.run_button.clicked.connect(self.run_check)
         self.cancel_button = QPushButton("Cancel")
@@ -122,17 +125,17 @@ class GradcheckPanel(QWidget):
             "show a JSON report written earlier (by this panel or rnnscope gradcheck)"
         )
         self.open_button.clicked.connect(self._open_dialog)
-        buttons = QHBoxLayout()
-        for widget in (
+        rows = QVBoxLayout()
+        buttons = (
             self.run_button,
             self.cancel_button,
-            self.progress,
             self.export_format,
             self.export_button,
-        ):
-            buttons.addWidget(widget)
-        buttons.setStretchFactor(self.progress, 1)
-        return buttons
+            self.open_button,
+        )
+        rows.addLayout(flow(*buttons))
+        rows.addWidget(self.progress)
+        return rows
 
     def _build_table(self) -> QTreeView:
         self.table_model = GradcheckTableModel(self)

@@ -18,7 +18,7 @@ from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from rnnscope.app.host import ModelHost
 from rnnscope.app.panels.training.controls import RunButtons, SettingsForm, SnapshotRow, samples_under
 from rnnscope.app.panels.training.history import StatsHistory, status_line
-from rnnscope.app.panels.training.plots import REDRAW_HZ, TrainingPlots, redraw_interval_ms
+from rnnscope.app.panels.training.plots import REDRAW_HZ, TrainingPlots, redraw_interval_ms, with_key
 from rnnscope.app.panels.training.settings import (
     TrainerFactory,
     TrainingSettings,
@@ -79,7 +79,20 @@ class TrainingPanel(QWidget):
 
     # ------------------------------------------------------------------ layout
     def _build(self) -> None:
-        self.form = SettingsForm()
+        self.buttons = RunButtons()
+        buttons = self.buttons
+        self.start_button, self.pause_button = buttons.start_button, buttons.pause_button
+        self.step_button, self.stop_button = buttons.step_button, buttons.stop_button
+        self.reset_button, self.show_button = buttons.reset_button, buttons.show_button
+        self.show_when_paused = buttons.show_when_paused
+        for button, slot in zip(
+            buttons.buttons(),
+            (self.start, self.toggle_pause, self.step_once, self.stop, self.reset, self.show_current),
+            strict=True,
+        ):
+            button.clicked.connect(lambda _checked=False, slot=slot: slot())
+        # the run buttons lead the settings' wrapping rows; "show when paused" waits behind More
+        self.form = SettingsForm(buttons.buttons(), [self.show_when_paused])
         # the controls by name, as the panel's own (tests, scripts and the checkpoint actions set them)
         form = self.form
         self.optimiser, self.learning_rate, self.momentum = form.optimiser, form.learning_rate, form.momentum
@@ -87,20 +100,8 @@ class TrainingPanel(QWidget):
         self.iterations, self.sample_every = form.iterations, form.sample_every
         self.snapshot_every, self.seed = form.snapshot_every, form.seed
 
-        self.buttons = RunButtons()
-        buttons = self.buttons
-        self.start_button, self.pause_button = buttons.start_button, buttons.pause_button
-        self.step_button, self.stop_button = buttons.step_button, buttons.stop_button
-        self.reset_button, self.show_button = buttons.reset_button, buttons.show_button
-        self.show_when_paused = buttons.show_when_paused
-        self.start_button.clicked.connect(self.start)
-        self.pause_button.clicked.connect(self.toggle_pause)
-        self.step_button.clicked.connect(self.step_once)
-        self.stop_button.clicked.connect(self.stop)
-        self.reset_button.clicked.connect(self.reset)
-        self.show_button.clicked.connect(self.show_current)
-
         self.status = QLabel("Not started.")
+        self.status.setWordWrap(True)  # a long message takes two lines, never the dock's width
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.warning = WarningBar()  # divergence: stays in view while the status moves on
         self.snapshot_row = SnapshotRow()
@@ -109,12 +110,10 @@ class TrainingPanel(QWidget):
         self.plots = TrainingPlots()
 
         layout = QVBoxLayout(self)
-        layout.addWidget(self.form)
-        layout.addLayout(self.buttons)
-        layout.addWidget(self.status)
-        layout.addWidget(self.warning)
+        for widget in (self.form, self.status, self.warning):
+            layout.addWidget(widget)
         layout.addLayout(self.snapshot_row)
-        splitter, self.samples = samples_under(self.plots)
+        splitter, self.samples = samples_under(with_key(self.plots))
         layout.addWidget(splitter, 1)
 
     @property
