@@ -9,7 +9,8 @@ from PyQt6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QWid
 
 from rnnscope.app.panels.gradcheck import GradcheckPanel
 from rnnscope.app.panels.training import StatsHistory, TrainingPanel
-from rnnscope.app.panels.training.plots import MIN_PLOT_HEIGHT, MIN_PLOT_WIDTH
+from rnnscope.app.panels.gradcheck.details import RowDetails
+from rnnscope.app.panels.training.plots import MIN_PLOT_HEIGHT, MIN_PLOT_WIDTH, TrainingPlots
 from rnnscope.app.screenshots import tool_dock_fit
 from rnnscope.app.widgets import scrolling
 from rnnscope.engine.training import IterationStats
@@ -23,6 +24,9 @@ def in_dock(qtbot, panel: QWidget, width: int, height: int = 300):
     scroll.show()
     qtbot.waitExposed(scroll)
     qtbot.waitUntil(lambda: panel.width() > 0, timeout=10_000)
+    # the plots and heatmaps are made once the panel is painted: they are what the user sees next
+    made = (TrainingPlots, RowDetails)
+    qtbot.waitUntil(lambda: any(isinstance(w, made) for w in panel.findChildren(QWidget)), timeout=10_000)
     for _ in range(3):  # a re-flow asks for another layout pass
         QApplication.processEvents()
     return scroll

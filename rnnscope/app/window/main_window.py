@@ -17,6 +17,7 @@ from typing import Any
 
 from PyQt6.QtCore import QSettings, QSize, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QCloseEvent, QResizeEvent, QShowEvent
+from PyQt6.QtWidgets import QApplication
 
 from rnnscope.app import resources
 from rnnscope.app.panels.lines import UnitPlot
@@ -79,7 +80,10 @@ class MainWindow(PanelWindow):
     ) -> None:
         super().__init__()
         self.setWindowTitle("rnnscope")
-        self.setWindowIcon(resources.app_icon())
+        # the application's icon when it has one (configure_app): drawing it from the SVG again costs
+        # more than a tenth of the first paint's budget
+        shared = QApplication.windowIcon()
+        self.setWindowIcon(shared if not shared.isNull() else resources.app_icon())
         # the style sheet is the window's (docks, dialogs and labels inherit it), so every window
         # looks the same whether it came from ``main`` or elsewhere (tests, screenshots)
         self.style_sheet = resources.load_style()

@@ -18,24 +18,21 @@ import numpy as np
 from PyQt6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QThread, pyqtSignal
 from PyQt6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
     QFileDialog,
     QHeaderView,
     QLabel,
-    QProgressBar,
-    QPushButton,
     QSplitter,
     QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
-from rnnscope.app.compact import flow
+from rnnscope.app.deferred import MadeWhenShown
 from rnnscope.app.gradcheck_worker import GradcheckWorker
 from rnnscope.app.host import ModelHost
 from rnnscope.app.panels.gradcheck.details import RowDetails
 from rnnscope.app.panels.gradcheck.notes import CheckNotes
-from rnnscope.app.panels.gradcheck.settings import CheckSettings
+from rnnscope.app.panels.gradcheck.settings import CheckButtons, CheckSettings
 from rnnscope.app.panels.gradcheck.table import (
     NAME_ROLE,
     SORT_ROLE,
@@ -48,7 +45,7 @@ from rnnscope.app.threads import start_worker, stop_thread
 from rnnscope.engine.gradcheck import GradcheckResult, GradRow, Status
 from rnnscope.engine.models.base import RecurrentModel
 from rnnscope.engine.params import GateSlice
-from rnnscope.report import FORMATS, ReportError, load_report, write_report
+from rnnscope.report import ReportError, load_report, write_report
 
 # what a check runs on: the model and one batch, inputs (T, B, D), targets, mask (T, B)
 Source = Callable[[], tuple[RecurrentModel, np.ndarray, np.ndarray, np.ndarray | None]]
@@ -91,9 +88,10 @@ class GradcheckPanel(QWidget):
         self.legend = StatusLegend()
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self._build_table())
-        self.details = RowDetails()
-        self.details.title.setWordWrap(True)  # a long row title wraps rather than widening the dock
-        splitter.addWidget(self.details)
+        # made when the panel is first shown (or asked for): it opens as a hidden tab
+        self._details: RowDetails | None = None
+        self._details_place = MadeWhenShown(lambda: self.details)
+        splitter.addWidget(self._details_place)
         splitter.setSizes([220, 420])
         layout = QVBoxLayout(self)
         layout.addWidget(self.settings)
@@ -105,37 +103,31 @@ class GradcheckPanel(QWidget):
         self._set_running(False)
 
     # ------------------------------------------------------------------ layout
+    @property
+    def details(self) -> RowDetails:
+        """The selected row's heatmaps and worst elements (made when first needed)."""
+        if self._details is None:
+            self._details = RowDetails()
+            self._details.title.setWordWrap(True)  # a long row title wraps rather than widening the dock
+            self._details_place.hold(self._details)
+        return self._details
+
     def _build_buttons(self) -> QVBoxLayout:
-        """Run / Cancel and the report buttons in a row that wraps to the dock's width, the progress
-        bar under them as wide as the dock."""
-        self.run_button = QPushButton("Run check")
-        self.run_button.clicked.connect(self.run_check)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.cancel)
-        self.progress = QProgressBar()
-        self.progress.setFormat("%v / %m")
-        self.export_format = QComboBox()
-        self.export_format.addItems(list(FORMATS))
-        self.export_format.setCurrentText("html")
-        self.export_format.setToolTip("report format")
-        self.export_button = QPushButton("Export...")
-        self.export_button.clicked.connect(self._export_dialog)
-        self.open_button = QPushButton("Open report...")
-        self.open_button.setToolTip(
-            "show a JSON report written earlier (by this panel or rnnscope gradcheck)"
+        buttons = CheckButtons()
+        self.run_button, self.cancel_button, self.progress = buttons.run, buttons.cancel, buttons.progress
+        self.export_format, self.export_button, self.open_button = (
+            buttons.format,
+            buttons.export,
+            buttons.open,
         )
-        self.open_button.clicked.connect(self._open_dialog)
-        rows = QVBoxLayout()
-        buttons = (
-            self.run_button,
-            self.cancel_button,
-            self.export_format,
-            self.export_button,
-            self.open_button,
-        )
-        rows.addLayout(flow(*buttons))
-        rows.addWidget(self.progress)
-        return rows
+        for button, slot in (
+            (self.run_button, self.run_check),
+            (self.cancel_button, self.cancel),
+            (self.export_button, self._export_dialog),
+            (self.open_button, self._open_dialog),
+        ):
+            button.clicked.connect(lambda _checked=False, slot=slot: slot())
+        return buttons.rows
 
     def _build_table(self) -> QTreeView:
         self.table_model = GradcheckTableModel(self)

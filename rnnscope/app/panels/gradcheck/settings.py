@@ -9,11 +9,21 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PyQt6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from rnnscope.app.compact import MoreButton, flow, labelled
 from rnnscope.app.gradcheck_worker import GradcheckRequest
 from rnnscope.engine.gradcheck import MODES, CheckOptions, Thresholds
+from rnnscope.report import FORMATS
 
 
 def _float_edit(value: float, tooltip: str) -> QLineEdit:
@@ -148,6 +158,27 @@ class CheckSettings(QWidget):
     def request(self, inputs: np.ndarray, targets: np.ndarray, mask: np.ndarray | None) -> GradcheckRequest:
         """A request to check the batch ``inputs`` ``(T, B, D)``, ``targets``, ``mask`` ``(T, B)``."""
         return GradcheckRequest(inputs=inputs, targets=targets, mask=mask, options=self.options())
+
+
+class CheckButtons:
+    """Run / Cancel and the report buttons (format, Export..., Open report...) in a row that wraps
+    to the dock's width, and the progress bar under them as wide as the dock: ``rows``."""
+
+    def __init__(self) -> None:
+        self.run = QPushButton("Run check")
+        self.cancel = QPushButton("Cancel")
+        self.progress = QProgressBar()
+        self.progress.setFormat("%v / %m")
+        self.format = QComboBox()
+        self.format.addItems(list(FORMATS))
+        self.format.setCurrentText("html")
+        self.format.setToolTip("report format")
+        self.export = QPushButton("Export...")
+        self.open = QPushButton("Open report...")
+        self.open.setToolTip("show a JSON report written earlier (by this panel or rnnscope gradcheck)")
+        self.rows = QVBoxLayout()
+        self.rows.addLayout(flow(self.run, self.cancel, self.format, self.export, self.open))
+        self.rows.addWidget(self.progress)
 
 
 def _spin_box(low: int, high: int, value: int, tooltip: str) -> QSpinBox:
