@@ -8,8 +8,8 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QWidget
 
 from rnnscope.app.panels.gradcheck import GradcheckPanel
-from rnnscope.app.panels.training import StatsHistory, TrainingPanel
 from rnnscope.app.panels.gradcheck.details import RowDetails
+from rnnscope.app.panels.training import StatsHistory, TrainingPanel
 from rnnscope.app.panels.training.plots import MIN_PLOT_HEIGHT, MIN_PLOT_WIDTH, TrainingPlots
 from rnnscope.app.screenshots import tool_dock_fit
 from rnnscope.app.widgets import scrolling
