@@ -49,9 +49,13 @@ def test_training_controls_wrap_and_curves_reflow_to_the_dock_width(qtbot, width
         assert inside(widget, scroll), widget
     plots = panel.plots
     assert plots.columns == (2 if width >= 420 else 1)
-    for plot in (plots.loss_plot, plots.metric_plot, plots.grad_plot, plots.ratio_plot):
-        size = plot.geometry()
-        assert size.width() >= MIN_PLOT_WIDTH - 20 and size.height() >= MIN_PLOT_HEIGHT - 1
+    items = (plots.loss_plot, plots.metric_plot, plots.grad_plot, plots.ratio_plot)
+
+    def readable() -> bool:  # every plot at its least size, once the re-flowed grid is laid out
+        sizes = [plot.geometry() for plot in items]
+        return all(s.width() >= MIN_PLOT_WIDTH - 20 and s.height() >= MIN_PLOT_HEIGHT - 1 for s in sizes)
+
+    qtbot.waitUntil(readable, timeout=10_000)
     # the grid's rows: two plots side by side, or all four stacked
     tops = sorted({round(p.geometry().top()) for p in (plots.loss_plot, plots.grad_plot, plots.ratio_plot)})
     assert len(tops) == (2 if plots.columns == 2 else 3)
@@ -104,7 +108,8 @@ def test_the_ratio_legend_wraps_under_the_plots(qtbot):
     key = panel.plots.key
     qtbot.waitUntil(key.isVisible, timeout=10_000)
     assert all(name in key.text() for name in names)
-    assert key.height() > 2 * key.fontMetrics().lineSpacing()  # wrapped onto several lines
+    lines = key.fontMetrics().lineSpacing()
+    qtbot.waitUntil(lambda: key.height() > 2 * lines, timeout=10_000)  # wrapped onto several lines
     assert not scroll.horizontalScrollBar().isVisible()
     assert set(panel.plots.ratio_curves) == set(names)
 
