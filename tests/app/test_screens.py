@@ -57,6 +57,10 @@ def test_every_kind_fits_the_screen_with_docks_and_controls_on_it(tmp_path, size
         assert report["problems"] == [], report
         image = QImage(report["written"])  # the window as drawn: inside the screen, most of it
         assert 1200 <= image.width() <= width and 700 <= image.height() <= height
+        # the training tools, each brought to the front: they fit their dock's width, no sideways bar
+        assert set(report["tools"]) == {"Training", "Gradient check"}, report
+        for title, fit in report["tools"].items():
+            assert fit["least"] <= fit["room"] and not fit["sideways"], (report["kind"], title, fit)
     assert run.returncode == 0
 
 

@@ -4,7 +4,8 @@ It composes rooms with one job each: :class:`ModelControls` (what to trace),
 :class:`Stepper` (the step cursor and playback), :class:`PanelDocks` (the panels and
 their docks), :class:`Header` (message line and sequence strip), :class:`HelpMenu`,
 :class:`Exporter` and :class:`Retracer` (tracing on worker threads, stale answers
-dropped). The window itself shows one :class:`Session` at a time and remembers what
+dropped). Its base :class:`~.stepping.SteppingWindow` moves every panel with the step
+cursor. The window itself shows one :class:`Session` at a time and remembers what
 was picked.
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 
 from PyQt6.QtCore import QSettings, QSize, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QCloseEvent, QResizeEvent, QShowEvent
+from PyQt6.QtWidgets import QApplication
 
 from rnnscope.app import resources
 from rnnscope.app.panels.lines import UnitPlot
@@ -40,12 +42,12 @@ from rnnscope.app.window.controls import ModelControls
 from rnnscope.app.window.docking import PanelDocks
 from rnnscope.app.window.header import Header
 from rnnscope.app.window.menus import build_menus
-from rnnscope.app.window.panel_window import PanelWindow
 from rnnscope.app.window.remembered import load_spec, save_spec
 from rnnscope.app.window.retracer import Retracer
 from rnnscope.app.window.screen import fit_to_screen, shrink_to_screen
 from rnnscope.app.window.slots import layout_signature, panels_by_dock
 from rnnscope.app.window.stepper import DEFAULT_SPEED, Stepper
+from rnnscope.app.window.stepping import SteppingWindow
 from rnnscope.engine.models.base import RecurrentModel
 from rnnscope.engine.nonfinite import NonFiniteReport, find_nonfinite
 from rnnscope.engine.tasks import Batch, Task
@@ -56,7 +58,7 @@ DEFAULT_SIZE = QSize(1600, 1000)  # fitted to the screen's available area
 TRACING = "tracing…"
 
 
-class MainWindow(PanelWindow):
+class MainWindow(SteppingWindow):
     """Shows one :class:`Session`; every step moves one cursor shared by all panels.
 
     Stable API for the training tools (the :class:`~rnnscope.app.host.ModelHost`
@@ -66,7 +68,6 @@ class MainWindow(PanelWindow):
     """
 
     model_changed = pyqtSignal(object)
-    step_changed = pyqtSignal(int)
     session_changed = pyqtSignal()
     session_failed = pyqtSignal(str)
     trace_done = pyqtSignal()  # after every re-trace that was not superseded, shown or failed
@@ -79,7 +80,10 @@ class MainWindow(PanelWindow):
     ) -> None:
         super().__init__()
         self.setWindowTitle("rnnscope")
-        self.setWindowIcon(resources.app_icon())
+        # the application's icon when it has one (configure_app): drawing it from the SVG again costs
+        # more than a tenth of the first paint's budget
+        shared = QApplication.windowIcon()
+        self.setWindowIcon(shared if not shared.isNull() else resources.app_icon())
         # the style sheet is the window's (docks, dialogs and labels inherit it), so every window
         # looks the same whether it came from ``main`` or elsewhere (tests, screenshots)
         self.style_sheet = resources.load_style()
@@ -347,33 +351,3 @@ class MainWindow(PanelWindow):
         self.show_message(f"Non-finite value: {bad.describe()} (jumped there)")
         self.set_step(bad.step)
         self.docks.reveal(bad.probe, bad)
-
-    # ------------------------------------------------------------------ stepping
-    @property
-    def step(self) -> int:
-        """The shared cursor (-1 between a new trace and its first step)."""
-        return self.stepper.step
-
-    @property
-    def steps(self) -> int:
-        return self.session.trace.steps if self.session else 0
-
-    @property
-    def playing(self) -> bool:
-        return self.stepper.playing
-
-    def set_step(self, step: int) -> None:
-        """Move the shared cursor: panels move their marker or swap their matrix, nothing is re-traced."""
-        self.stepper.set_step(step)
-
-    def next_step(self) -> None:
-        self.stepper.next_step()
-
-    def toggle_play(self) -> None:
-        self.stepper.toggle_play()
-
-    def _move_cursor(self, step: int) -> None:
-        self.docks.set_step(step)
-        if self.strip is not None:
-            self.strip.set_step(step)
-        self.step_changed.emit(step)

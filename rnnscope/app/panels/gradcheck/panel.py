@@ -1,7 +1,7 @@
 """The gradient-check panel: run the engine's checker in a worker and read its table.
 
-Layout, top to bottom: the check settings with Run / Cancel, a progress bar and
-the export buttons; the status legend; a summary with the check's notes (a
+Layout, top to bottom, in rows that wrap to the dock's width: the check settings;
+Run / Cancel and the report buttons; a progress bar; the status legend; a summary with the check's notes (a
 float32 model checked as a float64 copy, a slice negligible for the loss, and a
 button to check again with a step that would judge it); the result table, with
 rows for the inputs and the initial state after the parameters; and, for the
@@ -18,25 +18,22 @@ import numpy as np
 from PyQt6.QtCore import QModelIndex, Qt, QThread, pyqtSignal
 from PyQt6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
     QFileDialog,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
-    QProgressBar,
-    QPushButton,
     QSplitter,
     QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
+from rnnscope.app.deferred import MadeWhenShown
 from rnnscope.app.gradcheck_worker import GradcheckWorker
 from rnnscope.app.host import ModelHost
 from rnnscope.app.panels.gradcheck.details import RowDetails
 from rnnscope.app.panels.gradcheck.estimate import expected_duration
 from rnnscope.app.panels.gradcheck.notes import CheckNotes
-from rnnscope.app.panels.gradcheck.settings import CheckSettings
+from rnnscope.app.panels.gradcheck.settings import CheckButtons, CheckSettings
 from rnnscope.app.panels.gradcheck.table import (
     NAME_ROLE,
     SORT_ROLE,
@@ -51,7 +48,7 @@ from rnnscope.app.threads import start_worker, stop_thread
 from rnnscope.engine.gradcheck import GradcheckResult, GradRow, Status
 from rnnscope.engine.models.base import RecurrentModel
 from rnnscope.engine.params import GateSlice
-from rnnscope.report import FORMATS, ReportError, load_report, write_report
+from rnnscope.report import ReportError, load_report, write_report
 
 # what a check runs on: the model and one batch, inputs (T, B, D), targets, mask (T, B)
 Source = Callable[[], tuple[RecurrentModel, np.ndarray, np.ndarray, np.ndarray | None]]
@@ -94,8 +91,10 @@ class GradcheckPanel(QWidget):
         self.legend = StatusLegend()
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self._build_table())
-        self.details = RowDetails()
-        splitter.addWidget(self.details)
+        # made when the panel is first shown (or asked for): it opens as a hidden tab
+        self._details: RowDetails | None = None
+        self._details_place = MadeWhenShown(lambda: self.details)
+        splitter.addWidget(self._details_place)
         splitter.setSizes([220, 420])
         layout = QVBoxLayout(self)
         layout.addWidget(self.settings)
@@ -107,35 +106,31 @@ class GradcheckPanel(QWidget):
         self._set_running(False)
 
     # ------------------------------------------------------------------ layout
-    def _build_buttons(self) -> QHBoxLayout:
-        self.run_button = QPushButton("Run check")
-        self.run_button.clicked.connect(self.run_check)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.cancel)
-        self.progress = QProgressBar()
-        self.progress.setFormat("%v / %m")
-        self.export_format = QComboBox()
-        self.export_format.addItems(list(FORMATS))
-        self.export_format.setCurrentText("html")
-        self.export_format.setToolTip("report format")
-        self.export_button = QPushButton("Export...")
-        self.export_button.clicked.connect(self._export_dialog)
-        self.open_button = QPushButton("Open report...")
-        self.open_button.setToolTip(
-            "show a JSON report written earlier (by this panel or rnnscope gradcheck)"
+    @property
+    def details(self) -> RowDetails:
+        """The selected row's heatmaps and worst elements (made when first needed)."""
+        if self._details is None:
+            self._details = RowDetails()
+            self._details.title.setWordWrap(True)  # a long row title wraps rather than widening the dock
+            self._details_place.hold(self._details)
+        return self._details
+
+    def _build_buttons(self) -> QVBoxLayout:
+        buttons = CheckButtons()
+        self.run_button, self.cancel_button, self.progress = buttons.run, buttons.cancel, buttons.progress
+        self.export_format, self.export_button, self.open_button = (
+            buttons.format,
+            buttons.export,
+            buttons.open,
         )
-        self.open_button.clicked.connect(self._open_dialog)
-        buttons = QHBoxLayout()
-        for widget in (
-            self.run_button,
-            self.cancel_button,
-            self.progress,
-            self.export_format,
-            self.export_button,
+        for button, slot in (
+            (self.run_button, self.run_check),
+            (self.cancel_button, self.cancel),
+            (self.export_button, self._export_dialog),
+            (self.open_button, self._open_dialog),
         ):
-            buttons.addWidget(widget)
-        buttons.setStretchFactor(self.progress, 1)
-        return buttons
+            button.clicked.connect(lambda _checked=False, slot=slot: slot())
+        return buttons.rows
 
     def _build_table(self) -> QTreeView:
         self.table_model = GradcheckTableModel(self)

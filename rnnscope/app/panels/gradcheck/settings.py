@@ -1,15 +1,29 @@
 """The check's settings as the user types them: mode, samples / directions, seed, step, thresholds,
-and whether to check the inputs and the initial state too."""
+and whether to check the inputs and the initial state too.
+
+They wrap onto as many rows as the dock's width needs (:mod:`rnnscope.app.compact`): a dock of
+the window's right column is under 500 pixels wide at 1280 x 720."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
-from PyQt6.QtWidgets import QCheckBox, QComboBox, QGridLayout, QGroupBox, QLabel, QLineEdit, QSpinBox, QWidget
+from PyQt6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
+from rnnscope.app.compact import MoreButton, flow, labelled
 from rnnscope.app.gradcheck_worker import GradcheckRequest
 from rnnscope.engine.gradcheck import MODES, CheckOptions, Thresholds
+from rnnscope.report import FORMATS
 
 
 def _float_edit(value: float, tooltip: str) -> QLineEdit:
@@ -30,15 +44,16 @@ def parse_float(text: str, what: str) -> float:
     return value
 
 
-class CheckSettings(QGroupBox):
-    """The "Check" box: every setting of the check, two rows of labelled fields.
+class CheckSettings(QWidget):
+    """Every setting of the check, in rows that wrap to the dock's width: mode, the chosen mode's
+    samples or directions, step and the inputs box; the seed and thresholds behind *More*.
 
     :meth:`options` reads them as :class:`CheckOptions` (a ``ValueError`` naming
-    a bad field); only the field of the chosen mode (samples or directions) is enabled.
+    a bad field); only the field of the chosen mode (samples or directions) is shown.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Check", parent)
+        super().__init__(parent)
         defaults = CheckOptions()
         self.mode = QComboBox()
         self.mode.addItems(MODES)
@@ -73,28 +88,42 @@ class CheckSettings(QGroupBox):
             "also check the gradients of the inputs and of the initial state (h, c, memory...)"
         )
         self.mode.currentTextChanged.connect(self._mode_changed)
-        form = QGridLayout(self)
-        pairs = (
-            ("Mode", self.mode),
-            ("Samples", self.samples),
-            ("Directions", self.directions),
-            ("Seed", self.seed),
-            ("Step h", self.step),
-            ("OK <", self.ok_threshold),
-            ("Fail >", self.fail_threshold),
-            ("Floor", self.floor_threshold),
-            ("Kink", self.kink_threshold),
-        )
-        for number, (label, widget) in enumerate(pairs):
-            row, column = divmod(number, 5)
-            form.addWidget(QLabel(label), row, 2 * column)
-            form.addWidget(widget, row, 2 * column + 1)
-        form.addWidget(self.inputs, 1, 8, 1, 2)
+        self._lay_out()
         self._mode_changed(self.mode.currentText())
 
+    def _lay_out(self) -> None:
+        self.more = QWidget()
+        self.more.setLayout(
+            flow(
+                labelled("Seed", self.seed),
+                labelled("OK <", self.ok_threshold),
+                labelled("Fail >", self.fail_threshold),
+                labelled("Floor", self.floor_threshold),
+                labelled("Kink", self.kink_threshold),
+            )
+        )
+        self.more_button = MoreButton(self.more, "More", "the seed and the status thresholds")
+        self._samples_pair = labelled("Samples", self.samples)
+        self._directions_pair = labelled("Directions", self.directions)
+        main = flow(
+            labelled("Mode", self.mode),
+            self._samples_pair,
+            self._directions_pair,
+            labelled("Step h", self.step),
+            self.inputs,
+            self.more_button,
+        )
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(main)
+        layout.addWidget(self.more)
+
     def _mode_changed(self, mode: str) -> None:
+        # only the chosen mode's count is shown (full mode has none)
         self.samples.setEnabled(mode == "sampled")
         self.directions.setEnabled(mode == "directional")
+        self._samples_pair.setHidden(mode != "sampled")
+        self._directions_pair.setHidden(mode != "directional")
 
     def thresholds(self) -> Thresholds:
         """The thresholds typed in (``ValueError`` naming a bad field)."""
@@ -129,6 +158,27 @@ class CheckSettings(QGroupBox):
     def request(self, inputs: np.ndarray, targets: np.ndarray, mask: np.ndarray | None) -> GradcheckRequest:
         """A request to check the batch ``inputs`` ``(T, B, D)``, ``targets``, ``mask`` ``(T, B)``."""
         return GradcheckRequest(inputs=inputs, targets=targets, mask=mask, options=self.options())
+
+
+class CheckButtons:
+    """Run / Cancel and the report buttons (format, Export..., Open report...) in a row that wraps
+    to the dock's width, and the progress bar under them as wide as the dock: ``rows``."""
+
+    def __init__(self) -> None:
+        self.run = QPushButton("Run check")
+        self.cancel = QPushButton("Cancel")
+        self.progress = QProgressBar()
+        self.progress.setFormat("%v / %m")
+        self.format = QComboBox()
+        self.format.addItems(list(FORMATS))
+        self.format.setCurrentText("html")
+        self.format.setToolTip("report format")
+        self.export = QPushButton("Export...")
+        self.open = QPushButton("Open report...")
+        self.open.setToolTip("show a JSON report written earlier (by this panel or rnnscope gradcheck)")
+        self.rows = QVBoxLayout()
+        self.rows.addLayout(flow(self.run, self.cancel, self.format, self.export, self.open))
+        self.rows.addWidget(self.progress)
 
 
 def _spin_box(low: int, high: int, value: int, tooltip: str) -> QSpinBox:

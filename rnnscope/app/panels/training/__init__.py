@@ -13,7 +13,8 @@ panel only receives copies (:class:`~rnnscope.app.training_worker.WeightSnapshot
 Statistics arrive in batches and the plots redraw from a timer at most
 ``REDRAW_HZ`` times a second, so plotting never throttles training.
 
-The pieces: :mod:`.panel` (:class:`TrainingPanel`), :mod:`.controls` (its settings
+The pieces: :mod:`.panel` (:class:`TrainingPanel`), :mod:`.layout` (its widgets and their
+layout, in rows that wrap to a narrow dock), :mod:`.controls` (its settings
 form, run buttons and snapshot slider), :mod:`.settings` (:class:`TrainingSettings`
 as plain data, the field parsers, the default trainer), :mod:`.history`
 (:class:`StatsHistory`, every iteration's statistics as arrays), :mod:`.plots`

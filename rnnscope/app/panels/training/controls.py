@@ -1,5 +1,8 @@
 """The training panel's controls: the settings form, the run buttons and the snapshot slider.
 
+They wrap onto as many rows as the dock's width needs (:mod:`rnnscope.app.compact`): a dock of
+the window's right column is under 500 pixels wide at 1280 x 720.
+
 They hold no training logic: the panel reads them (:meth:`SettingsForm.settings`),
 enables them by state (:meth:`RunButtons.show_state`) and fills them.
 """
@@ -7,27 +10,29 @@ enables them by state (:meth:`RunButtons.show_state`) and fills them.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
-from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtCore import QSize, Qt, pyqtSignal
 from PyQt6.QtGui import QFont
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QPushButton,
+    QSizePolicy,
     QSlider,
     QSpinBox,
     QSplitter,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from rnnscope.app.compact import MoreButton, flow, labelled
 from rnnscope.app.panels.training.settings import (
     DEFAULT_LEARNING_RATES,
     OPTIMISERS,
@@ -51,10 +56,16 @@ def _spin(low: int, high: int, value: int, tooltip: str) -> QSpinBox:
     return spin
 
 
+class _SamplesView(QPlainTextEdit):
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        # five lines: the curves come first in a short dock (the splitter gives the samples more)
+        return QSize(super().sizeHint().width(), 5 * self.fontMetrics().lineSpacing() + 12)
+
+
 def samples_under(plots: QWidget) -> tuple[QSplitter, QPlainTextEdit]:
     """``plots`` above a box for the text samples of character models (the last 400 lines kept):
     the splitter holding both, and the samples' text view."""
-    samples = QPlainTextEdit()
+    samples = _SamplesView()
     samples.setReadOnly(True)
     samples.setMaximumBlockCount(400)
     samples.setFont(QFont("DejaVu Sans Mono", 9))
@@ -75,11 +86,15 @@ def _line(text: str, tooltip: str) -> QLineEdit:
     return line
 
 
-class SettingsForm(QGroupBox):
-    """ "Optimiser and data": the optimiser and its settings, the batch layout, limits and seed."""
+class SettingsForm(QWidget):
+    """The optimiser and its settings, the batch layout, limits and seed, in rows that wrap to the
+    dock's width: the run buttons (``leading``), optimiser, learning rate and clipping, then the
+    rest behind *More* (``extra`` first: what is rarely changed)."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Optimiser and data", parent)
+    def __init__(
+        self, leading: Sequence[QWidget] = (), extra: Sequence[QWidget] = (), parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
         self.optimiser = QComboBox()
         self.optimiser.addItems(OPTIMISERS)
         self.optimiser.setToolTip("adagrad: the from-scratch char-RNN default; rmsprop: the DNC default")
@@ -97,16 +112,13 @@ class SettingsForm(QGroupBox):
         )
         self.seed = _spin(0, 2**31 - 1, 0, "seeds the batches")
         self.optimiser.currentTextChanged.connect(self._optimiser_changed)
-        self._lay_out()
+        self._lay_out(leading, extra)
         self._optimiser_changed(self.optimiser.currentText())
 
-    def _lay_out(self) -> None:
-        grid = QGridLayout(self)
-        pairs: tuple[tuple[str, QWidget], ...] = (
-            ("Optimiser", self.optimiser),
-            ("Learning rate", self.learning_rate),
+    def _lay_out(self, leading: Sequence[QWidget], extra: Sequence[QWidget]) -> None:
+        self.more = QWidget()
+        rare = (
             ("Momentum", self.momentum),
-            ("Clip norm", self.clip_norm),
             ("Batch B", self.batch_size),
             ("Length T", self.length),
             ("Iterations", self.iterations),
@@ -114,10 +126,21 @@ class SettingsForm(QGroupBox):
             ("Snapshot every", self.snapshot_every),
             ("Seed", self.seed),
         )
-        for number, (label, widget) in enumerate(pairs):
-            row, column = divmod(number, 5)
-            grid.addWidget(QLabel(label), row, 2 * column)
-            grid.addWidget(widget, row, 2 * column + 1)
+        self.more.setLayout(flow(*extra, *(labelled(text, widget) for text, widget in rare)))
+        self.more_button = MoreButton(
+            self.more, "More", "momentum, batch layout, iterations, samples, snapshots and seed"
+        )
+        main = flow(
+            *leading,
+            labelled("Optimiser", self.optimiser),
+            labelled("LR", self.learning_rate),
+            labelled("Clip", self.clip_norm),
+            self.more_button,
+        )
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(main)
+        layout.addWidget(self.more)
 
     def _optimiser_changed(self, name: str) -> None:
         self.learning_rate.setText(f"{DEFAULT_LEARNING_RATES.get(name, 0.01):g}")
@@ -161,30 +184,32 @@ class SettingsForm(QGroupBox):
             self.clip_norm.setText(repr(float(saved["clip_norm"] or 0)))
 
 
-class RunButtons(QHBoxLayout):
-    """Start / Pause-Resume / Step / Stop / Reset / Show now, and "Show in stepping view when paused"."""
+class RunButtons:
+    """Start / Pause-Resume / Step / Stop / Reset / Show now (compact buttons: they wrap with the
+    settings), and "Show in stepping view when paused"."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self.start_button = self._button("Start", "start training (or continue after Stop)")
-        self.pause_button = self._button("Pause", "")
-        self.step_button = self._button("Step", "run exactly one iteration, then stay paused")
-        self.stop_button = self._button("Stop", "")
-        self.reset_button = self._button(
+        self.start_button = _button("Start", "start training (or continue after Stop)")
+        self.pause_button = _button("Pause", "pause training (Resume goes on with the settings shown)")
+        self.step_button = _button("Step", "run exactly one iteration, then stay paused")
+        self.stop_button = _button("Stop", "stop training (Continue starts a new run of the same weights)")
+        self.reset_button = _button(
             "Reset", "forget the trained weights and curves; start again from the shown model"
         )
-        self.show_button = self._button("Show now", "show a copy of the current weights in the stepping view")
-        self.show_when_paused = QCheckBox("Show in stepping view when paused")
+        self.show_button = _button("Show now", "show a copy of the current weights in the stepping view")
+        self.show_when_paused = QCheckBox("Show when paused")
+        self.show_when_paused.setToolTip("show a copy of the weights in the stepping view on every pause")
         self.show_when_paused.setChecked(True)
-        self.addWidget(self.show_when_paused)
-        self.addStretch(1)
 
-    def _button(self, text: str, tooltip: str) -> QPushButton:
-        button = QPushButton(text)
-        if tooltip:
-            button.setToolTip(tooltip)
-        self.addWidget(button)
-        return button
+    def buttons(self) -> list[QToolButton]:
+        return [
+            self.start_button,
+            self.pause_button,
+            self.step_button,
+            self.stop_button,
+            self.reset_button,
+            self.show_button,
+        ]
 
     def show_state(self, state: str, has_trainer: bool) -> None:
         """Enable and name the buttons for ``state`` (idle, running, paused, stopped)."""
@@ -197,6 +222,16 @@ class RunButtons(QHBoxLayout):
         self.stop_button.setEnabled(active)
         self.reset_button.setEnabled(not active and has_trainer)
         self.show_button.setEnabled(has_trainer)
+
+
+def _button(text: str, tooltip: str) -> QToolButton:
+    """A push button no wider than its text (a ``QPushButton`` is at least ~80 pixels)."""
+    button = QToolButton()
+    button.setText(text)
+    button.setToolTip(tooltip)
+    button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # reached with Tab, pressed with Space
+    button.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
+    return button
 
 
 class SnapshotRow(QHBoxLayout):

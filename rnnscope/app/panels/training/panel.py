@@ -1,4 +1,5 @@
-"""The training panel itself: the trainer, its worker thread, and what the window is shown.
+"""The training panel itself: the trainer, its worker thread, and what the window is shown (its
+widgets and their layout are :class:`~.layout.TrainingLayout`'s).
 
 It never touches the model being trained: the worker owns it, and the panel only
 receives copies (:class:`~rnnscope.app.training_worker.WeightSnapshot`).
@@ -12,20 +13,20 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from PyQt6.QtCore import Qt, QThread, QTimer, pyqtSignal
-from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PyQt6.QtCore import QThread, QTimer, pyqtSignal
+from PyQt6.QtWidgets import QWidget
 
 from rnnscope.app.host import ModelHost
-from rnnscope.app.panels.training.controls import RunButtons, SettingsForm, SnapshotRow, samples_under
 from rnnscope.app.panels.training.history import StatsHistory, status_line
-from rnnscope.app.panels.training.plots import REDRAW_HZ, TrainingPlots, redraw_interval_ms
+from rnnscope.app.panels.training.layout import TrainingLayout
+from rnnscope.app.panels.training.plots import REDRAW_HZ, redraw_interval_ms
 from rnnscope.app.panels.training.settings import (
     TrainerFactory,
     TrainingSettings,
     engine_trainer,
     text_sampler,
 )
-from rnnscope.app.panels.training.warning import DIVERGENCE_ADVICE, WarningBar
+from rnnscope.app.panels.training.warning import DIVERGENCE_ADVICE
 from rnnscope.app.threads import start_worker, stop_thread
 from rnnscope.app.training_worker import TrainingWorker, WeightSnapshot, take_snapshot
 from rnnscope.engine.checkpoint import Checkpoint
@@ -36,7 +37,7 @@ from rnnscope.engine.training import IterationStats, Trainer
 Source = Callable[[], tuple[RecurrentModel | None, Task | None]]
 
 
-class TrainingPanel(QWidget):
+class TrainingPanel(TrainingLayout):
     """Train the main window's model (or a given one) with live curves; pause and inspect.
 
     Use :meth:`set_source` for a model and task, or :meth:`attach` to the main
@@ -71,56 +72,17 @@ class TrainingPanel(QWidget):
         # asked before Reset throws trained weights away (the app's Save / Discard / Cancel prompt)
         self.confirm_discard: Callable[[str], bool] = lambda _what: True
         self._last_stats: IterationStats | None = None
-        self._build()
+        for button, slot in zip(
+            self.buttons.buttons(),
+            (self.start, self.toggle_pause, self.step_once, self.stop, self.reset, self.show_current),
+            strict=True,
+        ):
+            button.clicked.connect(lambda _checked=False, slot=slot: slot())
+        self.snapshot_row.chosen.connect(self._show_snapshot)
         self.redraw_timer = QTimer(self)
         self.redraw_timer.setInterval(int(1000 / REDRAW_HZ))
         self.redraw_timer.timeout.connect(self._redraw_if_needed)
         self._update_buttons()
-
-    # ------------------------------------------------------------------ layout
-    def _build(self) -> None:
-        self.form = SettingsForm()
-        # the controls by name, as the panel's own (tests, scripts and the checkpoint actions set them)
-        form = self.form
-        self.optimiser, self.learning_rate, self.momentum = form.optimiser, form.learning_rate, form.momentum
-        self.clip_norm, self.batch_size, self.length = form.clip_norm, form.batch_size, form.length
-        self.iterations, self.sample_every = form.iterations, form.sample_every
-        self.snapshot_every, self.seed = form.snapshot_every, form.seed
-
-        self.buttons = RunButtons()
-        buttons = self.buttons
-        self.start_button, self.pause_button = buttons.start_button, buttons.pause_button
-        self.step_button, self.stop_button = buttons.step_button, buttons.stop_button
-        self.reset_button, self.show_button = buttons.reset_button, buttons.show_button
-        self.show_when_paused = buttons.show_when_paused
-        self.start_button.clicked.connect(self.start)
-        self.pause_button.clicked.connect(self.toggle_pause)
-        self.step_button.clicked.connect(self.step_once)
-        self.stop_button.clicked.connect(self.stop)
-        self.reset_button.clicked.connect(self.reset)
-        self.show_button.clicked.connect(self.show_current)
-
-        self.status = QLabel("Not started.")
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.warning = WarningBar()  # divergence: stays in view while the status moves on
-        self.snapshot_row = SnapshotRow()
-        self.snapshot_slider, self.snapshot_label = self.snapshot_row.slider, self.snapshot_row.label
-        self.snapshot_row.chosen.connect(self._show_snapshot)
-        self.plots = TrainingPlots()
-
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.form)
-        layout.addLayout(self.buttons)
-        layout.addWidget(self.status)
-        layout.addWidget(self.warning)
-        layout.addLayout(self.snapshot_row)
-        splitter, self.samples = samples_under(self.plots)
-        layout.addWidget(splitter, 1)
-
-    @property
-    def snapshots(self) -> list[WeightSnapshot]:
-        """The weight copies kept every "Snapshot every" iterations (thinned past 200)."""
-        return self.snapshot_row.snapshots
 
     def _update_buttons(self) -> None:
         self.buttons.show_state(self.state, self.trainer is not None)

@@ -3,18 +3,25 @@
 Drawing shares the interpreter with the training thread, so it is kept cheap:
 at most ``max_points`` points a curve, axis ranges changed in steps rather than
 on every frame, no grid, one-pixel pens (see ``docs/app-training.md``).
+
+The four plots re-flow with the width they get: a 2 x 2 grid, or one column in a narrow
+dock, every plot at least ``MIN_PLOT_WIDTH`` x ``MIN_PLOT_HEIGHT`` (a scroll area around
+the panel scrolls rather than squeezing them). The ratio plot's legend is a wrapping line
+under the plots (:attr:`TrainingPlots.key`), so it neither covers curves nor widens the panel.
 """
 
 from __future__ import annotations
 
+import html
 import math
 import time
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtGui import QPaintEvent
-from PyQt6.QtWidgets import QWidget
+from PyQt6.QtCore import QSize, Qt
+from PyQt6.QtGui import QPaintEvent, QResizeEvent
+from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from rnnscope.app.panels.axes import ReadableLogAxis
 from rnnscope.app.panels.training.history import StatsHistory
@@ -24,6 +31,8 @@ pg.setConfigOptions(imageAxisOrder="row-major")
 REDRAW_HZ = 20
 REDRAW_BUDGET = 0.05  # largest fraction of the time spent redrawing curves while training
 MAX_REDRAW_INTERVAL_MS = 1000
+MIN_PLOT_WIDTH = 200  # narrower, the tick labels leave too little of a curve
+MIN_PLOT_HEIGHT = 150
 
 
 def redraw_interval_ms(cost: float) -> int:
@@ -42,16 +51,24 @@ def _curve_colours(count: int) -> list[Any]:
 class TrainingPlots(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph has no type information
     """Loss, bits per char / accuracy, gradient norm and update ratios, drawn from a :class:`StatsHistory`."""
 
+    columns = 0  # of the grid of plots (0 until it is made: pyqtgraph resizes the widget first)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setBackground("w")
         self._y_ranges: dict[int, tuple[float, float]] = {}
-        self._x_limit = 10.0
-        self.loss_plot = self._plot(0, 0, "loss per scored step", "nats")
-        self.metric_plot = self._plot(0, 1, "bits per character", "bits")
-        self.grad_plot = self._plot(1, 0, "gradient norm (before clipping)", "|g|", log=True)
-        self.ratio_plot = self._plot(1, 1, "update / weight ratio", "|dW| / |W|", log=True)
-        self.ratio_legend = self.ratio_plot.addLegend(offset=(-5, 5), labelTextSize="7pt", colCount=2)
+        self._x_first, self._x_limit = 0.0, 10.0  # the x range shown (changed in steps)
+        self.loss_plot = self._plot("loss per scored step", "nats")
+        self.metric_plot = self._plot("bits per character", "bits")
+        self.grad_plot = self._plot("gradient norm", "|g| before clipping", log=True)
+        self.ratio_plot = self._plot("update / weight ratio", "|dW| / |W|", log=True)
+        self._reflow(2)
+        self.setMinimumWidth(MIN_PLOT_WIDTH)
+        # the ratio curves' names and colours: a line of text that wraps under the plots
+        self.key = QLabel()
+        self.key.setWordWrap(True)
+        self.key.setTextFormat(Qt.TextFormat.RichText)
+        self.key.hide()
         self.loss_curve = self.loss_plot.plot(pen=pg.mkPen("#1f77b4", width=1))
         self.loss_smooth = self.loss_plot.plot(pen=pg.mkPen("#d62728", width=1))
         self.metric_curve = self.metric_plot.plot(pen=pg.mkPen("#2ca02c", width=1))
@@ -63,14 +80,39 @@ class TrainingPlots(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph
         self.max_points = 600
         self.last_paint_s = 0.0
 
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        """A little more than the least room (a scroll area around the panel gives it this much)."""
+        rows = math.ceil(4 / max(self.columns, 1))
+        return QSize(self.columns * MIN_PLOT_WIDTH, rows * (MIN_PLOT_HEIGHT + 30))
+
+    def resizeEvent(self, event: QResizeEvent | None) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        # two columns from twice the narrowest plot; back to one a little below (no flicker when
+        # a scroll bar appearing takes a few pixels)
+        if self.columns == 2 and self.width() < 2 * MIN_PLOT_WIDTH - 20:
+            self._reflow(1)
+        elif self.columns == 1 and self.width() >= 2 * MIN_PLOT_WIDTH:
+            self._reflow(2)
+
+    def _reflow(self, columns: int) -> None:
+        """The plots in ``columns`` columns, each row at least ``MIN_PLOT_HEIGHT`` high."""
+        plots = [self.loss_plot, self.metric_plot, self.grad_plot, self.ratio_plot]
+        if self.columns:
+            for plot in plots:
+                self.ci.removeItem(plot)
+        self.columns = columns
+        for number, plot in enumerate(plots):
+            self.ci.addItem(plot, row=number // columns, col=number % columns)
+        self.setMinimumHeight(math.ceil(len(plots) / columns) * MIN_PLOT_HEIGHT)
+
     def paintEvent(self, event: QPaintEvent | None) -> None:  # noqa: N802 - Qt API
         started = time.perf_counter()
         super().paintEvent(event)
         self.last_paint_s = time.perf_counter() - started
 
-    def _plot(self, row: int, col: int, title: str, units: str, log: bool = False) -> pg.PlotItem:
+    def _plot(self, title: str, units: str, log: bool = False) -> pg.PlotItem:
         axes = {"left": ReadableLogAxis("left")} if log else None  # labels that do not overprint
-        plot = self.addPlot(row=row, col=col, title=title, axisItems=axes)
+        plot = pg.PlotItem(title=title, axisItems=axes)
         # no grid: grid lines cost several times more to paint than the curves themselves
         plot.setLabel("bottom", "iteration")
         plot.setLabel("left", units)
@@ -93,7 +135,7 @@ class TrainingPlots(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph
         self.loss_curve.setData(x, loss[keep], connect="finite")
         self.loss_smooth.setData(x, _smooth(loss)[keep], connect="finite")
         metric = "bits_per_char" if np.isfinite(history.column("bits_per_char")).any() else "accuracy"
-        if metric != self.metric_name:
+        if metric != self.metric_name and len(history):  # (nothing run yet: neither is known)
             self.metric_name = metric
             self.metric_plot.setTitle("bits per character" if metric == "bits_per_char" else "accuracy")
             self.metric_plot.setLabel("left", "bits" if metric == "bits_per_char" else "fraction")
@@ -116,11 +158,14 @@ class TrainingPlots(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph
         ]
 
     def _fit_ranges(self, iterations: np.ndarray) -> None:
+        # from the first iteration shown: a resumed checkpoint's curves do not start at 0
+        first = float(iterations[0]) if len(iterations) else 0.0
         last = float(iterations[-1]) if len(iterations) else 0.0
-        if last > self._x_limit or last < self._x_limit / 4:
-            self._x_limit = _nice_ceiling(max(10.0, 1.25 * last))
+        if first != self._x_first or last > self._x_limit or last - first < (self._x_limit - first) / 4:
+            self._x_first = first
+            self._x_limit = first + _nice_ceiling(max(10.0, 1.25 * (last - first)))
             for plot, _, _ in self._plots():
-                plot.setXRange(0, self._x_limit, padding=0)
+                plot.setXRange(first, self._x_limit, padding=0)
         for plot, curves, log in self._plots():
             values = [curve.getData()[1] for curve in curves]
             finite = np.concatenate(
@@ -141,23 +186,39 @@ class TrainingPlots(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph
     def _make_ratio_curves(self, names: list[str]) -> None:
         for curve in self.ratio_curves.values():
             self.ratio_plot.removeItem(curve)
-        self.ratio_legend.clear()
         self.ratio_curves = {}
+        entries = []
         for name, colour in zip(names, _curve_colours(len(names)), strict=True):
             self.ratio_curves[name] = self.ratio_plot.plot(pen=pg.mkPen(colour, width=1), name=name)
+            # a non-breaking space keeps each swatch with its name when the line wraps
+            entries.append(f"<span style='color:{colour.name()}'>&#9632;</span>&nbsp;{html.escape(name)}")
+        self.key.setText("update / weight ratio: &nbsp; " + " &nbsp; ".join(entries))
+        self.key.setVisible(bool(names))
 
     def fit_x(self, history: StatsHistory) -> None:
         """Fit the x axes to the iterations run (when training stops or pauses)."""
         if len(history):
-            self._x_limit = max(float(history.iterations[-1]), 1.0)
+            self._x_first = float(history.iterations[0])
+            self._x_limit = max(float(history.iterations[-1]), self._x_first + 1.0)
             for plot, _, _ in self._plots():
-                plot.setXRange(0, self._x_limit, padding=0.02)
+                plot.setXRange(self._x_first, self._x_limit, padding=0.02)
 
     def clear_curves(self) -> None:
-        self._x_limit = 10.0
+        self._x_first, self._x_limit = 0.0, 10.0
         for plot, _, _ in self._plots():
             plot.setXRange(0, 10, padding=0)
         self.redraw(StatsHistory())
+
+
+def with_key(plots: TrainingPlots) -> QWidget:
+    """``plots`` above the wrapping legend of its ratio curves."""
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(2)
+    layout.addWidget(plots, 1)
+    layout.addWidget(plots.key)
+    return box
 
 
 def _nice_ceiling(value: float) -> float:
