@@ -21,9 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PyQt6.QtCore import QEvent, QObject, QSettings, Qt, pyqtSignal
-from PyQt6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMenu, QMessageBox, QWidget
 
+from rnnscope.app.dropping import take_drop
 from rnnscope.app.examples import EXAMPLES, example_path
 from rnnscope.app.host import DockingHost, ModelHost
 from rnnscope.app.panels.gradcheck import GradcheckPanel
@@ -257,23 +258,8 @@ class CheckpointActions(QObject):
 
     # ------------------------------------------------------------------ drag and drop
     def eventFilter(self, watched: QObject | None, event: QEvent | None) -> bool:  # noqa: N802 - Qt API
-        if event is None:
-            return False
-        kind = event.type()
-        if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove) and isinstance(
-            event, QDragEnterEvent | QDropEvent
-        ):
-            if dropped_checkpoint(event) is not None:
-                event.acceptProposedAction()
-                return True
-            return False
-        if kind == QEvent.Type.Drop and isinstance(event, QDropEvent):
-            path = dropped_checkpoint(event)
-            if path is not None:
-                event.acceptProposedAction()
-                self.open_path(path)
-                return True
-        return super().eventFilter(watched, event)
+        taken = take_drop(event, ".npz", self.open_path)
+        return super().eventFilter(watched, event) if taken is None else taken
 
     # ------------------------------------------------------------------ messages
     def _error(self, text: str) -> None:
@@ -301,17 +287,6 @@ class CheckpointActions(QObject):
 def _read_checkpoint(path: str) -> tuple[Checkpoint, list[str]]:
     """A checkpoint of a built-in model (one of a user's model is refused, saying how to open it)."""
     return load_checkpoint(path), []
-
-
-def dropped_checkpoint(event: QDropEvent) -> str | None:
-    """The local ``.npz`` path carried by a drag (the first one), else ``None``."""
-    data = event.mimeData()
-    if data is None or not data.hasUrls():
-        return None
-    for url in data.urls():
-        if url.isLocalFile() and url.toLocalFile().lower().endswith(".npz"):
-            return url.toLocalFile()
-    return None
 
 
 def _reason(error: BaseException) -> str:

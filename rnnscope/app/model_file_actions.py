@@ -29,9 +29,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from PyQt6.QtCore import QEvent, QObject, pyqtSignal
-from PyQt6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox
 
+from rnnscope.app.dropping import take_drop
 from rnnscope.app.model_file_watch import ModelFileWatch
 from rnnscope.app.panels.gradcheck import GradcheckPanel
 from rnnscope.app.panels.gradcheck.table import NAME_ROLE
@@ -313,23 +314,8 @@ class ModelFileActions(QObject):
 
     # ------------------------------------------------------------------ drag and drop
     def eventFilter(self, watched: QObject | None, event: QEvent | None) -> bool:  # noqa: N802 - Qt API
-        if event is None:
-            return False
-        kind = event.type()
-        if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove) and isinstance(
-            event, QDragEnterEvent | QDropEvent
-        ):
-            if dropped_model_file(event) is not None:
-                event.acceptProposedAction()
-                return True
-            return False
-        if kind == QEvent.Type.Drop and isinstance(event, QDropEvent):
-            path = dropped_model_file(event)
-            if path is not None:
-                event.acceptProposedAction()
-                self.open_model_file(path)
-                return True
-        return super().eventFilter(watched, event)
+        taken = take_drop(event, ".py", self.open_model_file)
+        return super().eventFilter(watched, event) if taken is None else taken
 
     # ------------------------------------------------------------------ messages
     def _done(self, text: str, error: bool = False) -> None:
@@ -369,14 +355,3 @@ def headline(text: str) -> str:
     if raised and raised[-1] not in shown:
         shown += f" … {raised[-1]}"
     return shown
-
-
-def dropped_model_file(event: QDropEvent) -> str | None:
-    """The local ``.py`` path carried by a drag (the first one), else ``None``."""
-    data = event.mimeData()
-    if data is None or not data.hasUrls():
-        return None
-    for url in data.urls():
-        if url.isLocalFile() and url.toLocalFile().lower().endswith(".py"):
-            return url.toLocalFile()
-    return None
