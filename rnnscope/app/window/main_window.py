@@ -173,7 +173,7 @@ class MainWindow(PanelWindow):
     def closeEvent(self, event: QCloseEvent | None) -> None:  # noqa: N802 - Qt override
         self.stepper.stop_playing()
         self.save_settings()
-        self.wait_for_workers()
+        self.retracer.cancel_all()  # a trace under way is stopped, not waited for: closing is quick
         super().closeEvent(event)
 
     def wait_for_workers(self) -> None:

@@ -14,9 +14,10 @@ class Retracer(QObject):
     """Runs trace jobs (each returns a :class:`Session`) and hands the outcome of the newest one to
     ``shown(session)`` or ``failed(message)``.
 
-    Starting a job makes every earlier one stale: a stale worker runs to its end, but its
-    session or error is dropped, never shown. Callbacks run on the GUI thread (the workers'
-    signals are queued to this object, which lives there).
+    Starting a job makes every earlier one stale: a stale worker is cancelled (stopped at its
+    next step, :mod:`rnnscope.app.trace_worker`) and its session or error dropped, never
+    shown; nobody waits for it. :meth:`cancel_all` does the same on close. Callbacks run on
+    the GUI thread (the workers' signals are queued to this object, which lives there).
     """
 
     def __init__(
@@ -40,6 +41,7 @@ class Retracer(QObject):
         """Run ``job`` now (``background=False``: its outcome is handled before this returns) or on
         a new worker thread."""
         self._generation += 1
+        self.cancel_all(newer=False)
         if not background:
             try:
                 session = job()
@@ -48,18 +50,25 @@ class Retracer(QObject):
                 return
             self._shown(session)  # an error in showing it reaches the caller
             return
-        worker = TraceWorker(job, self._generation, self)
+        worker = TraceWorker(job, self._generation)
         worker.traced.connect(self._worker_traced)
         worker.failed.connect(self._worker_failed)
-        worker.finished.connect(self._worker_ended)
+        worker.ended.connect(self._worker_ended)
         self._workers.append(worker)
         worker.start()
 
-    def wait(self) -> None:
-        """Block until every worker thread has ended (on close, and in tests)."""
-        for worker in list(self._workers):
-            worker.quit()
-            worker.wait()
+    def cancel_all(self, newer: bool = True) -> None:
+        """Cancel every running job without waiting for it (on close); ``newer``: no outcome of a
+        job started so far is reported any more."""
+        if newer:
+            self._generation += 1
+        for worker in self._workers:
+            worker.cancel()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until every worker thread has ended (``timeout`` seconds at most, for each; in tests
+        and scripts: closing cancels instead); True when they all have."""
+        return all(worker.join(timeout) for worker in list(self._workers))
 
     def _worker_traced(self, generation: int, session: Session) -> None:
         if generation == self._generation:
@@ -73,3 +82,8 @@ class Retracer(QObject):
         worker = self.sender()
         if isinstance(worker, TraceWorker) and worker in self._workers:
             self._workers.remove(worker)
+
+    @property
+    def running(self) -> int:
+        """How many worker threads are still running (stale or cancelled ones included)."""
+        return sum(worker.is_alive() for worker in self._workers)
