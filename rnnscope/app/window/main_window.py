@@ -47,6 +47,7 @@ from rnnscope.app.window.retracer import Retracer
 from rnnscope.app.window.screen import fit_to_screen, shrink_to_screen
 from rnnscope.app.window.slots import layout_signature, panels_by_dock
 from rnnscope.app.window.stepper import DEFAULT_SPEED, Stepper
+from rnnscope.app.window.trace_size import ask_heavy_trace, trace_refusal
 from rnnscope.engine.models.base import RecurrentModel
 from rnnscope.engine.tasks import Batch, Task
 from rnnscope.engine.trace import NonFinite, Trace
@@ -204,6 +205,10 @@ class MainWindow(PanelWindow):
         spec = self.controls.spec_from(self.spec)
         if spec.text and spec.task not in TEXT_TASKS:
             spec.text = None  # the field is disabled for these tasks; its text waits for a text task
+        refused = trace_refusal(spec, self.current_task(), self.own_class, partial(ask_heavy_trace, self))
+        if refused is not None:  # too long a text, too big a trace: said, and the shown model stays
+            self._trace_failed(refused)
+            return
         self._trace(partial(build_session, spec, self.own_class), background)
 
     def show_model(self, model: RecurrentModel, task: Task | None = None, background: bool = True) -> None:
