@@ -54,7 +54,7 @@ Hook = Callable[[type[BaseException], BaseException, TracebackType | None], obje
 
 
 def default_log_dir() -> Path | None:
-    """The app's cache folder (``~/.cache/rnnscope`` on Linux), ``None`` when Qt names none."""
+    """The app's cache folder (``~/.cache/rnnscope/rnnscope`` on Linux), ``None`` when Qt names none."""
     location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation)
     return Path(location) if location else None
 
