@@ -37,7 +37,7 @@ def _set_async_exception(thread_id: int, exception: type[BaseException] | None) 
 
 class TraceWorker(QObject):
     """Runs ``job()`` once on a daemon thread; emits ``traced(generation, session)`` or
-    ``failed(generation, message)`` unless cancelled, then ``ended()`` in every case.
+    ``failed(generation, message)`` unless cancelled (:meth:`is_alive` says when it has ended).
 
     ``generation`` numbers the request, so whoever started it can tell a stale answer
     from the newest one. The object lives on the thread that made it (the GUI thread),
@@ -46,13 +46,14 @@ class TraceWorker(QObject):
 
     traced = pyqtSignal(int, object)
     failed = pyqtSignal(int, str)
-    ended = pyqtSignal()
 
     def __init__(self, job: Callable[[], Session], generation: int) -> None:
         super().__init__()
         self.job = job
         self.generation = generation
         self.cancelled = False
+        self.emitted = False  # its outcome was sent (the receiver sets ``received`` when it has it)
+        self.received = False
         # held by whoever may raise in the thread; the thread takes it for good when its job is
         # over, after which nothing is raised in it (a reentrant lock: the thread may retry)
         self._raise_lock = threading.RLock()
@@ -64,6 +65,11 @@ class TraceWorker(QObject):
 
     def is_alive(self) -> bool:
         return self._thread.is_alive()
+
+    @property
+    def over(self) -> bool:
+        """Its thread has ended and its outcome, if it sent one, was received (or is dropped)."""
+        return not self._thread.is_alive() and (self.received or self.cancelled or not self.emitted)
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the thread (``timeout`` seconds at most); True when it has ended."""
@@ -98,12 +104,14 @@ class TraceWorker(QObject):
                 break
             except TraceCancelled:  # delivered just now, before it could be taken back: again
                 continue
+        # a cancelled worker touches nothing of Qt any more: the app (and at exit, every Qt object)
+        # may be going away under it
         if outcome and not self.cancelled:
+            self.emitted = True
             if isinstance(outcome[0], Session):
                 self.traced.emit(self.generation, outcome[0])
             else:
                 self.failed.emit(self.generation, outcome[0])
-        self.ended.emit()
 
     def _outcome(self) -> Session | str:
         """The job's session, or the message of its error."""

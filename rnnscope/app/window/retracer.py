@@ -34,7 +34,8 @@ class Retracer(QObject):
 
     @property
     def busy(self) -> bool:
-        """Some worker thread has not ended yet (a stale one included)."""
+        """Some worker has not ended yet, or its outcome has not arrived (a stale one included)."""
+        self._forget_ended()
         return bool(self._workers)
 
     def run(self, job: Callable[[], Session], background: bool) -> None:
@@ -53,7 +54,7 @@ class Retracer(QObject):
         worker = TraceWorker(job, self._generation)
         worker.traced.connect(self._worker_traced)
         worker.failed.connect(self._worker_failed)
-        worker.ended.connect(self._worker_ended)
+        self._forget_ended()
         self._workers.append(worker)
         worker.start()
 
@@ -71,17 +72,23 @@ class Retracer(QObject):
         return all(worker.join(timeout) for worker in list(self._workers))
 
     def _worker_traced(self, generation: int, session: Session) -> None:
+        self._received()
         if generation == self._generation:
             self._shown(session)
 
     def _worker_failed(self, generation: int, message: str) -> None:
+        self._received()
         if generation == self._generation:
             self._failed(message)
 
-    def _worker_ended(self) -> None:
+    def _received(self) -> None:
         worker = self.sender()
-        if isinstance(worker, TraceWorker) and worker in self._workers:
-            self._workers.remove(worker)
+        if isinstance(worker, TraceWorker):
+            worker.received = True
+
+    def _forget_ended(self) -> None:
+        """Drop the workers that are over (here, on the GUI thread, where they live)."""
+        self._workers = [worker for worker in self._workers if not worker.over]
 
     @property
     def running(self) -> int:
