@@ -24,6 +24,7 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 if not os.environ.get("QT_QPA_PLATFORM"):
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -41,6 +42,7 @@ class SeedRun:
     close_seconds: float = 0.0
     peak_rss_mb: float = 0.0
     threads_left: int = 0  # Python threads still running right after the close (cancelled traces)
+    running_at_close: list[str] = field(default_factory=list)  # what was running when the window closed
 
 
 def run_seed(seed: int, actions: int, folder: Path, max_hidden: int) -> SeedRun:
@@ -67,6 +69,7 @@ def run_seed(seed: int, actions: int, folder: Path, max_hidden: int) -> SeedRun:
         if os.environ.get("MONKEY_TIMES"):
             print(sorted(((round(v, 1), k) for k, v in log.seconds.items()), reverse=True), log.actions)
         took = time.perf_counter() - started
+        busy = make_busy(opened)
         if opened.tools is not None:  # trained weights are not kept: the quit question is answered
             opened.tools.unsaved.ask = lambda _what: DISCARD
         closing = time.perf_counter()
@@ -88,7 +91,41 @@ def run_seed(seed: int, actions: int, folder: Path, max_hidden: int) -> SeedRun:
         round(close_seconds, 3),
         round(peak / 2**20),
         threads_left,
+        busy,
     )
+
+
+def make_busy(opened: Any) -> list[str]:
+    """Start training, a gradient check and a long DNC trace (as the user would, by their buttons and
+    the model bar), so the close that follows has all three to stop; returns what is running."""
+    from rnnscope.app.monkey import wait_ms
+
+    window, tools = opened.window, opened.tools
+    if tools is not None:
+        if tools.training.state in ("idle", "stopped"):
+            tools.training.start_button.click()
+        if tools.gradcheck.run_button.isEnabled():
+            tools.gradcheck.run_button.click()
+    controls = window.controls
+    for box, value in ((controls.hidden_box, 64), (controls.slots_box, 128), (controls.width_box, 32)):
+        box.setValue(value)
+    controls.heads_box.setValue(4)
+    controls.task_box.setCurrentText("copy")  # a re-trace: each newer one cancels the one before
+    controls.length_box.setValue(1500)
+    index = controls.model_box.findData("dnc")
+    if controls.model_box.currentIndex() == index:
+        controls.trace_button.click()
+    else:
+        controls.model_box.setCurrentIndex(index)
+    wait_ms(300)
+    running = []
+    if tools is not None and tools.training.thread_ is not None and tools.training.thread_.isRunning():
+        running.append("training")
+    if tools is not None and tools.gradcheck.running:
+        running.append("gradient check")
+    if window.retracer.running:
+        running.append(f"{window.retracer.running} trace(s)")
+    return running
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"seed {seed}: {run.actions} actions in {run.seconds:.0f} s, "
                 f"{len(run.uncaught)} uncaught exceptions {dict(kinds) or ''}, "
-                f"close {run.close_seconds * 1000:.0f} ms, peak RSS {run.peak_rss_mb:.0f} MB",
+                f"close {run.close_seconds * 1000:.0f} ms (while {', '.join(run.running_at_close) or '-'}), "
+                f"peak RSS {run.peak_rss_mb:.0f} MB",
                 flush=True,
             )
             for error in dict.fromkeys(run.uncaught):
