@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from PyQt6 import sip
 from PyQt6.QtCore import QEventLoop, QPoint, Qt, QTimer
 from PyQt6.QtTest import QTest
 from PyQt6.QtWidgets import QApplication, QDialog, QGraphicsView, QMessageBox, QWidget
@@ -260,7 +261,8 @@ class Monkey:
         assert viewport is not None
         point = QPoint(self._int(0, view.width() - 1), self._int(0, view.height() - 1))
         QTest.mouseMove(viewport, point)  # type: ignore[call-overload]  # stub: static methods typed as instance ones
-        if self.rng.random() < 0.6:
+        # the move ran the event loop: a trace that landed meanwhile may have replaced the panel
+        if self.rng.random() < 0.6 and not sip.isdeleted(viewport):
             QTest.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=point)  # type: ignore[call-overload]  # as above
 
     def toggle_dock(self) -> None:
