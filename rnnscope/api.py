@@ -129,7 +129,13 @@ def show(
         loop = QEventLoop()
         window.destroyed.connect(loop.quit)
         window.show()
-        loop.exec()
+        from rnnscope.app.application import report_errors
+
+        reporter = report_errors(app)  # the window's uncaught exceptions are shown while it is up
+        try:
+            loop.exec()
+        finally:
+            reporter.uninstall()
     finally:
         if collector is None:  # the window's collector runs with its event loop: hand gc back after it
             _stop_collector(app.findChild(GuiThreadCollector))

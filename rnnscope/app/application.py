@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import signal
 import sys
+from pathlib import Path
 from types import FrameType
 
 from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QApplication, QWidget
 
 from rnnscope.app import resources
+from rnnscope.app.errors import ErrorReporter, install_exception_handler
 from rnnscope.app.gui_gc import collect_on_gui_thread
 
 
@@ -22,6 +24,17 @@ def configure_app(app: QApplication) -> None:
     if resources.resources_dir() is None:  # the app runs without them, but say why it looks plain
         print(f"warning: {resources.missing_message()}", file=sys.stderr)
     app.setWindowIcon(resources.app_icon())
+
+
+def report_errors(app: QApplication, log_dir: Path | None = None) -> ErrorReporter:
+    """Uncaught exceptions are logged and shown in a non-modal dialog (:mod:`rnnscope.app.errors`)
+    instead of pyqtgraph's print-and-carry-on, until :meth:`ErrorReporter.uninstall`. Call after
+    :func:`configure_app` (the log goes to the app's cache folder, which its name places)."""
+    existing = app.findChild(ErrorReporter)
+    if existing is not None:
+        existing.uninstall()
+        existing.setParent(None)
+    return install_exception_handler(app, log_dir)
 
 
 INTERRUPT_POLL_MS = 200  # how soon Ctrl-C in the terminal is noticed

@@ -166,15 +166,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from PyQt6.QtWidgets import QApplication
 
-    from rnnscope.app.application import close_on_interrupt, configure_app
+    from rnnscope.app.application import close_on_interrupt, configure_app, report_errors
 
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     configure_app(app)
-    window = build_window(args)
-    close_on_interrupt(app, window)
-    window.show()
-    return app.exec()
+    reporter = report_errors(app)  # from here on an uncaught exception is shown, not only printed
+    try:
+        window = build_window(args)
+        close_on_interrupt(app, window)
+        window.show()
+        return app.exec()
+    finally:
+        reporter.uninstall()
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from PyQt6.QtWidgets import (
 from rnnscope.app.session import TASK_LENGTHS, TEXT_TASKS, SessionSpec
 from rnnscope.app.widgets import spin_box
 from rnnscope.app.window.model_options import ModelOptions, ModelOptionsDialog
+from rnnscope.app.window.trace_size import TEXT_FIELD_LENGTH
 from rnnscope.engine import limits
 from rnnscope.engine.models.config import CUSTOM_KIND, MODEL_KINDS, STACKED_KINDS
 from rnnscope.engine.tasks import CORPORA, TASK_NAMES
@@ -89,7 +90,10 @@ class ModelControls(QToolBar):
         self.length_box = _limited(limits.LENGTH, spec.length)
         self.file_button = QPushButton("Text file…")
         self.file_button.setToolTip(spec.text_file or FILE_TIP)
-        self.text_edit = QLineEdit(spec.text or "")
+        self.text_edit = QLineEdit()
+        # Qt cuts a field at 32,767 characters unasked; one past the limit shows a text too long
+        self.text_edit.setMaxLength(TEXT_FIELD_LENGTH)
+        self.text_edit.setText(spec.text or "")
         self.text_edit.setPlaceholderText("type a sequence (chars, sentiment), Enter to trace")
         self.text_edit.setMinimumWidth(200)
         self.text_edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)

@@ -180,6 +180,7 @@ class PanelDocks(QObject):
             panel.deleteLater()
         self.groups = groups
         self.trace = trace
+        self.step = _within(self.step, trace.steps)  # the new panels are made at a step they have
         self.model_kind = model_kind
         self.key = layout_key(model_kind, len(self.slots()))
         self._drop_docks_except(set(groups))
@@ -275,6 +276,7 @@ class PanelDocks(QObject):
         """The numbers of ``trace`` in the same panels (its probes have the names, shapes and kinds
         the panels were built for); panels not made yet will be made from it."""
         self.trace = trace
+        self.step = _within(self.step, trace.steps)
         series = curves(trace)
         for panel in self.panels:
             if isinstance(panel, ScalarPanel):
@@ -323,8 +325,13 @@ class PanelDocks(QObject):
         if not isinstance(panel, ImagePanel):
             self._clear_unit()
             return
+        try:
+            over_time = panel.cell_over_time(row, col)
+        except IndexError:  # the new trace has fewer units (a smaller H, N or W): that unit is gone
+            self._clear_unit()
+            return
         self.shown_unit = (title, row, col)
-        self.unit_plot.show_unit(panel.cell_name(row, col), panel.cell_over_time(row, col))
+        self.unit_plot.show_unit(panel.cell_name(row, col), over_time)
         self.unit_plot.set_step(self.step)
 
     def _clear_unit(self) -> None:
@@ -374,3 +381,8 @@ class PanelDocks(QObject):
             for name, slots in self.groups.items()
             for s in slots
         ]
+
+
+def _within(step: int, steps: int) -> int:
+    """``step`` moved into ``0..steps - 1`` (the cursor of a longer trace, before the new one's is set)."""
+    return min(max(step, 0), max(steps - 1, 0))

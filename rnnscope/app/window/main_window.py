@@ -48,6 +48,7 @@ from rnnscope.app.window.screen import fit_to_screen, shrink_to_screen
 from rnnscope.app.window.slots import layout_signature, panels_by_dock
 from rnnscope.app.window.stepper import DEFAULT_SPEED, Stepper
 from rnnscope.app.window.stepping import SteppingWindow
+from rnnscope.app.window.trace_size import ask_heavy_trace, trace_refusal
 from rnnscope.engine.models.base import RecurrentModel
 from rnnscope.engine.nonfinite import NonFiniteReport, find_nonfinite
 from rnnscope.engine.tasks import Batch, Task
@@ -177,7 +178,7 @@ class MainWindow(SteppingWindow):
     def closeEvent(self, event: QCloseEvent | None) -> None:  # noqa: N802 - Qt override
         self.stepper.stop_playing()
         self.save_settings()
-        self.wait_for_workers()
+        self.retracer.cancel_all()  # a trace under way is stopped, not waited for: closing is quick
         super().closeEvent(event)
 
     def wait_for_workers(self) -> None:
@@ -208,6 +209,10 @@ class MainWindow(SteppingWindow):
         spec = self.controls.spec_from(self.spec)
         if spec.text and spec.task not in TEXT_TASKS:
             spec.text = None  # the field is disabled for these tasks; its text waits for a text task
+        refused = trace_refusal(spec, self.current_task(), self.own_class, partial(ask_heavy_trace, self))
+        if refused is not None:  # too long a text, too big a trace: said, and the shown model stays
+            self._trace_failed(refused)
+            return
         self._trace(partial(build_session, spec, self.own_class), background)
 
     def show_model(self, model: RecurrentModel, task: Task | None = None, background: bool = True) -> None:

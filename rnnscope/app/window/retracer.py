@@ -14,9 +14,10 @@ class Retracer(QObject):
     """Runs trace jobs (each returns a :class:`Session`) and hands the outcome of the newest one to
     ``shown(session)`` or ``failed(message)``.
 
-    Starting a job makes every earlier one stale: a stale worker runs to its end, but its
-    session or error is dropped, never shown. Callbacks run on the GUI thread (the workers'
-    signals are queued to this object, which lives there).
+    Starting a job makes every earlier one stale: a stale worker is cancelled (stopped at its
+    next step, :mod:`rnnscope.app.trace_worker`) and its session or error dropped, never
+    shown; nobody waits for it. :meth:`cancel_all` does the same on close. Callbacks run on
+    the GUI thread (the workers' signals are queued to this object, which lives there).
     """
 
     def __init__(
@@ -33,13 +34,15 @@ class Retracer(QObject):
 
     @property
     def busy(self) -> bool:
-        """Some worker thread has not ended yet (a stale one included)."""
+        """Some worker has not ended yet, or its outcome has not arrived (a stale one included)."""
+        self._forget_ended()
         return bool(self._workers)
 
     def run(self, job: Callable[[], Session], background: bool) -> None:
         """Run ``job`` now (``background=False``: its outcome is handled before this returns) or on
         a new worker thread."""
         self._generation += 1
+        self.cancel_all(newer=False)
         if not background:
             try:
                 session = job()
@@ -48,28 +51,46 @@ class Retracer(QObject):
                 return
             self._shown(session)  # an error in showing it reaches the caller
             return
-        worker = TraceWorker(job, self._generation, self)
+        worker = TraceWorker(job, self._generation)
         worker.traced.connect(self._worker_traced)
         worker.failed.connect(self._worker_failed)
-        worker.finished.connect(self._worker_ended)
+        self._forget_ended()
         self._workers.append(worker)
         worker.start()
 
-    def wait(self) -> None:
-        """Block until every worker thread has ended (on close, and in tests)."""
-        for worker in list(self._workers):
-            worker.quit()
-            worker.wait()
+    def cancel_all(self, newer: bool = True) -> None:
+        """Cancel every running job without waiting for it (on close); ``newer``: no outcome of a
+        job started so far is reported any more."""
+        if newer:
+            self._generation += 1
+        for worker in self._workers:
+            worker.cancel()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until every worker thread has ended (``timeout`` seconds at most, for each; in tests
+        and scripts: closing cancels instead); True when they all have."""
+        return all(worker.join(timeout) for worker in list(self._workers))
 
     def _worker_traced(self, generation: int, session: Session) -> None:
+        self._received()
         if generation == self._generation:
             self._shown(session)
 
     def _worker_failed(self, generation: int, message: str) -> None:
+        self._received()
         if generation == self._generation:
             self._failed(message)
 
-    def _worker_ended(self) -> None:
+    def _received(self) -> None:
         worker = self.sender()
-        if isinstance(worker, TraceWorker) and worker in self._workers:
-            self._workers.remove(worker)
+        if isinstance(worker, TraceWorker):
+            worker.received = True
+
+    def _forget_ended(self) -> None:
+        """Drop the workers that are over (here, on the GUI thread, where they live)."""
+        self._workers = [worker for worker in self._workers if not worker.over]
+
+    @property
+    def running(self) -> int:
+        """How many worker threads are still running (stale or cancelled ones included)."""
+        return sum(worker.is_alive() for worker in self._workers)

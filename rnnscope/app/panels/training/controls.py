@@ -42,6 +42,7 @@ from rnnscope.app.panels.training.settings import (
     positive_float,
 )
 from rnnscope.app.training_worker import WeightSnapshot
+from rnnscope.engine import limits
 from rnnscope.engine.checkpoint import Checkpoint
 
 MAX_SNAPSHOTS = 200
@@ -101,8 +102,11 @@ class SettingsForm(QWidget):
         self.learning_rate = _line("0.1", "learning rate")
         self.momentum = _line("0.9", "momentum (SGD, RMSProp); 0 = none")
         self.clip_norm = _line("5", "clip the global gradient norm to this; 0 = no clipping")
-        self.batch_size = _spin(1, 4096, 16, "sequences per batch B")
-        self.length = _spin(1, 10_000, 25, "steps per chunk T (truncated BPTT length for text)")
+        # the command line's bounds (rnnscope train --batch / --seq-len)
+        self.batch_size = _spin(limits.BATCH.low, limits.BATCH.high, 16, "sequences per batch B")
+        self.length = _spin(
+            limits.LENGTH.low, limits.LENGTH.high, 25, "steps per chunk T (truncated BPTT length for text)"
+        )
         self.iterations = _spin(0, 10_000_000, 0, "stop after this many iterations; 0 = until stopped")
         self.sample_every = _spin(
             0, 1_000_000, 200, "char models: a text sample every N iterations; 0 = never"
