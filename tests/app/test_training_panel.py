@@ -262,6 +262,21 @@ def test_bad_learning_rate_is_a_clear_message(qtbot, panel):
     assert panel.state == "idle"
 
 
+def test_a_run_that_cannot_fit_in_memory_is_refused_with_the_number(qtbot, panel, monkeypatch):
+    from rnnscope.engine import budget
+
+    monkeypatch.setattr(budget, "available_memory", lambda: 2 * 2**20)  # 2 MB free
+    panel.batch_size.setValue(4096)
+    messages = []
+    panel.message.connect(messages.append)
+    assert panel.start() is None
+    assert "more than the 2.1 MB available; use a smaller batch B or length T" in messages[-1]
+    assert panel.state == "idle" and "Cannot start training" in panel.status.text()
+    monkeypatch.setattr(budget, "available_memory", lambda: 2**40)  # then it fits: the run starts
+    panel.batch_size.setValue(4)
+    assert panel.start() is not None
+
+
 def test_history_grows_and_keeps_missing_values_as_nan():
     history = StatsHistory()
     batch = [iteration_stats(i + 1, 1.0, 0.5, 0.7, 2.0, {"Wx": 0.01}) for i in range(3000)]

@@ -19,6 +19,7 @@ from PyQt6.QtWidgets import QWidget
 from rnnscope.app.host import ModelHost
 from rnnscope.app.panels.training.history import StatsHistory, status_line
 from rnnscope.app.panels.training.layout import TrainingLayout
+from rnnscope.app.panels.training.memory import training_refusal
 from rnnscope.app.panels.training.plots import REDRAW_HZ, redraw_interval_ms
 from rnnscope.app.panels.training.settings import (
     TrainerFactory,
@@ -195,6 +196,9 @@ class TrainingPanel(TrainingLayout):
         model, task = self._source()
         if model is None or task is None:
             raise ValueError("the window has no model and task to train yet")
+        refusal = training_refusal(model, task, settings)
+        if refusal is not None:
+            raise ValueError(refusal)
         own_copy = type(model)(model.config, model.params.copy())  # a user's own class too
         self.trainer = self.trainer_factory(own_copy, task, settings)
         self.task = task
