@@ -69,6 +69,16 @@ def test_window_docks_the_panel_and_hands_it_the_cursor(make_window, qtbot, retr
     assert window.current_model() is other
     forget = window.session.trace["lstm/forget_gate"].data[:, 0]
     np.testing.assert_allclose(panel.horizon.image.image, memory_horizon(forget, panel.step).T)
+    # behind another dock's tab it draws nothing as the cursor moves, and catches up when brought back
+    output = next(d for d in window.tabifiedDockWidgets(dock) if d.windowTitle() == "output")
+    output.raise_()
+    qtbot.waitUntil(lambda: panel.visibleRegion().isEmpty(), timeout=10_000)
+    shown = panel.horizon.image.image.copy()
+    window.set_step(3)
+    np.testing.assert_array_equal(panel.horizon.image.image, shown)
+    dock.raise_()
+    qtbot.waitUntil(lambda: panel.horizon.image.image.shape[1] == 4, timeout=10_000)
+    np.testing.assert_allclose(panel.horizon.image.image, memory_horizon(forget, 3).T)
     window.close()
     assert not panel.busy
 

@@ -57,6 +57,7 @@ class GradFlowPanel(QWidget):
         self.setObjectName("gradient flow")
         self.source: GradFlowSource | None = None
         self.step = 0
+        self._stale = False  # the cursor moved while the panel was out of view: redraw on the next paint
         self.status = QLabel("no model traced yet")
         self.status.setWordWrap(True)
         self.status.setStyleSheet("font-size: 8pt")
@@ -116,6 +117,16 @@ class GradFlowPanel(QWidget):
         super().showEvent(event)  # type: ignore[arg-type]
         self._refresh()
 
+    def paintEvent(self, event: object) -> None:  # noqa: N802 - Qt override
+        super().paintEvent(event)  # type: ignore[arg-type]
+        if self._stale:  # a tab behind another dock came to the front: catch up with the cursor
+            self._stale = False
+            QTimer.singleShot(0, self._refresh)
+
+    def in_view(self) -> bool:
+        """On screen: shown, and not a dock tab behind another (those count as visible to Qt)."""
+        return self.isVisible() and not self.visibleRegion().isEmpty()
+
     def _layer_changed(self, _: int) -> None:
         self._jacobian_for = None
         self._refresh()
@@ -124,7 +135,8 @@ class GradFlowPanel(QWidget):
         if self.source is None:
             self.status.setText("no model traced yet")
             return
-        if not self.isVisible():
+        if not self.in_view():
+            self._stale = True  # at T = 10,000 a horizon per step would cost a frame's third
             return
         current = self.tabs.currentWidget()
         if current is self.horizon:
