@@ -57,7 +57,8 @@ class Estimate:
         """``"a trace of ... needs about 1.2 GB"`` (and ``"and about 3 h"`` with a time)."""
         text = f"{self.what} needs about {format_bytes(self.bytes)} of memory"
         if self.seconds is not None:
-            text += f" and about {format_seconds(self.seconds)}"
+            duration = format_seconds(self.seconds)
+            text += f" and {duration}" if duration == "under a second" else f" and about {duration}"
         return text
 
 
@@ -264,7 +265,9 @@ def format_bytes(count: float) -> str:
 
 
 def format_seconds(seconds: float) -> str:
-    """``"40 s"``, ``"12 min"``, ``"3.5 h"``, ``"2.1 days"``, ``"40 years"``."""
+    """``"under a second"``, ``"40 s"``, ``"12 min"``, ``"3.5 h"``, ``"2.1 days"``, ``"40 years"``."""
+    if seconds < 0.5:
+        return "under a second"
     if seconds < 90:
         return f"{seconds:.0f} s"
     if seconds < 90 * 60:

@@ -114,7 +114,14 @@ def test_the_verdict_names_the_numbers():
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(12, "12 s"), (600, "10 min"), (7200, "2.0 h"), (86400 * 3, "3.0 days"), (1e12, "years")],
+    [
+        (0.01, "under a second"),
+        (12, "12 s"),
+        (600, "10 min"),
+        (7200, "2.0 h"),
+        (86400 * 3, "3.0 days"),
+        (1e12, "years"),
+    ],
 )
 def test_durations_read_naturally(seconds, text):
     assert text in budget.format_seconds(seconds)
