@@ -1,9 +1,14 @@
-"""What the subcommands share: exit statuses, the usage error (exit status 2) and argparse value types."""
+"""What the subcommands share: exit statuses, the usage error (exit status 2), argparse value types
+and the limit on a model's size."""
 
 from __future__ import annotations
 
 import argparse
 import math
+
+from rnnscope.engine import budget, limits
+from rnnscope.engine.models.base import RecurrentModel
+from rnnscope.engine.models.config import ModelConfig
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # the work itself failed (a gradient check's row, a training run that broke)
@@ -15,6 +20,18 @@ EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports SIGINT
 
 class UsageError(Exception):
     """A bad combination of options or an input that cannot be used (exit status 2)."""
+
+
+def check_parameter_count(config: ModelConfig, model_class: type[RecurrentModel] | None = None) -> None:
+    """A :class:`UsageError` when a model of ``config`` (of ``model_class``, a user's class, which
+    states its shapes) would have more parameters than :data:`~rnnscope.engine.limits.PARAMETERS`;
+    nothing is allocated to find out."""
+    count = budget.parameter_count(config, model_class)
+    if count > limits.PARAMETERS.high:
+        raise UsageError(
+            f"the {config.kind} would have {count:,} parameters; at most {limits.PARAMETERS.high:,} "
+            "(a smaller --hidden, or for the DNC --width / --read-heads)"
+        )
 
 
 def positive(text: str) -> int:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import argparse
 
-from rnnscope.commands.argtypes import UsageError
-from rnnscope.engine import budget, limits
+from rnnscope.commands.argtypes import UsageError, check_parameter_count
+from rnnscope.engine import budget
 from rnnscope.engine.models.base import RecurrentModel
 from rnnscope.engine.models.config import ModelConfig
 from rnnscope.engine.tasks.base import Task
@@ -37,12 +37,7 @@ def check_cost(
 ) -> list[str]:
     """Warnings for the check the options ask of a model of ``config`` on ``task``; a
     :class:`UsageError` when the model or the check cannot fit."""
-    count = budget.parameter_count(config, model_class)
-    if count > limits.PARAMETERS.high:
-        raise UsageError(
-            f"the {config.kind} would have {count:,} parameters; at most {limits.PARAMETERS.high:,} "
-            "(a smaller --hidden, or for the DNC --width / --read-heads)"
-        )
+    check_parameter_count(config, model_class)
     steps = task.max_steps(args.length)
     checks = checked_elements(config, args, steps, model_class)
     cost = budget.gradcheck_cost(config, steps, args.batch, checks, model_class)

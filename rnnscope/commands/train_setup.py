@@ -15,9 +15,9 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from rnnscope.commands.argtypes import UsageError
+from rnnscope.commands.argtypes import UsageError, check_parameter_count
 from rnnscope.commands.own_model import build_chosen, check_users_model, chosen_config, opened_checkpoint
-from rnnscope.engine import budget, limits
+from rnnscope.engine import budget
 from rnnscope.engine.checkpoint import Checkpoint
 from rnnscope.engine.models import ModelConfig
 from rnnscope.engine.models.base import RecurrentModel
@@ -174,12 +174,7 @@ def check_budget(
     """A :class:`UsageError` when one iteration needs more memory than this machine has now (or the
     model more parameters than :data:`~rnnscope.engine.limits.PARAMETERS`); a note above half of it.
     ``model_class``: a user's model class, which states the shapes of a ``"custom"`` model."""
-    count = budget.parameter_count(config, model_class)
-    if count > limits.PARAMETERS.high:
-        raise UsageError(
-            f"the {config.kind} would have {count:,} parameters; at most {limits.PARAMETERS.high:,} "
-            "(a smaller --hidden, or for the DNC --width / --read-heads)"
-        )
+    check_parameter_count(config, model_class)
     steps = task.max_steps(seq_len if task.default_length is not None else None)
     cost = budget.training_cost(
         config, steps, batch, optimizer_slots=len(optimizer.SLOTS), model_class=model_class
