@@ -27,9 +27,16 @@ def checked_elements(
     config: ModelConfig, args: argparse.Namespace, steps: int, model_class: ModelClassArg = None
 ) -> int:
     """How many elements (or directions) the options' mode checks (:func:`budget.gradcheck_elements`)."""
-    per_row = args.samples if args.mode == "sampled" else args.directions
-    with_inputs = not getattr(args, "no_inputs", False)
-    return budget.gradcheck_elements(config, args.mode, per_row, steps, args.batch, with_inputs, model_class)
+    return budget.gradcheck_elements(
+        config,
+        args.mode,
+        steps,
+        args.batch,
+        samples=args.samples,
+        directions=args.directions,
+        with_inputs=not getattr(args, "no_inputs", False),
+        model_class=model_class,
+    )
 
 
 def check_cost(

@@ -197,18 +197,21 @@ GATE_SLICES = 4  # fused tensors are sampled per gate slice: an upper bound for 
 def gradcheck_elements(
     config: ModelConfig,
     mode: str,
-    per_row: int,
     steps: int,
     batch: int,
+    *,
+    samples: int,
+    directions: int,
     with_inputs: bool = True,
     model_class: ModelClass = None,
 ) -> int:
     """How many elements (or directions) a check in ``mode`` evaluates: every element in ``"full"``
-    mode (the parameters, and the inputs ``(T, B, D)`` when ``with_inputs``); at most ``per_row``
-    (samples or directions) per tensor and gate slice otherwise."""
+    mode (the parameters, and the inputs ``(T, B, D)`` when ``with_inputs``); at most ``samples``
+    (``"sampled"``) or ``directions`` (``"directional"``) per tensor and gate slice otherwise."""
     if mode == "full":
         inputs = steps * batch * config.input_size if with_inputs else 0
         return parameter_count(config, model_class) + inputs
+    per_row = samples if mode == "sampled" else directions
     return per_row * GATE_SLICES * (len(parameter_shapes(config, model_class)) + 2)
 
 

@@ -14,10 +14,16 @@ def expected_duration(model: RecurrentModel, request: GradcheckRequest) -> str:
     :data:`LONG_CHECK_SECONDS`, else ``""`` (an order of magnitude from :mod:`rnnscope.engine.budget`)."""
     options = request.options
     steps, batch = request.inputs.shape[:2]
-    per_row = options.samples if options.mode == "sampled" else options.directions
     try:
         elements = budget.gradcheck_elements(
-            model.config, options.mode, per_row, steps, batch, options.with_inputs, type(model)
+            model.config,
+            options.mode,
+            steps,
+            batch,
+            samples=options.samples,
+            directions=options.directions,
+            with_inputs=options.with_inputs,
+            model_class=type(model),
         )
     except ValueError:  # a user's model that does not state its shapes: no estimate, no harm
         return ""
